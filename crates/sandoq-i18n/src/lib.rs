@@ -75,6 +75,15 @@ pub fn ascii_digits(text: &str) -> String {
         .collect()
 }
 
+/// A code as shown in `lang`: all-digit codes in Persian digits in Persian;
+/// codes holding letters stay as they are, so that `a2` never becomes `a۲`.
+pub fn code(code: &str, lang: Lang) -> String {
+    match lang {
+        Lang::Fa if !code.is_empty() && code.bytes().all(|b| b.is_ascii_digit()) => persian_digits(code),
+        _ => code.to_string(),
+    }
+}
+
 /// Groups the digits of a whole number by thousands: `1234567` → `1,234,567`.
 pub fn group_thousands(number: impl fmt::Display) -> String {
     let digits = number.to_string();

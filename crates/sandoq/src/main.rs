@@ -1,1 +1,274 @@
-fn main() {}
+//! `sandoq`: the command-line entry point. Thin by design: it reads files,
+//! calls the library crates and maps outcomes to the exit codes of
+//! CLI_CONTRACTS.md (0 success, 1 error, 2 bad usage, 3 drawing of lots
+//! required, 4 verification failed).
+
+mod bench;
+mod report;
+mod synth;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use sandoq_apportion::ApportionError;
+use sandoq_count::{compute, succession, SuccessionError, TallyStop};
+use sandoq_i18n::Lang;
+use sandoq_json::{apportion as apportion_json, jsonl, tally as tally_json, InputError};
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const EXIT_ERROR: u8 = 1;
+const EXIT_LOTS: u8 = 3;
+
+#[derive(Parser)]
+#[command(
+    name = "sandoq",
+    version,
+    about = "sandoq (صندوق): a fully electronic proportional (list) election, end to end",
+    long_about = "sandoq (صندوق, \"ballot box\") runs a proportional list election end to end.\n\
+                  Every count is exact (integers and rationals); ties are never decided silently.\n\n\
+                  Exit codes: 0 success, 1 error, 2 bad usage, 3 drawing of lots required, 4 verification failed."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Json,
+    Text,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LangArg {
+    Fa,
+    En,
+}
+
+impl From<LangArg> for Lang {
+    fn from(lang: LangArg) -> Lang {
+        match lang {
+            LangArg::Fa => Lang::Fa,
+            LangArg::En => Lang::En,
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generic seat allocation by a named method (hare, droop, dhondt, sainte_lague, huntington_hill, ...).
+    ///
+    /// Example / نمونه:  echo '{"method":"dhondt","seats":5,"votes":{"الف":600,"ب":300}}' | sandoq apportion
+    Apportion {
+        /// The request (JSON); `-` or nothing reads standard input.
+        file: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "json")]
+        format: Format,
+        /// Language of the text report (Persian by default).
+        #[arg(long, value_enum, default_value = "fa")]
+        lang: LangArg,
+    },
+    /// The Tehran rule set (tehran-1405) on one constituency: votes, seats, elected members, alternates.
+    ///
+    /// Example / نمونه:  sandoq tally testdata/tally/worked_example.json --format text --lang fa
+    Tally {
+        /// The election (JSON); `-` or nothing reads standard input.
+        file: Option<PathBuf>,
+        /// Stream ballots from this JSONL file (one ballot per line); the election file then holds none.
+        #[arg(long)]
+        ballots: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "json")]
+        format: Format,
+        /// Language of the text report (Persian by default).
+        #[arg(long, value_enum, default_value = "fa")]
+        lang: LangArg,
+        /// Worker threads for --ballots (default: every core).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Print the peak memory of this process to standard error at the end.
+        #[arg(long, hide = true)]
+        report_memory: bool,
+    },
+    /// Writes a synthetic election shaped like Tehran's and its ballots as JSONL (for tests and benchmarks).
+    Synth {
+        /// Where to write the election file.
+        #[arg(long)]
+        election: PathBuf,
+        /// Where to write the ballots (JSONL).
+        #[arg(long)]
+        ballots: PathBuf,
+        #[arg(long, default_value_t = 1_000_000)]
+        count: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Measures counting speed at Tehran scale and prints the figures (see BENCHMARKS.md).
+    Bench {
+        /// Ballots to count.
+        #[arg(long, default_value_t = 5_000_000)]
+        ballots: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Directory for the generated JSONL files (default: a temporary directory, removed after).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Skip the JSONL streaming part.
+        #[arg(long)]
+        memory_only: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Apportion { file, format, lang } => run_apportion(file, format, lang.into()),
+        Command::Tally { file, ballots, format, lang, threads, report_memory } => {
+            let code = run_tally(file, ballots, format, lang.into(), threads);
+            if report_memory {
+                eprintln!("peak_memory_kib {}", bench::peak_memory_kib().unwrap_or(0));
+            }
+            code
+        }
+        Command::Synth { election, ballots, count, seed } => synth::write_files(&election, &ballots, count, seed).map(|()| ExitCode::SUCCESS),
+        Command::Bench { ballots, seed, dir, memory_only } => bench::run(ballots, seed, dir, memory_only).map(|()| ExitCode::SUCCESS),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            eprintln!("خطا: {error:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+fn read_input(file: &Option<PathBuf>) -> Result<Vec<u8>, InputError> {
+    let mut bytes = Vec::new();
+    match file {
+        Some(path) if path.as_os_str() != "-" => {
+            bytes = std::fs::read(path).map_err(|e| {
+                InputError::new("read_failed", format!("cannot read {}: {e}", path.display()), format!("خواندن {} ممکن نشد: {e}", path.display()))
+            })?;
+        }
+        _ => {
+            std::io::stdin()
+                .read_to_end(&mut bytes)
+                .map_err(|e| InputError::new("read_failed", format!("cannot read standard input: {e}"), format!("خواندن ورودی استاندارد ممکن نشد: {e}")))?;
+        }
+    }
+    Ok(bytes)
+}
+
+/// Prints an input error in English and Persian, with its stable code, and exits 1.
+fn input_error(error: &InputError) -> ExitCode {
+    let problems: Vec<&InputError> = if error.details.is_empty() { vec![error] } else { error.details.iter().collect() };
+    let mut stderr = std::io::stderr().lock();
+    for problem in problems {
+        let at = problem.at.as_deref().map(|a| format!(" ({a})")).unwrap_or_default();
+        let _ = writeln!(stderr, "error[{}]{}: {}", problem.code, at, problem.en);
+        let _ = writeln!(stderr, "خطا[{}]{}: {}", problem.code, at, problem.fa);
+    }
+    ExitCode::from(EXIT_ERROR)
+}
+
+fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut stdout, value)?;
+    writeln!(stdout)?;
+    Ok(())
+}
+
+fn lots_required(ties: &[sandoq_apportion::LotsRequired]) -> anyhow::Result<ExitCode> {
+    print_json(&apportion_json::lots_required_json(ties))?;
+    eprintln!("error[drawing_of_lots_required]: a tie decides a seat; a drawing of lots is required (see stdout)");
+    eprintln!("خطا[drawing_of_lots_required]: تساوی‌ای کرسی را تعیین می‌کند؛ قرعه‌کشی لازم است (خروجی را ببینید)");
+    Ok(ExitCode::from(EXIT_LOTS))
+}
+
+fn run_apportion(file: Option<PathBuf>, format: Format, lang: Lang) -> anyhow::Result<ExitCode> {
+    let bytes = match read_input(&file) {
+        Ok(bytes) => bytes,
+        Err(error) => return Ok(input_error(&error)),
+    };
+    let request = match apportion_json::parse_request(&bytes) {
+        Ok(request) => request,
+        Err(error) => return Ok(input_error(&error)),
+    };
+    match sandoq_apportion::apportion(&request) {
+        Ok(outcome) => {
+            match format {
+                Format::Json => print_json(&apportion_json::render(&request, &outcome))?,
+                Format::Text => print!("{}", report::apportion_text(&request, &outcome, lang)),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(ApportionError::LotsRequired(lots)) => lots_required(&[lots]),
+        Err(ApportionError::Invalid { code, en, fa }) => Ok(input_error(&InputError::new(code, en, fa))),
+    }
+}
+
+fn run_tally(file: Option<PathBuf>, ballots: Option<PathBuf>, format: Format, lang: Lang, threads: Option<usize>) -> anyhow::Result<ExitCode> {
+    let bytes = match read_input(&file) {
+        Ok(bytes) => bytes,
+        Err(error) => return Ok(input_error(&error)),
+    };
+    let election = match tally_json::parse_election(&bytes) {
+        Ok(election) => election,
+        Err(error) => return Ok(input_error(&error)),
+    };
+    let tally = match &ballots {
+        Some(path) => {
+            if election.holds_ballots() {
+                return Ok(input_error(&InputError::new(
+                    "ballots_in_two_places",
+                    "with --ballots the election file must hold no ballots or ballot_counts",
+                    "با --ballots پروندهٔ انتخابات نباید برگ رأی یا ballot_counts داشته باشد",
+                )));
+            }
+            let file = match std::fs::File::open(path) {
+                Ok(file) => file,
+                Err(e) => {
+                    return Ok(input_error(&InputError::new(
+                        "read_failed",
+                        format!("cannot read {}: {e}", path.display()),
+                        format!("خواندن {} ممکن نشد: {e}", path.display()),
+                    )))
+                }
+            };
+            let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            jsonl::count_jsonl(&election.contest, election.rules.excess_candidates, file, threads)
+        }
+        None => tally_json::count_embedded(&election),
+    };
+    let tally = match tally {
+        Ok(tally) => tally,
+        Err(error) => return Ok(input_error(&error)),
+    };
+    let result = match compute(&election.contest, &tally, &election.rules) {
+        Ok(result) => result,
+        Err(TallyStop::LotsRequired(ties)) => return lots_required(&ties),
+        Err(TallyStop::Overflow) => {
+            return Ok(input_error(&InputError::new("count_overflow", "the counts add up to more than 2^64", "مجموع شمارش از ۲ به توان ۶۴ بیشتر است")))
+        }
+        Err(TallyStop::Invalid { code, en, fa }) => return Ok(input_error(&InputError::new(code, en, fa))),
+    };
+    let successions = match succession(&election.contest, &result, &election.vacancies, &election.rules.ties) {
+        Ok(steps) => steps,
+        Err(SuccessionError::LotsRequired(tie)) => return lots_required(&[tie]),
+        Err(SuccessionError::NotAMember { code }) => {
+            return Ok(input_error(
+                &InputError::new(
+                    "not_a_member",
+                    format!("{code} is not a sitting member of the council (never elected, or already left)"),
+                    format!("{code} عضو کنونی شورا نیست (انتخاب نشده یا پیش‌تر رفته است)"),
+                )
+                .at("vacancies"),
+            ))
+        }
+    };
+    match format {
+        Format::Json => print_json(&tally_json::render(&election.contest, &result, &successions))?,
+        Format::Text => print!("{}", report::tally_text(&election.contest, &result, &successions, lang)),
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,107 @@
+//! `sandoq bench`: counting speed at Tehran scale, measured against a baseline
+//! taken in the same run (BENCHMARKS.md). Figures only; nothing here asserts a time.
+
+use crate::synth;
+use anyhow::Context;
+use sandoq_count::{BallotBatch, Tally};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// Peak resident memory of this process (VmHWM), in KiB, where /proc tells it.
+pub fn peak_memory_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+fn rate(n: u64, time: Duration) -> String {
+    let per_second = u128::from(n) * 1_000_000 / time.as_micros().max(1);
+    sandoq_i18n::group_thousands(per_second)
+}
+
+pub fn run(n_ballots: u64, seed: u64, dir: Option<PathBuf>, memory_only: bool) -> anyhow::Result<()> {
+    let definition = synth::tehran_shaped();
+    let contest = definition.validate().map_err(|p| anyhow::anyhow!("synthetic definition invalid: {}", p[0].en))?;
+    println!("sandoq bench: {} ballots, 21 seats, 12 lists × 21 candidates, 300 independents, seed {seed}", sandoq_i18n::group_thousands(n_ballots));
+    let mut rng = synth::Rng::new(seed);
+    let mut batch = BallotBatch::with_capacity((n_ballots as usize) * 6);
+    for _ in 0..n_ballots {
+        batch.push(synth::ballot(&mut rng).as_vote());
+    }
+    println!("ballot data in memory: {} words ({} MiB)", batch.words().len(), batch.words().len() * 4 >> 20);
+    let runs = 7;
+    let mut baseline = Vec::new();
+    let mut counting = Vec::new();
+    let mut checksum = 0u64;
+    let mut tally = Tally::new(&contest);
+    for _ in 0..runs {
+        let start = Instant::now();
+        checksum = checksum.wrapping_add(std::hint::black_box(batch.plain_sum()));
+        baseline.push(start.elapsed());
+        let start = Instant::now();
+        tally = Tally::new(&contest);
+        batch.count_into(&mut tally);
+        std::hint::black_box(&tally);
+        counting.push(start.elapsed());
+    }
+    let cast = tally.ballots().map_err(|_| anyhow::anyhow!("overflow"))?.cast;
+    anyhow::ensure!(cast == n_ballots, "counted {cast} ballots of {n_ballots}");
+    let (baseline, counting) = (median(baseline), median(counting));
+    println!("in memory, median of {runs} runs (checksum {checksum}):");
+    println!("  plain pass summing the ballot data (baseline): {:>9.3?}", baseline);
+    println!("  counting the same ballots (sandoq-count):      {:>9.3?}  = {}.{:02}× the baseline, {} ballots/s",
+        counting,
+        counting.as_nanos() / baseline.as_nanos().max(1),
+        (counting.as_nanos() * 100 / baseline.as_nanos().max(1)) % 100,
+        rate(n_ballots, counting));
+    if memory_only {
+        return Ok(());
+    }
+    let (dir, temporary) = match dir {
+        Some(dir) => (dir, false),
+        None => (std::env::temp_dir().join(format!("sandoq-bench-{}", std::process::id())), true),
+    };
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let election = dir.join("election.json");
+    std::fs::write(&election, serde_json::to_vec_pretty(&synth::election_json(&definition))?)?;
+    let small = (n_ballots / 5).max(1);
+    let mut peaks = Vec::new();
+    for n in [small, n_ballots] {
+        let path = dir.join(format!("ballots-{n}.jsonl"));
+        synth::write_ballots(&definition, &path, n, seed)?;
+        let bytes = std::fs::metadata(&path)?.len();
+        let exe = std::env::current_exe()?;
+        let start = Instant::now();
+        let output = std::process::Command::new(exe)
+            .args(["tally", election.to_str().unwrap_or_default(), "--ballots", path.to_str().unwrap_or_default(), "--report-memory"])
+            .output()?;
+        let elapsed = start.elapsed();
+        anyhow::ensure!(output.status.success(), "tally failed: {}", String::from_utf8_lossy(&output.stderr));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let peak: u64 = stderr.lines().find_map(|l| l.strip_prefix("peak_memory_kib ")).and_then(|v| v.trim().parse().ok()).unwrap_or(0);
+        peaks.push(peak);
+        println!(
+            "sandoq tally --ballots, {} lines ({} MiB): {:>9.3?} wall clock (whole process), {} ballots/s, peak memory {} MiB",
+            sandoq_i18n::group_thousands(n),
+            bytes >> 20,
+            elapsed,
+            rate(n, elapsed),
+            peak >> 10
+        );
+        if temporary {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+    if let [small_peak, big_peak] = peaks[..] {
+        println!("peak memory with {}× the ballots: {}.{:02}× ", n_ballots / small, big_peak / small_peak.max(1), (big_peak * 100 / small_peak.max(1)) % 100);
+    }
+    if temporary {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    Ok(())
+}
