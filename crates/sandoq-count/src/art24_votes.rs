@@ -133,83 +133,98 @@ impl Tally {
     }
 }
 
-/// Ballots held in memory in one flat array of 32-bit words, for counting at
-/// memory speed: a list ballot is one word (kind 0 and the list index), a
-/// candidate ballot a header (kind 1 and the number of names) followed by the
-/// candidate indices, a blank ballot kind 2, an invalid one kind 3.
+/// Ballots held in memory for counting at memory speed. Counting needs no
+/// ballot order (and a store that keeps none reveals none), so the batch keeps
+/// list ballots as one array of list indices and candidate ballots as one flat
+/// array of candidate indices with a length per ballot: counting is then two
+/// branch-free histogram passes over plain arrays.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BallotBatch {
-    words: Vec<u32>,
-    n_ballots: u64,
+    lists: Vec<u32>,
+    names: Vec<u32>,
+    lengths: Vec<u32>,
+    n_blank: u64,
+    n_invalid: u64,
 }
 
-const KIND_SHIFT: u32 = 28;
-const PAYLOAD: u32 = (1 << KIND_SHIFT) - 1;
-
 impl BallotBatch {
-    pub fn with_capacity(words: usize) -> Self {
-        BallotBatch { words: Vec::with_capacity(words), n_ballots: 0 }
+    pub fn with_capacity(list_ballots: usize, names: usize) -> Self {
+        BallotBatch { lists: Vec::with_capacity(list_ballots), names: Vec::with_capacity(names), ..BallotBatch::default() }
     }
 
     pub fn push(&mut self, vote: Vote<'_>) {
         match vote {
-            Vote::List(list) => self.words.push(list & PAYLOAD),
+            Vote::List(list) => self.lists.push(list),
             Vote::Candidates(candidates) => {
-                self.words.push((1 << KIND_SHIFT) | (candidates.len() as u32 & PAYLOAD));
-                self.words.extend_from_slice(candidates);
+                self.names.extend_from_slice(candidates);
+                self.lengths.push(candidates.len() as u32);
             }
-            Vote::Blank => self.words.push(2 << KIND_SHIFT),
-            Vote::Invalid => self.words.push(3 << KIND_SHIFT),
+            Vote::Blank => self.n_blank += 1,
+            Vote::Invalid => self.n_invalid += 1,
         }
-        self.n_ballots += 1;
     }
 
     pub fn len(&self) -> u64 {
-        self.n_ballots
+        self.lists.len() as u64 + self.lengths.len() as u64 + self.n_blank + self.n_invalid
     }
 
     pub fn is_empty(&self) -> bool {
-        self.n_ballots == 0
+        self.len() == 0
     }
 
-    pub fn words(&self) -> &[u32] {
-        &self.words
+    /// 32-bit words of ballot data held.
+    pub fn words(&self) -> usize {
+        self.lists.len() + self.names.len() + self.lengths.len()
     }
 
     /// Counts every ballot of the batch into `tally`.
     pub fn count_into(&self, tally: &mut Tally) {
-        let words = &self.words[..];
-        let mut at = 0;
-        while at < words.len() {
-            let header = words[at];
-            let payload = (header & PAYLOAD) as usize;
-            match header >> KIND_SHIFT {
-                0 => {
-                    tally.list_ballots[payload] += 1;
-                    tally.n_list += 1;
-                    at += 1;
-                }
-                1 => {
-                    for &c in &words[at + 1..at + 1 + payload] {
-                        tally.mentions[c as usize] += 1;
-                    }
-                    tally.n_candidates += 1;
-                    at += 1 + payload;
-                }
-                2 => {
-                    tally.n_blank += 1;
-                    at += 1;
-                }
-                _ => {
-                    tally.n_invalid += 1;
-                    at += 1;
-                }
-            }
+        let list_ballots = &mut tally.list_ballots[..];
+        for &list in &self.lists {
+            list_ballots[list as usize] += 1;
         }
+        let mentions = &mut tally.mentions[..];
+        for &name in &self.names {
+            mentions[name as usize] += 1;
+        }
+        tally.n_list += self.lists.len() as u64;
+        tally.n_candidates += self.lengths.len() as u64;
+        tally.n_blank += self.n_blank;
+        tally.n_invalid += self.n_invalid;
     }
 
     /// The memory floor for the benchmark: a plain pass that reads and sums every word.
     pub fn plain_sum(&self) -> u64 {
-        self.words.iter().map(|&w| u64::from(w)).sum()
+        let sum = |words: &[u32]| words.iter().map(|&w| u64::from(w)).sum::<u64>();
+        sum(&self.lists) + sum(&self.names) + sum(&self.lengths)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::election::{ElectionDefinition, ListDefinition};
+
+    #[test]
+    fn batch_counts_like_one_by_one() {
+        let contest = ElectionDefinition {
+            seats: 3,
+            lists: vec![ListDefinition { code: "1".into(), name: "L".into(), candidates: vec!["10".into(), "11".into()] }],
+            independents: vec!["90".into()],
+        }
+        .validate()
+        .unwrap();
+        let votes = [Vote::List(0), Vote::Candidates(&[0, 2]), Vote::Blank, Vote::Invalid, Vote::Candidates(&[2])];
+        let mut one_by_one = Tally::new(&contest);
+        let mut batch = BallotBatch::default();
+        for vote in votes {
+            one_by_one.add_one(vote);
+            batch.push(vote);
+        }
+        let mut batched = Tally::new(&contest);
+        batch.count_into(&mut batched);
+        assert_eq!(batched, one_by_one);
+        assert_eq!(batch.len(), 5);
+        assert_eq!(batch.plain_sum(), 0 + (0 + 2 + 2) + (2 + 1));
     }
 }

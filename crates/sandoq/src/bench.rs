@@ -29,11 +29,11 @@ pub fn run(n_ballots: u64, seed: u64, dir: Option<PathBuf>, memory_only: bool) -
     let contest = definition.validate().map_err(|p| anyhow::anyhow!("synthetic definition invalid: {}", p[0].en))?;
     println!("sandoq bench: {} ballots, 21 seats, 12 lists × 21 candidates, 300 independents, seed {seed}", sandoq_i18n::group_thousands(n_ballots));
     let mut rng = synth::Rng::new(seed);
-    let mut batch = BallotBatch::with_capacity((n_ballots as usize) * 6);
+    let mut batch = BallotBatch::with_capacity(n_ballots as usize, (n_ballots as usize) * 5);
     for _ in 0..n_ballots {
         batch.push(synth::ballot(&mut rng).as_vote());
     }
-    println!("ballot data in memory: {} words ({} MiB)", batch.words().len(), batch.words().len() * 4 >> 20);
+    println!("ballot data in memory: {} words ({} MiB)", batch.words(), batch.words() * 4 >> 20);
     let runs = 7;
     let mut baseline = Vec::new();
     let mut counting = Vec::new();
