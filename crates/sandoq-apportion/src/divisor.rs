@@ -91,7 +91,9 @@ impl Divisor {
             Divisor::Adams if held == 0 => "∞".to_string(),
             Divisor::Adams => format!("{votes}/{held}"),
             Divisor::HuntingtonHill if held == 0 => "∞".to_string(),
-            Divisor::HuntingtonHill => format!("{votes}/sqrt({})", u64::from(held) * (u64::from(held) + 1)),
+            Divisor::HuntingtonHill => {
+                format!("{votes}/sqrt({})", u64::from(held) * (u64::from(held) + 1))
+            }
         }
     }
 }
@@ -138,31 +140,54 @@ pub fn run(input: &DivisorInput<'_>, replay: &mut Replay<'_>) -> Result<DivisorO
         for _ in 0..minimum {
             seats[p] += 1;
             assigned += 1;
-            awards.push(Award { seat: assigned, party: p, priority: "min".to_string(), minimum: true });
+            awards.push(Award {
+                seat: assigned,
+                party: p,
+                priority: "min".to_string(),
+                minimum: true,
+            });
         }
     }
     let mut priorities: Vec<Option<Priority>> = (0..n)
-        .map(|p| eligible(input, p, seats[p]).then(|| input.divisor.priority(input.votes[p], seats[p])))
+        .map(|p| {
+            eligible(input, p, seats[p]).then(|| input.divisor.priority(input.votes[p], seats[p]))
+        })
         .collect();
     while assigned < input.seats {
         let best = priorities.iter().flatten().max().cloned();
         let Some(best) = best else { break };
-        let tied: Vec<usize> = (0..n).filter(|&p| priorities[p].as_ref() == Some(&best)).collect();
+        let tied: Vec<usize> = (0..n)
+            .filter(|&p| priorities[p].as_ref() == Some(&best))
+            .collect();
         let left = (input.seats - assigned) as usize;
         let winners = if tied.len() <= left {
             tied.clone()
         } else {
-            replay.decide(TiePoint { stage: "highest_average", tied: tied.clone(), slots: left })?
+            replay.decide(TiePoint {
+                stage: "highest_average",
+                tied: tied.clone(),
+                slots: left,
+            })?
         };
         for p in winners {
             let described = input.divisor.describe(input.votes[p], seats[p]);
             seats[p] += 1;
             assigned += 1;
-            awards.push(Award { seat: assigned, party: p, priority: described, minimum: false });
-            priorities[p] = eligible(input, p, seats[p]).then(|| input.divisor.priority(input.votes[p], seats[p]));
+            awards.push(Award {
+                seat: assigned,
+                party: p,
+                priority: described,
+                minimum: false,
+            });
+            priorities[p] = eligible(input, p, seats[p])
+                .then(|| input.divisor.priority(input.votes[p], seats[p]));
         }
     }
-    Ok(DivisorOutcome { vacant: input.seats - assigned, seats, awards })
+    Ok(DivisorOutcome {
+        vacant: input.seats - assigned,
+        seats,
+        awards,
+    })
 }
 
 /// A party may win a further seat: it qualified, has votes, and is below its cap.
@@ -177,7 +202,14 @@ mod tests {
     fn allocate(votes: &[u64], seats: u32, divisor: Divisor) -> Vec<u32> {
         let caps = vec![None; votes.len()];
         let qualified = vec![true; votes.len()];
-        let input = DivisorInput { votes, caps: &caps, qualified: &qualified, seats, divisor, min_seats: 0 };
+        let input = DivisorInput {
+            votes,
+            caps: &caps,
+            qualified: &qualified,
+            seats,
+            divisor,
+            min_seats: 0,
+        };
         run(&input, &mut Replay::new(&[])).unwrap().seats
     }
 

@@ -41,7 +41,11 @@ pub fn parse_decimal(text: &str) -> Option<Ratio> {
     if whole.is_empty() && fraction.is_empty() {
         return None;
     }
-    if !whole.chars().chain(fraction.chars()).all(|c| c.is_ascii_digit()) {
+    if !whole
+        .chars()
+        .chain(fraction.chars())
+        .all(|c| c.is_ascii_digit())
+    {
         return None;
     }
     let digits = format!("{whole}{fraction}");
@@ -74,13 +78,25 @@ pub fn decimal_string(value: &Ratio, places: usize) -> String {
     let scale: BigInt = num_traits::pow(BigInt::from(10u8), places);
     let scaled = value.abs() * Ratio::from_integer(scale.clone());
     let (quotient, remainder) = scaled.numer().div_rem(scaled.denom());
-    let rounded = if remainder * 2u8 >= *scaled.denom() { quotient + 1u8 } else { quotient };
+    let rounded = if remainder * 2u8 >= *scaled.denom() {
+        quotient + 1u8
+    } else {
+        quotient
+    };
     let (whole, fraction) = rounded.div_rem(&scale);
-    let sign = if value.numer().sign() == Sign::Minus && !(whole.is_zero() && fraction.is_zero()) { "-" } else { "" };
+    let sign = if value.numer().sign() == Sign::Minus && !(whole.is_zero() && fraction.is_zero()) {
+        "-"
+    } else {
+        ""
+    };
     if places == 0 {
         format!("{sign}{whole}")
     } else {
-        format!("{sign}{whole}.{:0>width$}", fraction.to_string(), width = places)
+        format!(
+            "{sign}{whole}.{:0>width$}",
+            fraction.to_string(),
+            width = places
+        )
     }
 }
 
@@ -103,7 +119,9 @@ mod tests {
         assert_eq!(parse_decimal("-0.1"), Some(frac(-1, 10)));
         assert_eq!(parse_decimal("25E-1"), Some(frac(5, 2)));
         assert_eq!(parse_decimal("1e2"), Some(int(100)));
-        for bad in ["", ".", "1.2.3", "abc", "1e", "1e99999", "0x10", "--1", "1,5"] {
+        for bad in [
+            "", ".", "1.2.3", "abc", "1e", "1e99999", "0x10", "--1", "1,5",
+        ] {
             assert_eq!(parse_decimal(bad), None, "{bad:?}");
         }
     }

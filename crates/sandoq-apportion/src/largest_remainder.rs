@@ -34,8 +34,12 @@ impl Quota {
         let quota = match self {
             Quota::Hare => frac(v, s),
             Quota::Droop => int(v / (s + 1u8) + 1u8),
-            Quota::HagenbachBischoff { round_half_up: false } => frac(v, s + 1u8),
-            Quota::HagenbachBischoff { round_half_up: true } => {
+            Quota::HagenbachBischoff {
+                round_half_up: false,
+            } => frac(v, s + 1u8),
+            Quota::HagenbachBischoff {
+                round_half_up: true,
+            } => {
                 let exact = frac(v, s + 1u8);
                 (exact + frac(1, 2)).floor()
             }
@@ -102,7 +106,10 @@ pub struct LrInput<'a> {
 }
 
 /// One deterministic run; ties are asked of `replay`.
-pub fn run(input: &LrInput<'_>, replay: &mut Replay<'_>) -> Result<Result<LrOutcome, NewTie>, ApportionError> {
+pub fn run(
+    input: &LrInput<'_>,
+    replay: &mut Replay<'_>,
+) -> Result<Result<LrOutcome, NewTie>, ApportionError> {
     let n = input.votes.len();
     let mut seats = vec![0u32; n];
     let mut capped = vec![false; n];
@@ -147,9 +154,16 @@ pub fn run(input: &LrInput<'_>, replay: &mut Replay<'_>) -> Result<Result<LrOutc
             // Over-allocation: take one seat each back from the smallest remainders.
             let mut excess = sum_whole - target;
             while excess > 0 {
-                let holders: Vec<usize> = (0..entries.len()).filter(|&i| entries[i].seats > 0).collect();
+                let holders: Vec<usize> = (0..entries.len())
+                    .filter(|&i| entries[i].seats > 0)
+                    .collect();
                 let mut order = holders.clone();
-                order.sort_by(|&a, &b| entries[a].remainder.cmp(&entries[b].remainder).then(a.cmp(&b)));
+                order.sort_by(|&a, &b| {
+                    entries[a]
+                        .remainder
+                        .cmp(&entries[b].remainder)
+                        .then(a.cmp(&b))
+                });
                 let take = (excess as usize).min(order.len());
                 let losers = pick_at_boundary(&entries, &order, take, replay, "take_back", true)?;
                 let losers = match losers {
@@ -166,9 +180,21 @@ pub fn run(input: &LrInput<'_>, replay: &mut Replay<'_>) -> Result<Result<LrOutc
             let mut left = target - sum_whole;
             while left > 0 {
                 let mut order: Vec<usize> = (0..entries.len()).collect();
-                order.sort_by(|&a, &b| entries[b].remainder.cmp(&entries[a].remainder).then(a.cmp(&b)));
+                order.sort_by(|&a, &b| {
+                    entries[b]
+                        .remainder
+                        .cmp(&entries[a].remainder)
+                        .then(a.cmp(&b))
+                });
                 let give = (left as usize).min(order.len());
-                let winners = match pick_at_boundary(&entries, &order, give, replay, "remainder_seats", false)? {
+                let winners = match pick_at_boundary(
+                    &entries,
+                    &order,
+                    give,
+                    replay,
+                    "remainder_seats",
+                    false,
+                )? {
                     Ok(winners) => winners,
                     Err(tie) => return Ok(Err(tie)),
                 };
@@ -192,7 +218,12 @@ pub fn run(input: &LrInput<'_>, replay: &mut Replay<'_>) -> Result<Result<LrOutc
             for entry in &entries {
                 seats[entry.party] = entry.seats;
             }
-            rounds.push(Round { seats: round_seats, votes: total, quota, entries });
+            rounds.push(Round {
+                seats: round_seats,
+                votes: total,
+                quota,
+                entries,
+            });
             break;
         }
         for entry in entries.iter().filter(|e| e.capped) {
@@ -202,9 +233,19 @@ pub fn run(input: &LrInput<'_>, replay: &mut Replay<'_>) -> Result<Result<LrOutc
             seats_left -= cap;
         }
         active.retain(|&p| !capped[p]);
-        rounds.push(Round { seats: round_seats, votes: total, quota, entries });
+        rounds.push(Round {
+            seats: round_seats,
+            votes: total,
+            quota,
+            entries,
+        });
     }
-    Ok(Ok(LrOutcome { seats, capped, vacant, rounds }))
+    Ok(Ok(LrOutcome {
+        seats,
+        capped,
+        vacant,
+        rounds,
+    }))
 }
 
 /// The first `take` entries of `order` (positions into `entries`), asking `replay`
@@ -225,14 +266,30 @@ fn pick_at_boundary(
     if entries[order[take]].remainder != *boundary {
         return Ok(Ok(order[..take].to_vec()));
     }
-    let sure: Vec<usize> = order.iter().copied().take_while(|&i| entries[i].remainder != *boundary).collect();
-    let mut tied: Vec<usize> = order.iter().copied().filter(|&i| entries[i].remainder == *boundary).collect();
+    let sure: Vec<usize> = order
+        .iter()
+        .copied()
+        .take_while(|&i| entries[i].remainder != *boundary)
+        .collect();
+    let mut tied: Vec<usize> = order
+        .iter()
+        .copied()
+        .filter(|&i| entries[i].remainder == *boundary)
+        .collect();
     tied.sort_unstable();
     let picked_from_tie = take - sure.len();
     // Tie points speak of parties, not of positions in this round.
     let tied_parties: Vec<usize> = tied.iter().map(|&i| entries[i].party).collect();
-    let favourable = if losers { tied.len() - picked_from_tie } else { picked_from_tie };
-    let winners = match replay.decide(TiePoint { stage, tied: tied_parties.clone(), slots: favourable }) {
+    let favourable = if losers {
+        tied.len() - picked_from_tie
+    } else {
+        picked_from_tie
+    };
+    let winners = match replay.decide(TiePoint {
+        stage,
+        tied: tied_parties.clone(),
+        slots: favourable,
+    }) {
         Ok(winners) => winners,
         Err(tie) => return Ok(Err(tie)),
     };
@@ -253,22 +310,42 @@ mod tests {
     fn hare(votes: &[u64], seats: u32) -> Vec<u32> {
         let caps = vec![None; votes.len()];
         let qualified = vec![true; votes.len()];
-        let input = LrInput { votes, caps: &caps, qualified: &qualified, seats, quota: Quota::Hare };
+        let input = LrInput {
+            votes,
+            caps: &caps,
+            qualified: &qualified,
+            seats,
+            quota: Quota::Hare,
+        };
         run(&input, &mut Replay::new(&[])).unwrap().unwrap().seats
     }
 
     #[test]
     fn textbook_hare() {
         // The common textbook case: 10 seats, 100,000 votes.
-        assert_eq!(hare(&[47_000, 16_000, 15_800, 12_000, 6_100, 3_100], 10), vec![5, 2, 1, 1, 1, 0]);
+        assert_eq!(
+            hare(&[47_000, 16_000, 15_800, 12_000, 6_100, 3_100], 10),
+            vec![5, 2, 1, 1, 1, 0]
+        );
     }
 
     #[test]
     fn quotas() {
         assert_eq!(Quota::Droop.compute(100, 4).unwrap(), int(21));
         assert_eq!(Quota::Hare.compute(100, 3).unwrap(), frac(100, 3));
-        assert_eq!(Quota::HagenbachBischoff { round_half_up: true }.compute(100, 7).unwrap(), int(13));
+        assert_eq!(
+            Quota::HagenbachBischoff {
+                round_half_up: true
+            }
+            .compute(100, 7)
+            .unwrap(),
+            int(13)
+        );
         assert_eq!(Quota::Imperiali.compute(100, 3).unwrap(), int(20));
-        assert!(Quota::HagenbachBischoff { round_half_up: true }.compute(1, 5).is_err());
+        assert!(Quota::HagenbachBischoff {
+            round_half_up: true
+        }
+        .compute(1, 5)
+        .is_err());
     }
 }

@@ -71,7 +71,10 @@ impl Method {
     }
 
     pub fn is_largest_remainder(self) -> bool {
-        matches!(self, Method::Hare | Method::Droop | Method::HagenbachBischoffLr | Method::ImperialiLr)
+        matches!(
+            self,
+            Method::Hare | Method::Droop | Method::HagenbachBischoffLr | Method::ImperialiLr
+        )
     }
 }
 
@@ -142,12 +145,20 @@ pub enum ApportionError {
     /// A tie decides a seat and the tie-break policy could not resolve it.
     LotsRequired(LotsRequired),
     /// The request itself is unusable. `code` is stable.
-    Invalid { code: &'static str, en: String, fa: String },
+    Invalid {
+        code: &'static str,
+        en: String,
+        fa: String,
+    },
 }
 
 impl ApportionError {
     pub fn invalid(code: &'static str, en: impl Into<String>, fa: impl Into<String>) -> Self {
-        ApportionError::Invalid { code, en: en.into(), fa: fa.into() }
+        ApportionError::Invalid {
+            code,
+            en: en.into(),
+            fa: fa.into(),
+        }
     }
 }
 
@@ -163,7 +174,10 @@ pub fn apportion(request: &Request) -> Result<Outcome, ApportionError> {
     let names: Vec<String> = request.parties.iter().map(|p| p.name.clone()).collect();
     let votes: Vec<u64> = request.parties.iter().map(|p| p.votes).collect();
     let caps: Vec<Option<u32>> = request.parties.iter().map(|p| p.max_seats).collect();
-    let threshold = request.threshold.as_ref().map(|t| t.apply(&names, &votes, request.blank_votes));
+    let threshold = request
+        .threshold
+        .as_ref()
+        .map(|t| t.apply(&names, &votes, request.blank_votes));
     let qualified: Vec<bool> = match &threshold {
         Some(outcome) => outcome.qualified.clone(),
         None => vec![true; votes.len()],
@@ -172,7 +186,9 @@ pub fn apportion(request: &Request) -> Result<Outcome, ApportionError> {
     if request.first_divisor.is_some() && request.method != Method::ModifiedSainteLague {
         ignored_options.push("first_divisor");
     }
-    if request.quota_rounding != QuotaRounding::None && request.method != Method::HagenbachBischoffLr {
+    if request.quota_rounding != QuotaRounding::None
+        && request.method != Method::HagenbachBischoffLr
+    {
         ignored_options.push("quota_rounding");
     }
     if request.min_seats.is_some() && request.method.is_largest_remainder() {
@@ -200,7 +216,13 @@ pub fn apportion(request: &Request) -> Result<Outcome, ApportionError> {
             },
             _ => Quota::Imperiali,
         };
-        let input = LrInput { votes: &votes, caps: &caps, qualified: &qualified, seats: request.seats, quota };
+        let input = LrInput {
+            votes: &votes,
+            caps: &caps,
+            qualified: &qualified,
+            seats: request.seats,
+            quota,
+        };
         let (lr, record) = largest_remainder_resolved(&input, &names, &request.ties)?;
         outcome.seats = lr.seats;
         outcome.capped = lr.capped;
@@ -213,27 +235,48 @@ pub fn apportion(request: &Request) -> Result<Outcome, ApportionError> {
             Method::DHondt => Divisor::DHondt,
             Method::SainteLague => Divisor::SainteLague,
             Method::ModifiedSainteLague => Divisor::ModifiedSainteLague {
-                first: request.first_divisor.clone().unwrap_or_else(|| exact::frac(7, 5)),
+                first: request
+                    .first_divisor
+                    .clone()
+                    .unwrap_or_else(|| exact::frac(7, 5)),
             },
             Method::Adams => Divisor::Adams,
             _ => Divisor::HuntingtonHill,
         };
-        let default_min = if request.method == Method::HuntingtonHill { 1 } else { 0 };
+        let default_min = if request.method == Method::HuntingtonHill {
+            1
+        } else {
+            0
+        };
         let min_seats = request.min_seats.unwrap_or(default_min);
         let n_qualified = qualified.iter().filter(|&&q| q).count() as u64;
         if u64::from(min_seats) * n_qualified > u64::from(request.seats) {
             return Err(ApportionError::invalid(
                 "min_seats_exceed_seats",
-                format!("{n_qualified} parties × min_seats {min_seats} is more than the {} seats", request.seats),
-                format!("{n_qualified} حزب × حداقل {min_seats} کرسی بیش از {} کرسی است", request.seats),
+                format!(
+                    "{n_qualified} parties × min_seats {min_seats} is more than the {} seats",
+                    request.seats
+                ),
+                format!(
+                    "{n_qualified} حزب × حداقل {min_seats} کرسی بیش از {} کرسی است",
+                    request.seats
+                ),
             ));
         }
-        let input = DivisorInput { votes: &votes, caps: &caps, qualified: &qualified, seats: request.seats, divisor, min_seats };
+        let input = DivisorInput {
+            votes: &votes,
+            caps: &caps,
+            qualified: &qualified,
+            seats: request.seats,
+            divisor,
+            min_seats,
+        };
         let run = |replay: &mut tie::Replay<'_>| divisor::run(&input, replay);
         let key = |o: &divisor::DivisorOutcome| o.seats.clone();
         let (result, record) = tie::resolve(&run, &key, &names, &votes, &request.ties)?;
         for (p, &held) in result.seats.iter().enumerate() {
-            outcome.capped[p] = caps[p].is_some_and(|cap| held >= cap && cap < u32::MAX) && held > 0;
+            outcome.capped[p] =
+                caps[p].is_some_and(|cap| held >= cap && cap < u32::MAX) && held > 0;
         }
         outcome.seats = result.seats;
         outcome.vacant = result.vacant;
@@ -259,18 +302,27 @@ pub fn largest_remainder_resolved(
             Ok(None)
         }
     };
-    let key = |o: &Option<largest_remainder::LrOutcome>| o.as_ref().map(|o| (o.seats.clone(), o.vacant));
+    let key =
+        |o: &Option<largest_remainder::LrOutcome>| o.as_ref().map(|o| (o.seats.clone(), o.vacant));
     let (result, record) = tie::resolve(&run, &key, names, input.votes, ties)?;
     match (result, failure.into_inner()) {
         (Some(outcome), _) => Ok((outcome, record)),
         (None, Some(error)) => Err(error),
-        (None, None) => Err(ApportionError::invalid("internal", "allocation failed", "تخصیص ناموفق بود")),
+        (None, None) => Err(ApportionError::invalid(
+            "internal",
+            "allocation failed",
+            "تخصیص ناموفق بود",
+        )),
     }
 }
 
 fn validate(request: &Request) -> Result<(), ApportionError> {
     if request.seats == 0 {
-        return Err(ApportionError::invalid("zero_seats", "seats must be at least 1", "تعداد کرسی‌ها باید دست‌کم ۱ باشد"));
+        return Err(ApportionError::invalid(
+            "zero_seats",
+            "seats must be at least 1",
+            "تعداد کرسی‌ها باید دست‌کم ۱ باشد",
+        ));
     }
     if request.seats > MAX_SEATS {
         return Err(ApportionError::invalid(
@@ -280,7 +332,11 @@ fn validate(request: &Request) -> Result<(), ApportionError> {
         ));
     }
     if request.parties.is_empty() {
-        return Err(ApportionError::invalid("no_parties", "votes must name at least one party", "دست‌کم یک حزب باید رأی داشته باشد"));
+        return Err(ApportionError::invalid(
+            "no_parties",
+            "votes must name at least one party",
+            "دست‌کم یک حزب باید رأی داشته باشد",
+        ));
     }
     if request.parties.len() > MAX_PARTIES {
         return Err(ApportionError::invalid(
@@ -289,17 +345,34 @@ fn validate(request: &Request) -> Result<(), ApportionError> {
             format!("حداکثر {MAX_PARTIES} حزب"),
         ));
     }
-    let total: u128 = request.parties.iter().map(|p| u128::from(p.votes)).sum::<u128>() + u128::from(request.blank_votes);
+    let total: u128 = request
+        .parties
+        .iter()
+        .map(|p| u128::from(p.votes))
+        .sum::<u128>()
+        + u128::from(request.blank_votes);
     if total > u128::from(u64::MAX) {
-        return Err(ApportionError::invalid("votes_overflow", "the votes add up to more than 2^64", "مجموع آرا از ۲ به توان ۶۴ بیشتر است"));
+        return Err(ApportionError::invalid(
+            "votes_overflow",
+            "the votes add up to more than 2^64",
+            "مجموع آرا از ۲ به توان ۶۴ بیشتر است",
+        ));
     }
     if let Some(first) = &request.first_divisor {
         if *first <= exact::int(0) {
-            return Err(ApportionError::invalid("bad_first_divisor", "first_divisor must be greater than 0", "first_divisor باید بزرگ‌تر از صفر باشد"));
+            return Err(ApportionError::invalid(
+                "bad_first_divisor",
+                "first_divisor must be greater than 0",
+                "first_divisor باید بزرگ‌تر از صفر باشد",
+            ));
         }
     }
     if request.ties.tie_break == TieBreak::Lot && request.ties.lot_seed.is_none() {
-        return Err(ApportionError::invalid("lot_seed_required", "tie_break \"lot\" needs a lot_seed", "قرعه (lot) به lot_seed نیاز دارد"));
+        return Err(ApportionError::invalid(
+            "lot_seed_required",
+            "tie_break \"lot\" needs a lot_seed",
+            "قرعه (lot) به lot_seed نیاز دارد",
+        ));
     }
     Ok(())
 }
@@ -312,7 +385,14 @@ mod tests {
         Request {
             method,
             seats,
-            parties: votes.iter().map(|(n, v)| Party { name: n.to_string(), votes: *v, max_seats: None }).collect(),
+            parties: votes
+                .iter()
+                .map(|(n, v)| Party {
+                    name: n.to_string(),
+                    votes: *v,
+                    max_seats: None,
+                })
+                .collect(),
             blank_votes: 0,
             threshold: None,
             first_divisor: None,
@@ -362,7 +442,10 @@ mod tests {
     fn most_votes_breaks_group_ties() {
         // Equal D'Hondt quotients 60/2 = 30/1: most votes gives the seat to A.
         let mut r = request(Method::DHondt, 2, &[("A", 60), ("B", 30)]);
-        r.ties = TiePolicy { tie_break: TieBreak::MostVotes, lot_seed: None };
+        r.ties = TiePolicy {
+            tie_break: TieBreak::MostVotes,
+            lot_seed: None,
+        };
         assert_eq!(apportion(&r).unwrap().seats, vec![2, 0]);
     }
 
@@ -390,7 +473,11 @@ mod tests {
     fn over_allocation_takes_back_smallest_remainders() {
         // Imperiali quota 100/3: quotients 1.5, 1.5 (whole 1+1 = 2 = seats... ) use a sharper case:
         // 3 parties of 100 votes, 1 seat, quota 300/3 = 100: whole parts 1,1,1 > 1 seat.
-        let mut r = request(Method::ImperialiLr, 1, &[("A", 100), ("B", 100), ("C", 100)]);
+        let mut r = request(
+            Method::ImperialiLr,
+            1,
+            &[("A", 100), ("B", 100), ("C", 100)],
+        );
         r.ties = TiePolicy::from_options(None, Some("x".into()));
         let outcome = apportion(&r).unwrap();
         assert_eq!(outcome.seats.iter().sum::<u32>(), 1);

@@ -24,9 +24,14 @@ pub fn lot_hash(seed: &str, code: &str) -> String {
 /// The tied codes in lot order (first wins), each with its hash.
 /// Equal hashes are impossible for distinct codes short of a SHA-256 collision;
 /// the code itself breaks that theoretical tie so the order is always total.
-pub fn lot_order<'a>(seed: &str, codes: impl IntoIterator<Item = &'a str>) -> Vec<(String, String)> {
-    let mut entries: Vec<(String, String)> =
-        codes.into_iter().map(|code| (code.to_string(), lot_hash(seed, code))).collect();
+pub fn lot_order<'a>(
+    seed: &str,
+    codes: impl IntoIterator<Item = &'a str>,
+) -> Vec<(String, String)> {
+    let mut entries: Vec<(String, String)> = codes
+        .into_iter()
+        .map(|code| (code.to_string(), lot_hash(seed, code)))
+        .collect();
     entries.sort_by(|a, b| a.1.cmp(&b.1).then_with(|| a.0.cmp(&b.0)));
     entries
 }
@@ -52,9 +57,19 @@ pub struct Lot {
 
 impl Lot {
     /// Draws `winners` of `tied` by lot.
-    pub fn draw(stage: &str, group: Option<&str>, tied: &[String], seed: &str, winners: usize) -> Lot {
+    pub fn draw(
+        stage: &str,
+        group: Option<&str>,
+        tied: &[String],
+        seed: &str,
+        winners: usize,
+    ) -> Lot {
         let hashes = lot_order(seed, tied.iter().map(String::as_str));
-        let winners_codes = hashes.iter().take(winners).map(|(code, _)| code.clone()).collect();
+        let winners_codes = hashes
+            .iter()
+            .take(winners)
+            .map(|(code, _)| code.clone())
+            .collect();
         Lot {
             stage: stage.to_string(),
             group: group.map(str::to_string),
@@ -79,10 +94,18 @@ mod tests {
     #[test]
     fn hash_is_sha256_of_seed_colon_code() {
         // Both values computed independently with coreutils: `printf 'seed:A' | sha256sum`.
-        assert_eq!(lot_hash("seed", "A"), "7afc670a78645d7a0a8534c4df5a3a5c4bad84372544ccc2cf013d6133aaa60c");
-        assert_eq!(lot_hash("", ""), "e7ac0786668e0ff0f02b62bd04f45ff636fd82db63b1104601c975dc005f3a67");
+        assert_eq!(
+            lot_hash("seed", "A"),
+            "7afc670a78645d7a0a8534c4df5a3a5c4bad84372544ccc2cf013d6133aaa60c"
+        );
+        assert_eq!(
+            lot_hash("", ""),
+            "e7ac0786668e0ff0f02b62bd04f45ff636fd82db63b1104601c975dc005f3a67"
+        );
         assert_eq!(lot_hash("abc", "x").len(), 64);
-        assert!(lot_hash("abc", "x").chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert!(lot_hash("abc", "x")
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
     }
 
     #[test]

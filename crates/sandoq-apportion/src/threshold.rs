@@ -19,7 +19,13 @@ pub struct Threshold {
 
 impl Threshold {
     pub fn percent(percent: Ratio) -> Threshold {
-        Threshold { percent, accept_equal: true, include_blank: false, exempt: Vec::new(), per_party: BTreeMap::new() }
+        Threshold {
+            percent,
+            accept_equal: true,
+            include_blank: false,
+            exempt: Vec::new(),
+            per_party: BTreeMap::new(),
+        }
     }
 
     pub fn apply(&self, names: &[String], votes: &[u64], blank_votes: u64) -> ThresholdOutcome {

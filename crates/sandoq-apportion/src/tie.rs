@@ -42,12 +42,22 @@ pub struct TiePolicy {
 impl TiePolicy {
     /// The defaults of TEHRAN_RULES.md §6: `lot` when a seed is given, `report` otherwise.
     pub fn from_options(tie_break: Option<TieBreak>, lot_seed: Option<String>) -> TiePolicy {
-        let tie_break = tie_break.unwrap_or(if lot_seed.is_some() { TieBreak::Lot } else { TieBreak::Report });
-        TiePolicy { tie_break, lot_seed }
+        let tie_break = tie_break.unwrap_or(if lot_seed.is_some() {
+            TieBreak::Lot
+        } else {
+            TieBreak::Report
+        });
+        TiePolicy {
+            tie_break,
+            lot_seed,
+        }
     }
 
     pub fn report() -> TiePolicy {
-        TiePolicy { tie_break: TieBreak::Report, lot_seed: None }
+        TiePolicy {
+            tie_break: TieBreak::Report,
+            lot_seed: None,
+        }
     }
 }
 
@@ -170,8 +180,16 @@ pub fn decide_by_policy(
         let mut by_votes = point.tied.clone();
         by_votes.sort_by(|&a, &b| votes[b].cmp(&votes[a]));
         let boundary = votes[by_votes[point.slots - 1]];
-        sure = by_votes.iter().copied().filter(|&i| votes[i] > boundary).collect();
-        contenders = by_votes.iter().copied().filter(|&i| votes[i] == boundary).collect();
+        sure = by_votes
+            .iter()
+            .copied()
+            .filter(|&i| votes[i] > boundary)
+            .collect();
+        contenders = by_votes
+            .iter()
+            .copied()
+            .filter(|&i| votes[i] == boundary)
+            .collect();
         contenders.sort_unstable();
         slots = point.slots - sure.len();
         if slots == contenders.len() {
@@ -303,7 +321,10 @@ mod tests {
 
     #[test]
     fn combinations_enumerate_all_subsets() {
-        assert_eq!(combinations(&[1, 2, 3], 2), vec![vec![1, 2], vec![1, 3], vec![2, 3]]);
+        assert_eq!(
+            combinations(&[1, 2, 3], 2),
+            vec![vec![1, 2], vec![1, 3], vec![2, 3]]
+        );
         assert_eq!(combinations(&[7, 8], 0), vec![Vec::<usize>::new()]);
         assert_eq!(combinations(&[7, 8], 2), vec![vec![7, 8]]);
         assert_eq!(combinations(&[0, 1, 2, 3, 4], 3).len(), 10);

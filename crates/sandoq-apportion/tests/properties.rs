@@ -8,7 +8,15 @@ fn request(method: Method, seats: u32, votes: &[u64]) -> Request {
     Request {
         method,
         seats,
-        parties: votes.iter().enumerate().map(|(i, &v)| Party { name: format!("P{i}"), votes: v, max_seats: None }).collect(),
+        parties: votes
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| Party {
+                name: format!("P{i}"),
+                votes: v,
+                max_seats: None,
+            })
+            .collect(),
         blank_votes: 0,
         threshold: None,
         first_divisor: None,
@@ -23,7 +31,10 @@ fn by_definition(votes: &[u64], seats: u32, divisor: impl Fn(u32) -> u64) -> Opt
     let mut quotients: Vec<(num_rational::BigRational, usize)> = Vec::new();
     for (p, &v) in votes.iter().enumerate() {
         for n in 0..seats {
-            quotients.push((num_rational::BigRational::new(v.into(), divisor(n).into()), p));
+            quotients.push((
+                num_rational::BigRational::new(v.into(), divisor(n).into()),
+                p,
+            ));
         }
     }
     quotients.sort_by(|a, b| b.0.cmp(&a.0));

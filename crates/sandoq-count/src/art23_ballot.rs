@@ -67,7 +67,13 @@ pub struct BallotReader<'c> {
 
 impl<'c> BallotReader<'c> {
     pub fn new(contest: &'c Contest, excess: ExcessCandidates) -> Self {
-        BallotReader { contest, excess, seen: vec![0; contest.candidates.len()], stamp: 0, chosen: Vec::with_capacity(contest.seats as usize) }
+        BallotReader {
+            contest,
+            excess,
+            seen: vec![0; contest.candidates.len()],
+            stamp: 0,
+            chosen: Vec::with_capacity(contest.seats as usize),
+        }
     }
 
     fn next_stamp(&mut self) {
@@ -88,12 +94,19 @@ impl<'c> BallotReader<'c> {
                 format!("{code} is a candidate code, not a list code"),
                 format!("{code} کد نامزد است، نه کد فهرست"),
             )),
-            None => Err(error("unknown_code", format!("unknown code {code}"), format!("کد ناشناخته {code}"))),
+            None => Err(error(
+                "unknown_code",
+                format!("unknown code {code}"),
+                format!("کد ناشناخته {code}"),
+            )),
         }
     }
 
     /// `{"candidates": [codes]}`: 1..=S distinct known candidate codes.
-    pub fn clean_candidates<'s>(&mut self, codes: impl IntoIterator<Item = &'s str>) -> Result<Vote<'_>, BallotError> {
+    pub fn clean_candidates<'s>(
+        &mut self,
+        codes: impl IntoIterator<Item = &'s str>,
+    ) -> Result<Vote<'_>, BallotError> {
         self.next_stamp();
         let seats = self.contest.seats as usize;
         for code in codes {
@@ -120,17 +133,26 @@ impl<'c> BallotReader<'c> {
                 Some(Entry::List(_)) => {
                     return Err(error(
                         "list_in_candidate_ballot",
-                        format!("{code} is a list code; a ballot holds either one list or candidates"),
+                        format!(
+                            "{code} is a list code; a ballot holds either one list or candidates"
+                        ),
                         format!("{code} کد فهرست است؛ برگ رأی یا یک فهرست دارد یا نامزدها"),
                     ))
                 }
-                None => return Err(error("unknown_code", format!("unknown code {code}"), format!("کد ناشناخته {code}"))),
+                None => {
+                    return Err(error(
+                        "unknown_code",
+                        format!("unknown code {code}"),
+                        format!("کد ناشناخته {code}"),
+                    ))
+                }
             }
         }
         if self.chosen.is_empty() {
             return Err(error(
                 "empty_candidate_ballot",
-                "a candidate ballot names no candidate; use {\"blank\": true} for a blank ballot".into(),
+                "a candidate ballot names no candidate; use {\"blank\": true} for a blank ballot"
+                    .into(),
                 "برگ رأی نامزدی، نامزدی ندارد؛ برای رأی سفید {\"blank\": true} به کار ببرید".into(),
             ));
         }
@@ -176,8 +198,16 @@ mod tests {
         ElectionDefinition {
             seats,
             lists: vec![
-                ListDefinition { code: "101".into(), name: "A".into(), candidates: vec!["1001".into(), "1002".into()] },
-                ListDefinition { code: "102".into(), name: "B".into(), candidates: vec!["2001".into()] },
+                ListDefinition {
+                    code: "101".into(),
+                    name: "A".into(),
+                    candidates: vec!["1001".into(), "1002".into()],
+                },
+                ListDefinition {
+                    code: "102".into(),
+                    name: "B".into(),
+                    candidates: vec!["2001".into()],
+                },
             ],
             independents: vec!["9001".into(), "9002".into()],
         }
@@ -192,11 +222,28 @@ mod tests {
         assert_eq!(r.clean_list("102").unwrap(), Vote::List(1));
         assert_eq!(r.clean_list("1001").unwrap_err().code, "not_a_list");
         assert_eq!(r.clean_list("555").unwrap_err().code, "unknown_code");
-        assert_eq!(r.clean_candidates(["1001", "9002"]).unwrap(), Vote::Candidates(&[0, 4]));
-        assert_eq!(r.clean_candidates(["1001", "1001"]).unwrap_err().code, "duplicate_candidate");
-        assert_eq!(r.clean_candidates(["1001", "2001", "9001"]).unwrap_err().code, "too_many_candidates");
-        assert_eq!(r.clean_candidates(["1001", "101"]).unwrap_err().code, "list_in_candidate_ballot");
-        assert_eq!(r.clean_candidates([]).unwrap_err().code, "empty_candidate_ballot");
+        assert_eq!(
+            r.clean_candidates(["1001", "9002"]).unwrap(),
+            Vote::Candidates(&[0, 4])
+        );
+        assert_eq!(
+            r.clean_candidates(["1001", "1001"]).unwrap_err().code,
+            "duplicate_candidate"
+        );
+        assert_eq!(
+            r.clean_candidates(["1001", "2001", "9001"])
+                .unwrap_err()
+                .code,
+            "too_many_candidates"
+        );
+        assert_eq!(
+            r.clean_candidates(["1001", "101"]).unwrap_err().code,
+            "list_in_candidate_ballot"
+        );
+        assert_eq!(
+            r.clean_candidates([]).unwrap_err().code,
+            "empty_candidate_ballot"
+        );
     }
 
     #[test]
@@ -206,11 +253,17 @@ mod tests {
         // The first list counts; everything else is not read.
         assert_eq!(r.raw(["9001", "102", "101", "1002"]), Vote::List(1));
         // Unknown codes are not read, repeats count once, codes after the S-th are not read.
-        assert_eq!(r.raw(["777", "9001", "9001", "1002", "2001"]), Vote::Candidates(&[3, 1]));
+        assert_eq!(
+            r.raw(["777", "9001", "9001", "1002", "2001"]),
+            Vote::Candidates(&[3, 1])
+        );
         assert_eq!(r.raw(["777", "888"]), Vote::Invalid);
         assert_eq!(r.raw([]), Vote::Invalid);
         let mut strict = BallotReader::new(&c, ExcessCandidates::Invalidate);
         assert_eq!(strict.raw(["9001", "1002", "2001"]), Vote::Invalid);
-        assert_eq!(strict.raw(["9001", "1002", "9001"]), Vote::Candidates(&[3, 1]));
+        assert_eq!(
+            strict.raw(["9001", "1002", "9001"]),
+            Vote::Candidates(&[3, 1])
+        );
     }
 }

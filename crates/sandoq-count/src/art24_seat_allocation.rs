@@ -10,7 +10,10 @@ use crate::art24_votes::Totals;
 use crate::election::Contest;
 use crate::Rules;
 use sandoq_apportion::largest_remainder::{LrInput, Quota, Round};
-use sandoq_apportion::{largest_remainder_resolved, ApportionError, ImmaterialTie, Lot, Ratio, Threshold, ThresholdOutcome};
+use sandoq_apportion::{
+    largest_remainder_resolved, ApportionError, ImmaterialTie, Lot, Ratio, Threshold,
+    ThresholdOutcome,
+};
 
 /// The seats of one group (a list, or the independents).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,14 +42,35 @@ pub struct SeatAllocation {
     pub immaterial_ties: Vec<ImmaterialTie>,
 }
 
-pub fn allocate_seats(contest: &Contest, totals: &Totals, rules: &Rules) -> Result<SeatAllocation, ApportionError> {
+pub fn allocate_seats(
+    contest: &Contest,
+    totals: &Totals,
+    rules: &Rules,
+) -> Result<SeatAllocation, ApportionError> {
     let n = contest.n_groups();
-    let names: Vec<String> = (0..n as u32).map(|g| contest.group_code(g).to_string()).collect();
+    let names: Vec<String> = (0..n as u32)
+        .map(|g| contest.group_code(g).to_string())
+        .collect();
     let votes = &totals.group_votes;
-    let caps: Vec<Option<u32>> = contest.groups.iter().map(|members| Some(members.len() as u32)).collect();
-    let threshold = rules.threshold_percent.as_ref().map(|percent| Threshold::percent(percent.clone()).apply(&names, votes, 0));
-    let qualified = threshold.as_ref().map_or_else(|| vec![true; n], |t| t.qualified.clone());
-    let input = LrInput { votes, caps: &caps, qualified: &qualified, seats: contest.seats, quota: Quota::Hare };
+    let caps: Vec<Option<u32>> = contest
+        .groups
+        .iter()
+        .map(|members| Some(members.len() as u32))
+        .collect();
+    let threshold = rules
+        .threshold_percent
+        .as_ref()
+        .map(|percent| Threshold::percent(percent.clone()).apply(&names, votes, 0));
+    let qualified = threshold
+        .as_ref()
+        .map_or_else(|| vec![true; n], |t| t.qualified.clone());
+    let input = LrInput {
+        votes,
+        caps: &caps,
+        qualified: &qualified,
+        seats: contest.seats,
+        quota: Quota::Hare,
+    };
     let (outcome, record) = largest_remainder_resolved(&input, &names, &rules.ties)?;
     let mut groups: Vec<GroupSeats> = (0..n)
         .map(|g| GroupSeats {

@@ -111,8 +111,17 @@ impl Tally {
     }
 
     pub fn ballots(&self) -> Result<BallotCounts, CountOverflow> {
-        let cast = add(add(add(self.n_list, self.n_candidates)?, self.n_blank)?, self.n_invalid)?;
-        Ok(BallotCounts { cast, list: self.n_list, candidates: self.n_candidates, blank: self.n_blank, invalid: self.n_invalid })
+        let cast = add(
+            add(add(self.n_list, self.n_candidates)?, self.n_blank)?,
+            self.n_invalid,
+        )?;
+        Ok(BallotCounts {
+            cast,
+            list: self.n_list,
+            candidates: self.n_candidates,
+            blank: self.n_blank,
+            invalid: self.n_invalid,
+        })
     }
 
     /// V(c), T(group) and D.
@@ -120,7 +129,11 @@ impl Tally {
         let mut candidate_votes = vec![0u64; contest.candidates.len()];
         let mut group_votes = vec![0u64; contest.n_groups()];
         for (c, info) in contest.candidates.iter().enumerate() {
-            let from_list = self.list_ballots.get(info.group as usize).copied().unwrap_or(0);
+            let from_list = self
+                .list_ballots
+                .get(info.group as usize)
+                .copied()
+                .unwrap_or(0);
             let v = add(self.mentions[c], from_list)?;
             candidate_votes[c] = v;
             group_votes[info.group as usize] = add(group_votes[info.group as usize], v)?;
@@ -129,7 +142,11 @@ impl Tally {
         for &t in &group_votes {
             denominator = add(denominator, t)?;
         }
-        Ok(Totals { candidate_votes, group_votes, denominator })
+        Ok(Totals {
+            candidate_votes,
+            group_votes,
+            denominator,
+        })
     }
 }
 
@@ -149,7 +166,11 @@ pub struct BallotBatch {
 
 impl BallotBatch {
     pub fn with_capacity(list_ballots: usize, names: usize) -> Self {
-        BallotBatch { lists: Vec::with_capacity(list_ballots), names: Vec::with_capacity(names), ..BallotBatch::default() }
+        BallotBatch {
+            lists: Vec::with_capacity(list_ballots),
+            names: Vec::with_capacity(names),
+            ..BallotBatch::default()
+        }
     }
 
     pub fn push(&mut self, vote: Vote<'_>) {
@@ -209,12 +230,22 @@ mod tests {
     fn batch_counts_like_one_by_one() {
         let contest = ElectionDefinition {
             seats: 3,
-            lists: vec![ListDefinition { code: "1".into(), name: "L".into(), candidates: vec!["10".into(), "11".into()] }],
+            lists: vec![ListDefinition {
+                code: "1".into(),
+                name: "L".into(),
+                candidates: vec!["10".into(), "11".into()],
+            }],
             independents: vec!["90".into()],
         }
         .validate()
         .unwrap();
-        let votes = [Vote::List(0), Vote::Candidates(&[0, 2]), Vote::Blank, Vote::Invalid, Vote::Candidates(&[2])];
+        let votes = [
+            Vote::List(0),
+            Vote::Candidates(&[0, 2]),
+            Vote::Blank,
+            Vote::Invalid,
+            Vote::Candidates(&[2]),
+        ];
         let mut one_by_one = Tally::new(&contest);
         let mut batch = BallotBatch::default();
         for vote in votes {

@@ -46,15 +46,30 @@ pub struct Succession {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SuccessionError {
     /// The code is not a sitting member (never elected, or already left).
-    NotAMember { code: String },
+    NotAMember {
+        code: String,
+    },
     LotsRequired(LotsRequired),
 }
 
 /// Applies the vacancies in order and says who takes each seat.
-pub fn succession(contest: &Contest, result: &TallyResult, leaving: &[String], ties: &TiePolicy) -> Result<Vec<Succession>, SuccessionError> {
+pub fn succession(
+    contest: &Contest,
+    result: &TallyResult,
+    leaving: &[String],
+    ties: &TiePolicy,
+) -> Result<Vec<Succession>, SuccessionError> {
     let votes = &result.candidate_votes;
-    let mut members: Vec<u32> = result.members.iter().flat_map(|g| g.elected().iter().copied()).collect();
-    let mut alternates: Vec<VecDeque<u32>> = result.members.iter().map(|g| g.alternates().iter().copied().collect()).collect();
+    let mut members: Vec<u32> = result
+        .members
+        .iter()
+        .flat_map(|g| g.elected().iter().copied())
+        .collect();
+    let mut alternates: Vec<VecDeque<u32>> = result
+        .members
+        .iter()
+        .map(|g| g.alternates().iter().copied().collect())
+        .collect();
     let code_of = |c: u32| contest.candidates[c as usize].code.clone();
     let group_of = |c: u32| contest.candidates[c as usize].group;
     let mut out = Vec::new();
@@ -82,12 +97,19 @@ pub fn succession(contest: &Contest, result: &TallyResult, leaving: &[String], t
             step.rule = SuccessionRule::SameGroup;
             Some(next)
         } else {
-            let fronts: Vec<u32> = alternates.iter().filter_map(|a| a.front().copied()).collect();
+            let fronts: Vec<u32> = alternates
+                .iter()
+                .filter_map(|a| a.front().copied())
+                .collect();
             match fronts.iter().map(|&c| votes[c as usize]).max() {
                 None => None,
                 Some(best) => {
                     step.rule = SuccessionRule::MostVotesAnyGroup;
-                    let tied: Vec<u32> = fronts.iter().copied().filter(|&c| votes[c as usize] == best).collect();
+                    let tied: Vec<u32> = fronts
+                        .iter()
+                        .copied()
+                        .filter(|&c| votes[c as usize] == best)
+                        .collect();
                     let chosen = if tied.len() == 1 {
                         tied[0]
                     } else {
@@ -106,7 +128,11 @@ pub fn succession(contest: &Contest, result: &TallyResult, leaving: &[String], t
                             }));
                         };
                         let lot = Lot::draw("succession", None, &tied_codes, seed, 1);
-                        let winner = tied.iter().copied().find(|&c| code_of(c) == lot.winners[0]).unwrap_or(tied[0]);
+                        let winner = tied
+                            .iter()
+                            .copied()
+                            .find(|&c| code_of(c) == lot.winners[0])
+                            .unwrap_or(tied[0]);
                         step.lot = Some(lot);
                         winner
                     };

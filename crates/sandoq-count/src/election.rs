@@ -84,11 +84,18 @@ impl ElectionDefinition {
     /// Checks the definition; every problem is reported at once.
     pub fn validate(&self) -> Result<Contest, Vec<DefinitionProblem>> {
         let mut problems = Vec::new();
-        let mut problem = |code, en: String, fa: String| problems.push(DefinitionProblem { code, en, fa });
+        let mut problem =
+            |code, en: String, fa: String| problems.push(DefinitionProblem { code, en, fa });
         if self.seats == 0 {
-            problem("zero_seats", "the election must have at least 1 seat".into(), "انتخابات باید دست‌کم ۱ کرسی داشته باشد".into());
+            problem(
+                "zero_seats",
+                "the election must have at least 1 seat".into(),
+                "انتخابات باید دست‌کم ۱ کرسی داشته باشد".into(),
+            );
         }
-        let n_entries = self.lists.len() + self.lists.iter().map(|l| l.candidates.len()).sum::<usize>() + self.independents.len();
+        let n_entries = self.lists.len()
+            + self.lists.iter().map(|l| l.candidates.len()).sum::<usize>()
+            + self.independents.len();
         if n_entries >= MAX_ENTRIES {
             problem(
                 "too_many_entries",
@@ -100,10 +107,17 @@ impl ElectionDefinition {
         let mut lists = Vec::new();
         let mut candidates: Vec<CandidateInfo> = Vec::new();
         let mut by_code: HashMap<String, Entry> = HashMap::new();
-        let mut claim = |code: &str, what: String, problem: &mut dyn FnMut(&'static str, String, String)| -> Option<String> {
+        let mut claim = |code: &str,
+                         what: String,
+                         problem: &mut dyn FnMut(&'static str, String, String)|
+         -> Option<String> {
             let normalized = normalize_code(code);
             if normalized.is_empty() {
-                problem("empty_code", format!("{what} has an empty code"), format!("{what}: کد خالی است"));
+                problem(
+                    "empty_code",
+                    format!("{what} has an empty code"),
+                    format!("{what}: کد خالی است"),
+                );
                 return None;
             }
             if normalized == INDEPENDENTS {
@@ -129,7 +143,11 @@ impl ElectionDefinition {
         for (list_index, list) in self.lists.iter().enumerate() {
             let list_code = claim(&list.code, format!("list {}", list.code), &mut problem);
             if list.candidates.is_empty() {
-                problem("empty_list", format!("list {} has no candidates", list.code), format!("فهرست {} نامزدی ندارد", list.code));
+                problem(
+                    "empty_list",
+                    format!("list {} has no candidates", list.code),
+                    format!("فهرست {} نامزدی ندارد", list.code),
+                );
             }
             let mut members = Vec::new();
             for candidate in &list.candidates {
@@ -137,22 +155,39 @@ impl ElectionDefinition {
                 if let Some(other) = candidate_group.get(&normalized) {
                     problem(
                         "candidate_in_two_groups",
-                        format!("candidate {normalized} stands in {other} and in list {}", list.code),
-                        format!("نامزد {normalized} هم در {other} و هم در فهرست {} آمده است", list.code),
+                        format!(
+                            "candidate {normalized} stands in {other} and in list {}",
+                            list.code
+                        ),
+                        format!(
+                            "نامزد {normalized} هم در {other} و هم در فهرست {} آمده است",
+                            list.code
+                        ),
                     );
                     continue;
                 }
-                if let Some(code) = claim(candidate, format!("candidate {candidate} of list {}", list.code), &mut problem) {
+                if let Some(code) = claim(
+                    candidate,
+                    format!("candidate {candidate} of list {}", list.code),
+                    &mut problem,
+                ) {
                     candidate_group.insert(code.clone(), format!("list {}", list.code));
                     let index = candidates.len() as u32;
                     by_code.insert(code.clone(), Entry::Candidate(index));
-                    candidates.push(CandidateInfo { code, group: list_index as u32 });
+                    candidates.push(CandidateInfo {
+                        code,
+                        group: list_index as u32,
+                    });
                     members.push(index);
                 }
             }
             if let Some(code) = list_code {
                 by_code.insert(code.clone(), Entry::List(list_index as u32));
-                lists.push(ListInfo { code, name: list.name.clone(), members });
+                lists.push(ListInfo {
+                    code,
+                    name: list.name.clone(),
+                    members,
+                });
             }
         }
         let independents_group = self.lists.len() as u32;
@@ -167,11 +202,18 @@ impl ElectionDefinition {
                 );
                 continue;
             }
-            if let Some(code) = claim(candidate, format!("independent candidate {candidate}"), &mut problem) {
+            if let Some(code) = claim(
+                candidate,
+                format!("independent candidate {candidate}"),
+                &mut problem,
+            ) {
                 candidate_group.insert(code.clone(), "the independents".to_string());
                 let index = candidates.len() as u32;
                 by_code.insert(code.clone(), Entry::Candidate(index));
-                candidates.push(CandidateInfo { code, group: independents_group });
+                candidates.push(CandidateInfo {
+                    code,
+                    group: independents_group,
+                });
                 independent_members.push(index);
             }
         }
@@ -186,14 +228,25 @@ impl ElectionDefinition {
                 by_number.insert(number, entry);
             }
         }
-        Ok(Contest { seats: self.seats, lists, candidates, groups, by_code, by_number })
+        Ok(Contest {
+            seats: self.seats,
+            lists,
+            candidates,
+            groups,
+            by_code,
+            by_number,
+        })
     }
 }
 
 /// A code that is a canonical decimal number (digits only, no leading zero, fits u64).
 fn canonical_number(code: &str) -> Option<u64> {
     let bytes = code.as_bytes();
-    if bytes.is_empty() || bytes.len() > 19 || !bytes.iter().all(u8::is_ascii_digit) || (bytes.len() > 1 && bytes[0] == b'0') {
+    if bytes.is_empty()
+        || bytes.len() > 19
+        || !bytes.iter().all(u8::is_ascii_digit)
+        || (bytes.len() > 1 && bytes[0] == b'0')
+    {
         return None;
     }
     code.parse().ok()
@@ -205,7 +258,10 @@ impl Contest {
         if let Some(number) = canonical_number(code) {
             return self.by_number.get(&number).copied();
         }
-        if code.is_ascii() && !code.starts_with(char::is_whitespace) && !code.ends_with(char::is_whitespace) {
+        if code.is_ascii()
+            && !code.starts_with(char::is_whitespace)
+            && !code.ends_with(char::is_whitespace)
+        {
             return self.by_code.get(code).copied();
         }
         let normalized = normalize_code(code);
@@ -242,7 +298,8 @@ impl Hasher for MultiplyHasher {
     }
     fn write(&mut self, bytes: &[u8]) {
         for &byte in bytes {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(byte)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+            self.0 =
+                (self.0.rotate_left(5) ^ u64::from(byte)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
         }
     }
     fn write_u64(&mut self, value: u64) {
@@ -255,27 +312,47 @@ mod tests {
     use super::*;
 
     fn list(code: &str, candidates: &[&str]) -> ListDefinition {
-        ListDefinition { code: code.into(), name: format!("List {code}"), candidates: candidates.iter().map(|c| c.to_string()).collect() }
+        ListDefinition {
+            code: code.into(),
+            name: format!("List {code}"),
+            candidates: candidates.iter().map(|c| c.to_string()).collect(),
+        }
     }
 
     #[test]
     fn every_problem_is_reported_at_once() {
         let definition = ElectionDefinition {
             seats: 0,
-            lists: vec![list("101", &["1001", "1002"]), list("102", &[]), list("1001", &["1002", "2001"])],
+            lists: vec![
+                list("101", &["1001", "1002"]),
+                list("102", &[]),
+                list("1001", &["1002", "2001"]),
+            ],
             independents: vec!["2001".into(), "".into(), "independents".into()],
         };
         let problems = definition.validate().unwrap_err();
         let codes: Vec<&str> = problems.iter().map(|p| p.code).collect();
         assert_eq!(
             codes,
-            vec!["zero_seats", "empty_list", "duplicate_code", "candidate_in_two_groups", "candidate_in_two_groups", "empty_code", "reserved_code"]
+            vec![
+                "zero_seats",
+                "empty_list",
+                "duplicate_code",
+                "candidate_in_two_groups",
+                "candidate_in_two_groups",
+                "empty_code",
+                "reserved_code"
+            ]
         );
     }
 
     #[test]
     fn lookup_accepts_persian_digits_and_spaces() {
-        let definition = ElectionDefinition { seats: 3, lists: vec![list("101", &["1001"])], independents: vec!["9001".into(), "A7".into()] };
+        let definition = ElectionDefinition {
+            seats: 3,
+            lists: vec![list("101", &["1001"])],
+            independents: vec!["9001".into(), "A7".into()],
+        };
         let contest = definition.validate().unwrap();
         assert_eq!(contest.lookup("101"), Some(Entry::List(0)));
         assert_eq!(contest.lookup("۱۰۱"), Some(Entry::List(0)));

@@ -9,7 +9,10 @@ use sandoq_i18n::{number, Bilingual, Lang};
 
 /// Both texts of the explanation.
 pub fn explain(contest: &Contest, result: &TallyResult) -> Bilingual {
-    Bilingual { fa: explain_in(contest, result, Lang::Fa), en: explain_in(contest, result, Lang::En) }
+    Bilingual {
+        fa: explain_in(contest, result, Lang::Fa),
+        en: explain_in(contest, result, Lang::En),
+    }
 }
 
 fn group_name(contest: &Contest, group: u32, lang: Lang) -> String {
@@ -50,7 +53,13 @@ fn explain_in(contest: &Contest, result: &TallyResult, lang: Lang) -> String {
         )
     });
     let group_totals: Vec<String> = (0..contest.n_groups())
-        .map(|g| format!("{} {}", group_name(contest, g as u32, lang), n(result.group_votes[g])))
+        .map(|g| {
+            format!(
+                "{} {}",
+                group_name(contest, g as u32, lang),
+                n(result.group_votes[g])
+            )
+        })
         .collect();
     out.push(if fa {
         format!(
@@ -65,7 +74,10 @@ fn explain_in(contest: &Contest, result: &TallyResult, lang: Lang) -> String {
             n(result.denominator)
         )
     });
-    if let (Some(percent), Some(threshold)) = (&result.rules.threshold_percent, &result.allocation.threshold) {
+    if let (Some(percent), Some(threshold)) = (
+        &result.rules.threshold_percent,
+        &result.allocation.threshold,
+    ) {
         let out_groups: Vec<String> = threshold
             .qualified
             .iter()
@@ -74,8 +86,16 @@ fn explain_in(contest: &Contest, result: &TallyResult, lang: Lang) -> String {
             .map(|(g, _)| group_name(contest, g as u32, lang))
             .collect();
         let p = sandoq_i18n::localise(&fraction_string(percent), lang);
-        let none = if fa { "هیچ گروهی".to_string() } else { "no group".to_string() };
-        let list = if out_groups.is_empty() { none } else { out_groups.join(if fa { "، " } else { ", " }) };
+        let none = if fa {
+            "هیچ گروهی".to_string()
+        } else {
+            "no group".to_string()
+        };
+        let list = if out_groups.is_empty() {
+            none
+        } else {
+            out_groups.join(if fa { "، " } else { ", " })
+        };
         out.push(if fa {
             format!("آستانه: گروهی که کمتر از {p} درصد D رأی دارد کنار می‌رود: {list}.")
         } else {
@@ -109,13 +129,23 @@ fn explain_in(contest: &Contest, result: &TallyResult, lang: Lang) -> String {
         for entry in &round.entries {
             let name = group_name(contest, entry.party as u32, lang);
             let remainder_note = match (entry.remainder_seats > 0, fa) {
-                (true, true) => "، و چون باقی‌مانده‌اش در میان بزرگ‌ترین‌هاست یک کرسی باقی‌مانده".to_string(),
-                (true, false) => ", plus one remaining seat for one of the largest remainders".to_string(),
+                (true, true) => {
+                    "، و چون باقی‌مانده‌اش در میان بزرگ‌ترین‌هاست یک کرسی باقی‌مانده".to_string()
+                }
+                (true, false) => {
+                    ", plus one remaining seat for one of the largest remainders".to_string()
+                }
                 _ => String::new(),
             };
             let cap_note = match (entry.capped, fa) {
-                (true, true) => format!(" — اما فقط {} نامزد دارد، پس همان را نگه می‌دارد و از رقابت بیرون می‌رود", n(contest.groups[entry.party].len() as u64)),
-                (true, false) => format!(" — but it has only {} candidates, so it keeps that many and leaves the race", contest.groups[entry.party].len()),
+                (true, true) => format!(
+                    " — اما فقط {} نامزد دارد، پس همان را نگه می‌دارد و از رقابت بیرون می‌رود",
+                    n(contest.groups[entry.party].len() as u64)
+                ),
+                (true, false) => format!(
+                    " — but it has only {} candidates, so it keeps that many and leaves the race",
+                    contest.groups[entry.party].len()
+                ),
                 _ => String::new(),
             };
             lines.push(if fa {
@@ -151,11 +181,18 @@ fn explain_in(contest: &Contest, result: &TallyResult, lang: Lang) -> String {
         let whole: u64 = round.entries.iter().map(|e| u64::from(e.whole)).sum();
         let left = u64::from(round.seats).saturating_sub(whole);
         if left > 0 {
-            let mut by_remainder: Vec<&sandoq_apportion::largest_remainder::RoundEntry> = round.entries.iter().collect();
+            let mut by_remainder: Vec<&sandoq_apportion::largest_remainder::RoundEntry> =
+                round.entries.iter().collect();
             by_remainder.sort_by(|a, b| b.remainder.cmp(&a.remainder));
             let ranked: Vec<String> = by_remainder
                 .iter()
-                .map(|e| format!("{} {}", group_name(contest, e.party as u32, lang), decimal(&e.remainder, lang)))
+                .map(|e| {
+                    format!(
+                        "{} {}",
+                        group_name(contest, e.party as u32, lang),
+                        decimal(&e.remainder, lang)
+                    )
+                })
                 .collect();
             lines.push(if fa {
                 format!(
@@ -172,9 +209,15 @@ fn explain_in(contest: &Contest, result: &TallyResult, lang: Lang) -> String {
     }
     if result.allocation.vacant > 0 {
         out.push(if fa {
-            format!("{} کرسی خالی می‌ماند: هیچ گروهی نامزد یا رأی کافی برای آن ندارد.", n(u64::from(result.allocation.vacant)))
+            format!(
+                "{} کرسی خالی می‌ماند: هیچ گروهی نامزد یا رأی کافی برای آن ندارد.",
+                n(u64::from(result.allocation.vacant))
+            )
         } else {
-            format!("{} seats stay vacant: no group has the candidates or the votes to take them.", result.allocation.vacant)
+            format!(
+                "{} seats stay vacant: no group has the candidates or the votes to take them.",
+                result.allocation.vacant
+            )
         });
     }
     let mut elected_lines = vec![if fa {
@@ -188,12 +231,26 @@ fn explain_in(contest: &Contest, result: &TallyResult, lang: Lang) -> String {
         }
         let show = |list: &[u32]| -> String {
             list.iter()
-                .map(|&c| format!("{} ({})", code(&contest.candidates[c as usize].code, lang), n(result.candidate_votes[c as usize])))
+                .map(|&c| {
+                    format!(
+                        "{} ({})",
+                        code(&contest.candidates[c as usize].code, lang),
+                        n(result.candidate_votes[c as usize])
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join(if fa { "، " } else { ", " })
         };
-        let none = if fa { "ندارد".to_string() } else { "none".to_string() };
-        let alternates = if members.alternates == 0 { none } else { show(members.alternates()) };
+        let none = if fa {
+            "ندارد".to_string()
+        } else {
+            "none".to_string()
+        };
+        let alternates = if members.alternates == 0 {
+            none
+        } else {
+            show(members.alternates())
+        };
         elected_lines.push(if fa {
             format!(
                 "   • {}: {} کرسی — {}. علی‌البدل‌ها (۵۲٪ منتخبان، گرد به بالا از نیم): {}.",
@@ -220,15 +277,27 @@ fn explain_in(contest: &Contest, result: &TallyResult, lang: Lang) -> String {
             "5. Lots: every tie that decided something was resolved by a verifiable lot: entries ordered by the SHA-256 of \"seed:code\", ascending; the first wins.".to_string()
         }];
         for lot in &result.lots {
-            let hashes: Vec<String> = lot.hashes.iter().map(|(c, h)| format!("{} {}", code(c, lang), h)).collect();
+            let hashes: Vec<String> = lot
+                .hashes
+                .iter()
+                .map(|(c, h)| format!("{} {}", code(c, lang), h))
+                .collect();
             lines.push(if fa {
                 format!(
                     "   • {} ({}): بذر «{}»؛ {} → برنده: {}.",
                     stage_name(&lot.stage, lang),
-                    lot.tied.iter().map(|c| code(c, lang)).collect::<Vec<_>>().join("، "),
+                    lot.tied
+                        .iter()
+                        .map(|c| code(c, lang))
+                        .collect::<Vec<_>>()
+                        .join("، "),
                     lot.seed,
                     hashes.join("؛ "),
-                    lot.winners.iter().map(|c| code(c, lang)).collect::<Vec<_>>().join("، ")
+                    lot.winners
+                        .iter()
+                        .map(|c| code(c, lang))
+                        .collect::<Vec<_>>()
+                        .join("، ")
                 )
             } else {
                 format!(
@@ -256,7 +325,11 @@ fn explain_in(contest: &Contest, result: &TallyResult, lang: Lang) -> String {
     // Keep the number of seats checkable at a glance.
     let filled: u64 = result.group_seats().iter().map(|&s| u64::from(s)).sum();
     out.push(if fa {
-        format!("جمع: {} کرسی از {} کرسی پر شد.", n(filled), n(u64::from(result.seats)))
+        format!(
+            "جمع: {} کرسی از {} کرسی پر شد.",
+            n(filled),
+            n(u64::from(result.seats))
+        )
     } else {
         format!("Total: {} of {} seats filled.", filled, result.seats)
     });

@@ -24,7 +24,9 @@ pub use art23_ballot::{BallotError, BallotReader, ExcessCandidates, Vote};
 pub use art24_seat_allocation::{GroupSeats, SeatAllocation};
 pub use art24_votes::{BallotBatch, BallotCounts, CountOverflow, Tally, Totals};
 pub use art25_alternates::{succession, Succession, SuccessionError, SuccessionRule};
-pub use election::{Contest, DefinitionProblem, ElectionDefinition, Entry, ListDefinition, INDEPENDENTS};
+pub use election::{
+    Contest, DefinitionProblem, ElectionDefinition, Entry, ListDefinition, INDEPENDENTS,
+};
 pub use explain::explain;
 pub use open_list::{alternates_due, GroupMembers};
 pub use sandoq_apportion::{ImmaterialTie, Lot, LotsRequired, Ratio, TieBreak, TiePolicy};
@@ -43,7 +45,11 @@ pub struct Rules {
 
 impl Default for Rules {
     fn default() -> Self {
-        Rules { ties: TiePolicy::report(), threshold_percent: None, excess_candidates: ExcessCandidates::Ignore }
+        Rules {
+            ties: TiePolicy::report(),
+            threshold_percent: None,
+            excess_candidates: ExcessCandidates::Ignore,
+        }
     }
 }
 
@@ -82,7 +88,11 @@ pub enum TallyStop {
     /// Forged counts that add up beyond 64 bits.
     Overflow,
     /// Options that cannot be used (e.g. `lot` without a seed). `code` is stable.
-    Invalid { code: &'static str, en: String, fa: String },
+    Invalid {
+        code: &'static str,
+        en: String,
+        fa: String,
+    },
 }
 
 /// Articles 24 and 25 on a finished tally.
@@ -96,13 +106,20 @@ pub fn compute(contest: &Contest, tally: &Tally, rules: &Rules) -> Result<TallyR
     }
     let ballots = tally.ballots().map_err(|_| TallyStop::Overflow)?;
     let totals = tally.totals(contest).map_err(|_| TallyStop::Overflow)?;
-    let allocation = art24_seat_allocation::allocate_seats(contest, &totals, rules).map_err(|error| match error {
-        sandoq_apportion::ApportionError::LotsRequired(lots) => TallyStop::LotsRequired(vec![lots]),
-        sandoq_apportion::ApportionError::Invalid { code, en, fa } => TallyStop::Invalid { code, en, fa },
-    })?;
+    let allocation = art24_seat_allocation::allocate_seats(contest, &totals, rules).map_err(
+        |error| match error {
+            sandoq_apportion::ApportionError::LotsRequired(lots) => {
+                TallyStop::LotsRequired(vec![lots])
+            }
+            sandoq_apportion::ApportionError::Invalid { code, en, fa } => {
+                TallyStop::Invalid { code, en, fa }
+            }
+        },
+    )?;
     let seats: Vec<u32> = allocation.groups.iter().map(|g| g.seats).collect();
     let (members, member_lots) =
-        open_list::elect_members(contest, &totals.candidate_votes, &seats, &rules.ties).map_err(TallyStop::LotsRequired)?;
+        open_list::elect_members(contest, &totals.candidate_votes, &seats, &rules.ties)
+            .map_err(TallyStop::LotsRequired)?;
     let mut lots = allocation.lots.clone();
     lots.extend(member_lots);
     Ok(TallyResult {

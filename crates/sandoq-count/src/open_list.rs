@@ -53,7 +53,11 @@ pub fn elect_members(
     for (g, members) in contest.groups.iter().enumerate() {
         let group_code = contest.group_code(g as u32);
         let mut ranking = members.clone();
-        ranking.sort_by(|&a, &b| candidate_votes[b as usize].cmp(&candidate_votes[a as usize]).then(a.cmp(&b)));
+        ranking.sort_by(|&a, &b| {
+            candidate_votes[b as usize]
+                .cmp(&candidate_votes[a as usize])
+                .then(a.cmp(&b))
+        });
         let k = (seats[g] as usize).min(ranking.len());
         let a = (alternates_due(k as u32) as usize).min(ranking.len() - k);
         let mut start = 0;
@@ -66,16 +70,32 @@ pub fn elect_members(
             let immaterial = end - start < 2 || end <= k || start >= k + a;
             if !immaterial {
                 let straddles_elected = start < k && k < end;
-                let stage = if straddles_elected { "elected" } else { "alternates" };
-                let places = if straddles_elected { k - start } else { (k + a).min(end) - start };
-                let tied: Vec<String> = ranking[start..end].iter().map(|&c| contest.candidates[c as usize].code.clone()).collect();
+                let stage = if straddles_elected {
+                    "elected"
+                } else {
+                    "alternates"
+                };
+                let places = if straddles_elected {
+                    k - start
+                } else {
+                    (k + a).min(end) - start
+                };
+                let tied: Vec<String> = ranking[start..end]
+                    .iter()
+                    .map(|&c| contest.candidates[c as usize].code.clone())
+                    .collect();
                 match seed {
                     Some(seed) => {
                         let lot = Lot::draw(stage, Some(group_code), &tied, seed, places);
                         let order = lot.order();
                         let reordered: Vec<u32> = order
                             .iter()
-                            .filter_map(|code| ranking[start..end].iter().copied().find(|&c| contest.candidates[c as usize].code == *code))
+                            .filter_map(|code| {
+                                ranking[start..end]
+                                    .iter()
+                                    .copied()
+                                    .find(|&c| contest.candidates[c as usize].code == *code)
+                            })
                             .collect();
                         ranking[start..end].copy_from_slice(&reordered);
                         lots.push(lot);
@@ -91,7 +111,11 @@ pub fn elect_members(
             }
             start = end;
         }
-        all.push(GroupMembers { ranking, elected: k, alternates: a });
+        all.push(GroupMembers {
+            ranking,
+            elected: k,
+            alternates: a,
+        });
     }
     if required.is_empty() {
         Ok((all, lots))

@@ -1,7 +1,10 @@
 //! Invariants of the Tehran rule set, checked on random elections (proptest).
 
 use proptest::prelude::*;
-use sandoq_count::{compute, BallotReader, ElectionDefinition, ExcessCandidates, ListDefinition, Rules, Tally, TiePolicy, Vote};
+use sandoq_count::{
+    compute, BallotReader, ElectionDefinition, ExcessCandidates, ListDefinition, Rules, Tally,
+    TiePolicy, Vote,
+};
 
 /// A random election: `lists` lists of 1..=6 candidates, 0..=5 independents, 1..=9 seats.
 fn definition(list_sizes: &[usize], independents: usize, seats: u32) -> ElectionDefinition {
@@ -10,7 +13,11 @@ fn definition(list_sizes: &[usize], independents: usize, seats: u32) -> Election
         lists: list_sizes
             .iter()
             .enumerate()
-            .map(|(l, &n)| ListDefinition { code: format!("{}", 100 + l), name: format!("L{l}"), candidates: (0..n).map(|i| format!("{}{}", 100 + l, i)).collect() })
+            .map(|(l, &n)| ListDefinition {
+                code: format!("{}", 100 + l),
+                name: format!("L{l}"),
+                candidates: (0..n).map(|i| format!("{}{}", 100 + l, i)).collect(),
+            })
             .collect(),
         independents: (0..independents).map(|i| format!("9{i:03}")).collect(),
     }
@@ -18,11 +25,16 @@ fn definition(list_sizes: &[usize], independents: usize, seats: u32) -> Election
 
 /// Raw ballots as code sequences drawn from the election's own codes plus an unknown one.
 fn ballots_strategy() -> impl Strategy<Value = (Vec<usize>, usize, u32, Vec<Vec<usize>>)> {
-    (prop::collection::vec(1usize..=6, 1..=4), 0usize..=5, 1u32..=9).prop_flat_map(|(sizes, independents, seats)| {
-        let n_codes = sizes.len() + sizes.iter().sum::<usize>() + independents + 1;
-        let ballots = prop::collection::vec(prop::collection::vec(0..n_codes, 0..=6), 0..=60);
-        (Just(sizes), Just(independents), Just(seats), ballots)
-    })
+    (
+        prop::collection::vec(1usize..=6, 1..=4),
+        0usize..=5,
+        1u32..=9,
+    )
+        .prop_flat_map(|(sizes, independents, seats)| {
+            let n_codes = sizes.len() + sizes.iter().sum::<usize>() + independents + 1;
+            let ballots = prop::collection::vec(prop::collection::vec(0..n_codes, 0..=6), 0..=60);
+            (Just(sizes), Just(independents), Just(seats), ballots)
+        })
 }
 
 fn codes(def: &ElectionDefinition) -> Vec<String> {
@@ -47,7 +59,10 @@ fn count(def: &ElectionDefinition, ballots: &[Vec<usize>]) -> Tally {
 }
 
 fn lot_rules() -> Rules {
-    Rules { ties: TiePolicy::from_options(None, Some("property seed".into())), ..Rules::default() }
+    Rules {
+        ties: TiePolicy::from_options(None, Some("property seed".into())),
+        ..Rules::default()
+    }
 }
 
 proptest! {

@@ -32,7 +32,10 @@ pub struct Bilingual {
 
 impl Bilingual {
     pub fn new(fa: impl Into<String>, en: impl Into<String>) -> Self {
-        Self { fa: fa.into(), en: en.into() }
+        Self {
+            fa: fa.into(),
+            en: en.into(),
+        }
     }
 
     pub fn get(&self, lang: Lang) -> &str {
@@ -54,7 +57,9 @@ pub fn persian_digits(text: &str) -> String {
             && chars[i - 1].is_ascii_digit()
             && chars[i + 1].is_ascii_digit();
         match c {
-            '0'..='9' => out.push(char::from_u32('۰' as u32 + (c as u32 - '0' as u32)).unwrap_or(c)),
+            '0'..='9' => {
+                out.push(char::from_u32('۰' as u32 + (c as u32 - '0' as u32)).unwrap_or(c))
+            }
             '.' if between_digits => out.push('٫'),
             ',' if between_digits => out.push('٬'),
             _ => out.push(c),
@@ -79,7 +84,9 @@ pub fn ascii_digits(text: &str) -> String {
 /// codes holding letters stay as they are, so that `a2` never becomes `a۲`.
 pub fn code(code: &str, lang: Lang) -> String {
     match lang {
-        Lang::Fa if !code.is_empty() && code.bytes().all(|b| b.is_ascii_digit()) => persian_digits(code),
+        Lang::Fa if !code.is_empty() && code.bytes().all(|b| b.is_ascii_digit()) => {
+            persian_digits(code)
+        }
         _ => code.to_string(),
     }
 }

@@ -3,11 +3,23 @@
 use crate::error::InputError;
 use crate::value::*;
 use sandoq_apportion::exact::{decimal_string, fraction_string};
-use sandoq_apportion::{Method, Outcome, Party, QuotaRounding, Request, Threshold, TieBreak, TiePolicy};
+use sandoq_apportion::{
+    Method, Outcome, Party, QuotaRounding, Request, Threshold, TieBreak, TiePolicy,
+};
 use serde_json::{json, Map, Value};
 
 const FIELDS: &[&str] = &[
-    "method", "seats", "votes", "blank_votes", "threshold", "max_seats", "first_divisor", "min_seats", "quota_rounding", "tie_break", "lot_seed",
+    "method",
+    "seats",
+    "votes",
+    "blank_votes",
+    "threshold",
+    "max_seats",
+    "first_divisor",
+    "min_seats",
+    "quota_rounding",
+    "tie_break",
+    "lot_seed",
 ];
 
 pub fn parse_tie_break(value: &Value, path: &str) -> Result<TieBreak, InputError> {
@@ -34,8 +46,14 @@ pub fn parse_request(bytes: &[u8]) -> Result<Request, InputError> {
         let known: Vec<&str> = Method::ALL.iter().map(|m| m.name()).collect();
         InputError::new(
             "unknown_method",
-            format!("unknown method \"{method_name}\" (one of: {})", known.join(", ")),
-            format!("روش ناشناخته «{method_name}» (یکی از: {})", known.join("، ")),
+            format!(
+                "unknown method \"{method_name}\" (one of: {})",
+                known.join(", ")
+            ),
+            format!(
+                "روش ناشناخته «{method_name}» (یکی از: {})",
+                known.join("، ")
+            ),
         )
         .at("method")
     })?;
@@ -43,20 +61,40 @@ pub fn parse_request(bytes: &[u8]) -> Result<Request, InputError> {
     let votes = object(required(root, "votes", "")?, "votes")?;
     let mut parties = Vec::with_capacity(votes.len());
     for (name, v) in votes {
-        parties.push(Party { name: name.clone(), votes: count(v, &format!("votes.{name}"))?, max_seats: None });
+        parties.push(Party {
+            name: name.clone(),
+            votes: count(v, &format!("votes.{name}"))?,
+            max_seats: None,
+        });
     }
     if let Some(caps) = root.get("max_seats") {
         for (name, cap) in object(caps, "max_seats")? {
             let path = format!("max_seats.{name}");
             let cap = count32(cap, &path)?;
-            let party = parties.iter_mut().find(|p| &p.name == name).ok_or_else(|| unknown_party(name, &path))?;
+            let party = parties
+                .iter_mut()
+                .find(|p| &p.name == name)
+                .ok_or_else(|| unknown_party(name, &path))?;
             party.max_seats = Some(cap);
         }
     }
-    let blank_votes = root.get("blank_votes").map(|v| count(v, "blank_votes")).transpose()?.unwrap_or(0);
-    let threshold = root.get("threshold").map(|t| parse_threshold(t, &parties)).transpose()?;
-    let first_divisor = root.get("first_divisor").map(|v| decimal(v, "first_divisor")).transpose()?;
-    let min_seats = root.get("min_seats").map(|v| count32(v, "min_seats")).transpose()?;
+    let blank_votes = root
+        .get("blank_votes")
+        .map(|v| count(v, "blank_votes"))
+        .transpose()?
+        .unwrap_or(0);
+    let threshold = root
+        .get("threshold")
+        .map(|t| parse_threshold(t, &parties))
+        .transpose()?;
+    let first_divisor = root
+        .get("first_divisor")
+        .map(|v| decimal(v, "first_divisor"))
+        .transpose()?;
+    let min_seats = root
+        .get("min_seats")
+        .map(|v| count32(v, "min_seats"))
+        .transpose()?;
     let quota_rounding = match root.get("quota_rounding") {
         None => QuotaRounding::None,
         Some(v) => match string(v, "quota_rounding")? {
@@ -72,18 +110,49 @@ pub fn parse_request(bytes: &[u8]) -> Result<Request, InputError> {
             }
         },
     };
-    let tie_break = root.get("tie_break").map(|v| parse_tie_break(v, "tie_break")).transpose()?;
-    let lot_seed = root.get("lot_seed").map(|v| string(v, "lot_seed").map(str::to_string)).transpose()?;
-    Ok(Request { method, seats, parties, blank_votes, threshold, first_divisor, min_seats, quota_rounding, ties: TiePolicy::from_options(tie_break, lot_seed) })
+    let tie_break = root
+        .get("tie_break")
+        .map(|v| parse_tie_break(v, "tie_break"))
+        .transpose()?;
+    let lot_seed = root
+        .get("lot_seed")
+        .map(|v| string(v, "lot_seed").map(str::to_string))
+        .transpose()?;
+    Ok(Request {
+        method,
+        seats,
+        parties,
+        blank_votes,
+        threshold,
+        first_divisor,
+        min_seats,
+        quota_rounding,
+        ties: TiePolicy::from_options(tie_break, lot_seed),
+    })
 }
 
 fn unknown_party(name: &str, path: &str) -> InputError {
-    InputError::new("unknown_party", format!("\"{name}\" has no entry in votes"), format!("«{name}» در votes نیامده است")).at(path)
+    InputError::new(
+        "unknown_party",
+        format!("\"{name}\" has no entry in votes"),
+        format!("«{name}» در votes نیامده است"),
+    )
+    .at(path)
 }
 
 fn parse_threshold(value: &Value, parties: &[Party]) -> Result<Threshold, InputError> {
     let map = object(value, "threshold")?;
-    only_keys(map, &["percent", "accept_equal", "include_blank", "exempt", "per_party"], "threshold")?;
+    only_keys(
+        map,
+        &[
+            "percent",
+            "accept_equal",
+            "include_blank",
+            "exempt",
+            "per_party",
+        ],
+        "threshold",
+    )?;
     let percent = decimal(required(map, "percent", "threshold")?, "threshold.percent")?;
     check_percent(&percent, "threshold.percent")?;
     let mut threshold = Threshold::percent(percent);
@@ -137,7 +206,15 @@ pub fn lot_json(lot: &sandoq_apportion::Lot) -> Value {
     }
     map.insert("tied".into(), json!(lot.tied));
     map.insert("seed".into(), json!(lot.seed));
-    map.insert("hashes".into(), Value::Object(lot.hashes.iter().map(|(c, h)| (c.clone(), json!(h))).collect()));
+    map.insert(
+        "hashes".into(),
+        Value::Object(
+            lot.hashes
+                .iter()
+                .map(|(c, h)| (c.clone(), json!(h)))
+                .collect(),
+        ),
+    );
     map.insert("order".into(), json!(lot.order()));
     map.insert("winners".into(), json!(lot.winners));
     map.insert("seats_at_stake".into(), json!(lot.seats_at_stake));
@@ -174,12 +251,24 @@ pub fn lots_required_json(ties: &[sandoq_apportion::LotsRequired]) -> Value {
 }
 
 pub fn render(request: &Request, outcome: &Outcome) -> Value {
-    let seats: Map<String, Value> = request.parties.iter().zip(&outcome.seats).map(|(p, s)| (p.name.clone(), json!(s))).collect();
+    let seats: Map<String, Value> = request
+        .parties
+        .iter()
+        .zip(&outcome.seats)
+        .map(|(p, s)| (p.name.clone(), json!(s)))
+        .collect();
     let mut steps = Vec::new();
     if let Some(threshold) = &outcome.threshold {
-        let excluded: Vec<&str> =
-            request.parties.iter().zip(&threshold.qualified).filter(|(_, q)| !**q).map(|(p, _)| p.name.as_str()).collect();
-        steps.push(json!({"step": "threshold", "base": threshold.base.to_string(), "excluded": excluded}));
+        let excluded: Vec<&str> = request
+            .parties
+            .iter()
+            .zip(&threshold.qualified)
+            .filter(|(_, q)| !**q)
+            .map(|(p, _)| p.name.as_str())
+            .collect();
+        steps.push(
+            json!({"step": "threshold", "base": threshold.base.to_string(), "excluded": excluded}),
+        );
     }
     for (r, round) in outcome.rounds.iter().enumerate() {
         let parties: Vec<Value> = round
@@ -221,12 +310,27 @@ pub fn render(request: &Request, outcome: &Outcome) -> Value {
     let mut out = Map::new();
     out.insert("method".into(), json!(request.method.name()));
     out.insert("seats".into(), Value::Object(seats));
-    out.insert("lots".into(), Value::Array(outcome.lots.iter().map(lot_json).collect()));
+    out.insert(
+        "lots".into(),
+        Value::Array(outcome.lots.iter().map(lot_json).collect()),
+    );
     out.insert("steps".into(), Value::Array(steps));
     out.insert("vacant_seats".into(), json!(outcome.vacant));
-    let qualified: Vec<&str> = request.parties.iter().zip(&outcome.qualified).filter(|(_, q)| **q).map(|(p, _)| p.name.as_str()).collect();
+    let qualified: Vec<&str> = request
+        .parties
+        .iter()
+        .zip(&outcome.qualified)
+        .filter(|(_, q)| **q)
+        .map(|(p, _)| p.name.as_str())
+        .collect();
     out.insert("qualified".into(), json!(qualified));
-    let capped: Vec<&str> = request.parties.iter().zip(&outcome.capped).filter(|(_, c)| **c).map(|(p, _)| p.name.as_str()).collect();
+    let capped: Vec<&str> = request
+        .parties
+        .iter()
+        .zip(&outcome.capped)
+        .filter(|(_, c)| **c)
+        .map(|(p, _)| p.name.as_str())
+        .collect();
     out.insert("capped".into(), json!(capped));
     out.insert(
         "immaterial_ties".into(),

@@ -16,7 +16,13 @@ pub struct InputError {
 
 impl InputError {
     pub fn new(code: &'static str, en: impl Into<String>, fa: impl Into<String>) -> Self {
-        InputError { code, at: None, en: en.into(), fa: fa.into(), details: Vec::new() }
+        InputError {
+            code,
+            at: None,
+            en: en.into(),
+            fa: fa.into(),
+            details: Vec::new(),
+        }
     }
 
     pub fn at(mut self, place: impl Into<String>) -> Self {

@@ -44,16 +44,27 @@ fn line_error(error: &serde_json::Error) -> InputError {
     } else {
         "invalid_json"
     };
-    InputError::new(code, format!("not a ballot: {message}"), format!("برگ رأی معتبر نیست: {message}"))
+    InputError::new(
+        code,
+        format!("not a ballot: {message}"),
+        format!("برگ رأی معتبر نیست: {message}"),
+    )
 }
 
 /// Reads and counts one line. Empty lines (only white space) are skipped.
-pub fn count_line(reader: &mut BallotReader<'_>, tally: &mut Tally, line: &[u8]) -> Result<(), InputError> {
+pub fn count_line(
+    reader: &mut BallotReader<'_>,
+    tally: &mut Tally,
+    line: &[u8],
+) -> Result<(), InputError> {
     if line.iter().all(u8::is_ascii_whitespace) {
         return Ok(());
     }
     let ballot: LineBallot<'_> = serde_json::from_slice(line).map_err(|e| line_error(&e))?;
-    let present = usize::from(ballot.list.is_some()) + usize::from(ballot.candidates.is_some()) + usize::from(ballot.blank.is_some()) + usize::from(ballot.raw.is_some());
+    let present = usize::from(ballot.list.is_some())
+        + usize::from(ballot.candidates.is_some())
+        + usize::from(ballot.blank.is_some())
+        + usize::from(ballot.raw.is_some());
     if present != 1 {
         return Err(InputError::new(
             "ballot_shape",
@@ -65,10 +76,16 @@ pub fn count_line(reader: &mut BallotReader<'_>, tally: &mut Tally, line: &[u8])
     let vote = if let Some(code) = &ballot.list {
         reader.clean_list(code).map_err(to_error)?
     } else if let Some(codes) = &ballot.candidates {
-        reader.clean_candidates(codes.iter().map(|c| c.as_ref())).map_err(to_error)?
+        reader
+            .clean_candidates(codes.iter().map(|c| c.as_ref()))
+            .map_err(to_error)?
     } else if let Some(blank) = ballot.blank {
         if !blank {
-            return Err(InputError::new("ballot_shape", "a blank ballot is {\"blank\": true}", "رأی سفید {\"blank\": true} است"));
+            return Err(InputError::new(
+                "ballot_shape",
+                "a blank ballot is {\"blank\": true}",
+                "رأی سفید {\"blank\": true} است",
+            ));
         }
         Vote::Blank
     } else {
@@ -85,7 +102,12 @@ struct Chunk {
 }
 
 /// Counts a JSONL stream with `threads` workers (at least 1).
-pub fn count_jsonl<R: Read>(contest: &Contest, excess: ExcessCandidates, mut input: R, threads: usize) -> Result<Tally, InputError> {
+pub fn count_jsonl<R: Read>(
+    contest: &Contest,
+    excess: ExcessCandidates,
+    mut input: R,
+    threads: usize,
+) -> Result<Tally, InputError> {
     let threads = threads.max(1);
     let (sender, receiver) = mpsc::sync_channel::<Chunk>(threads * 2);
     let receiver = Arc::new(Mutex::new(receiver));
@@ -101,7 +123,16 @@ pub fn count_jsonl<R: Read>(contest: &Contest, excess: ExcessCandidates, mut inp
                     loop {
                         let chunk = match receiver.lock() {
                             Ok(guard) => guard.recv(),
-                            Err(_) => return Err((0, InputError::new("internal", "a worker failed", "یک کارگر شکست خورد"))),
+                            Err(_) => {
+                                return Err((
+                                    0,
+                                    InputError::new(
+                                        "internal",
+                                        "a worker failed",
+                                        "یک کارگر شکست خورد",
+                                    ),
+                                ))
+                            }
                         };
                         let Ok(chunk) = chunk else { return Ok(tally) };
                         if stop.load(Ordering::Relaxed) {
@@ -131,7 +162,12 @@ pub fn count_jsonl<R: Read>(contest: &Contest, excess: ExcessCandidates, mut inp
                         first_error = Some((line, error));
                     }
                 }
-                Err(_) => first_error = Some((0, InputError::new("internal", "a worker panicked", "یک کارگر از کار افتاد"))),
+                Err(_) => {
+                    first_error = Some((
+                        0,
+                        InputError::new("internal", "a worker panicked", "یک کارگر از کار افتاد"),
+                    ))
+                }
             }
         }
         if let Some((_, error)) = first_error {
@@ -140,14 +176,20 @@ pub fn count_jsonl<R: Read>(contest: &Contest, excess: ExcessCandidates, mut inp
         read_result?;
         let mut total = Tally::new(contest);
         for tally in &tallies {
-            total.merge(tally).map_err(|_| InputError::new("count_overflow", "the counts overflow", "شمارش سرریز شد"))?;
+            total.merge(tally).map_err(|_| {
+                InputError::new("count_overflow", "the counts overflow", "شمارش سرریز شد")
+            })?;
         }
         Ok(total)
     })
 }
 
 /// Reads the input in chunks cut at newlines and hands them to the workers.
-fn feed<R: Read>(input: &mut R, sender: &mpsc::SyncSender<Chunk>, stop: &AtomicBool) -> Result<(), InputError> {
+fn feed<R: Read>(
+    input: &mut R,
+    sender: &mpsc::SyncSender<Chunk>,
+    stop: &AtomicBool,
+) -> Result<(), InputError> {
     let mut carry: Vec<u8> = Vec::new();
     let mut line_number: u64 = 1;
     let mut buffer = vec![0u8; CHUNK_BYTES];
@@ -155,10 +197,19 @@ fn feed<R: Read>(input: &mut R, sender: &mpsc::SyncSender<Chunk>, stop: &AtomicB
         if stop.load(Ordering::Relaxed) {
             return Ok(());
         }
-        let n = input.read(&mut buffer).map_err(|e| InputError::new("read_failed", format!("cannot read the ballots: {e}"), format!("خواندن برگ‌های رأی ممکن نشد: {e}")))?;
+        let n = input.read(&mut buffer).map_err(|e| {
+            InputError::new(
+                "read_failed",
+                format!("cannot read the ballots: {e}"),
+                format!("خواندن برگ‌های رأی ممکن نشد: {e}"),
+            )
+        })?;
         if n == 0 {
             if !carry.is_empty() {
-                let _ = sender.send(Chunk { first_line: line_number, bytes: std::mem::take(&mut carry) });
+                let _ = sender.send(Chunk {
+                    first_line: line_number,
+                    bytes: std::mem::take(&mut carry),
+                });
             }
             return Ok(());
         }
@@ -169,7 +220,13 @@ fn feed<R: Read>(input: &mut R, sender: &mpsc::SyncSender<Chunk>, stop: &AtomicB
                 let mut bytes = std::mem::replace(&mut carry, rest);
                 bytes.pop();
                 let lines = bytes.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
-                if sender.send(Chunk { first_line: line_number, bytes }).is_err() {
+                if sender
+                    .send(Chunk {
+                        first_line: line_number,
+                        bytes,
+                    })
+                    .is_err()
+                {
                     return Ok(());
                 }
                 line_number += lines;

@@ -5,12 +5,20 @@ use crate::error::InputError;
 use crate::value::*;
 use sandoq_apportion::exact::{decimal_string, fraction_string};
 use sandoq_count::{
-    BallotReader, Contest, ElectionDefinition, ExcessCandidates, ListDefinition, Rules, Succession, Tally, TallyResult, TiePolicy, Vote,
-    RULE_SET,
+    BallotReader, Contest, ElectionDefinition, ExcessCandidates, ListDefinition, Rules, Succession,
+    Tally, TallyResult, TiePolicy, Vote, RULE_SET,
 };
 use serde_json::{json, Map, Value};
 
-const FIELDS: &[&str] = &["seats", "lists", "independents", "ballots", "ballot_counts", "rules", "vacancies"];
+const FIELDS: &[&str] = &[
+    "seats",
+    "lists",
+    "independents",
+    "ballots",
+    "ballot_counts",
+    "rules",
+    "vacancies",
+];
 
 /// A parsed election file.
 #[derive(Debug)]
@@ -26,8 +34,13 @@ impl ElectionFile {
     /// Whether the file itself holds ballots or ballot counts.
     pub fn holds_ballots(&self) -> bool {
         let root = self.document.as_object();
-        root.is_some_and(|r| r.get("ballots").is_some_and(|b| b.as_array().is_none_or(|a| !a.is_empty())))
-            || root.is_some_and(|r| r.get("ballot_counts").is_some_and(|b| b.as_array().is_none_or(|a| !a.is_empty())))
+        root.is_some_and(|r| {
+            r.get("ballots")
+                .is_some_and(|b| b.as_array().is_none_or(|a| !a.is_empty()))
+        }) || root.is_some_and(|r| {
+            r.get("ballot_counts")
+                .is_some_and(|b| b.as_array().is_none_or(|a| !a.is_empty()))
+        })
     }
 }
 
@@ -47,17 +60,31 @@ pub fn parse_election(bytes: &[u8]) -> Result<ElectionFile, InputError> {
                 Some(v) => string(v, &join(&path, "name"))?.to_string(),
                 None => code.clone(),
             };
-            let candidates = codes(required(map, "candidates", &path)?, &join(&path, "candidates"))?;
-            lists.push(ListDefinition { code, name, candidates });
+            let candidates = codes(
+                required(map, "candidates", &path)?,
+                &join(&path, "candidates"),
+            )?;
+            lists.push(ListDefinition {
+                code,
+                name,
+                candidates,
+            });
         }
     }
     let independents = match root.get("independents") {
         Some(v) => codes(v, "independents")?,
         None => Vec::new(),
     };
-    let definition = ElectionDefinition { seats, lists, independents };
+    let definition = ElectionDefinition {
+        seats,
+        lists,
+        independents,
+    };
     let contest = definition.validate().map_err(|problems| {
-        let details: Vec<InputError> = problems.iter().map(|p| InputError::new(p.code, p.en.clone(), p.fa.clone())).collect();
+        let details: Vec<InputError> = problems
+            .iter()
+            .map(|p| InputError::new(p.code, p.en.clone(), p.fa.clone()))
+            .collect();
         let mut first = details[0].clone();
         first.details = details;
         first
@@ -70,19 +97,46 @@ pub fn parse_election(bytes: &[u8]) -> Result<ElectionFile, InputError> {
         Some(v) => codes(v, "vacancies")?,
         None => Vec::new(),
     };
-    Ok(ElectionFile { contest, rules, vacancies, document })
+    Ok(ElectionFile {
+        contest,
+        rules,
+        vacancies,
+        document,
+    })
 }
 
 fn codes(value: &Value, path: &str) -> Result<Vec<String>, InputError> {
-    array(value, path)?.iter().enumerate().map(|(i, c)| string(c, &format!("{path}[{i}]")).map(str::to_string)).collect()
+    array(value, path)?
+        .iter()
+        .enumerate()
+        .map(|(i, c)| string(c, &format!("{path}[{i}]")).map(str::to_string))
+        .collect()
 }
 
 fn parse_rules(value: &Value) -> Result<Rules, InputError> {
     let map = object(value, "rules")?;
-    only_keys(map, &["tie_break", "lot_seed", "threshold_percent", "excess_candidates"], "rules")?;
-    let tie_break = map.get("tie_break").map(|v| parse_tie_break(v, "rules.tie_break")).transpose()?;
-    let lot_seed = map.get("lot_seed").map(|v| string(v, "rules.lot_seed").map(str::to_string)).transpose()?;
-    let threshold_percent = map.get("threshold_percent").map(|v| decimal(v, "rules.threshold_percent")).transpose()?;
+    only_keys(
+        map,
+        &[
+            "tie_break",
+            "lot_seed",
+            "threshold_percent",
+            "excess_candidates",
+        ],
+        "rules",
+    )?;
+    let tie_break = map
+        .get("tie_break")
+        .map(|v| parse_tie_break(v, "rules.tie_break"))
+        .transpose()?;
+    let lot_seed = map
+        .get("lot_seed")
+        .map(|v| string(v, "rules.lot_seed").map(str::to_string))
+        .transpose()?;
+    let threshold_percent = map
+        .get("threshold_percent")
+        .map(|v| decimal(v, "rules.threshold_percent"))
+        .transpose()?;
     if let Some(percent) = &threshold_percent {
         check_percent(percent, "rules.threshold_percent")?;
     }
@@ -103,13 +157,26 @@ fn parse_rules(value: &Value) -> Result<Rules, InputError> {
     };
     let ties = TiePolicy::from_options(tie_break, lot_seed);
     if ties.tie_break == sandoq_count::TieBreak::Lot && ties.lot_seed.is_none() {
-        return Err(InputError::new("lot_seed_required", "tie_break \"lot\" needs a lot_seed", "قرعه (lot) به lot_seed نیاز دارد").at("rules.lot_seed"));
+        return Err(InputError::new(
+            "lot_seed_required",
+            "tie_break \"lot\" needs a lot_seed",
+            "قرعه (lot) به lot_seed نیاز دارد",
+        )
+        .at("rules.lot_seed"));
     }
-    Ok(Rules { ties, threshold_percent, excess_candidates })
+    Ok(Rules {
+        ties,
+        threshold_percent,
+        excess_candidates,
+    })
 }
 
 /// Reads one ballot object (`{"list"}`, `{"candidates"}`, `{"blank": true}` or `{"raw"}`).
-pub fn read_ballot<'r>(reader: &'r mut BallotReader<'_>, value: &Value, path: &str) -> Result<Vote<'r>, InputError> {
+pub fn read_ballot<'r>(
+    reader: &'r mut BallotReader<'_>,
+    value: &Value,
+    path: &str,
+) -> Result<Vote<'r>, InputError> {
     let map = object(value, path)?;
     only_keys(map, &["list", "candidates", "blank", "raw"], path)?;
     if map.len() != 1 {
@@ -120,7 +187,8 @@ pub fn read_ballot<'r>(reader: &'r mut BallotReader<'_>, value: &Value, path: &s
         )
         .at(path));
     }
-    let ballot_error = |e: sandoq_count::BallotError, at: String| InputError::new(e.code, e.en, e.fa).at(at);
+    let ballot_error =
+        |e: sandoq_count::BallotError, at: String| InputError::new(e.code, e.en, e.fa).at(at);
     if let Some(v) = map.get("list") {
         let at = join(path, "list");
         let code = string(v, &at)?;
@@ -129,7 +197,12 @@ pub fn read_ballot<'r>(reader: &'r mut BallotReader<'_>, value: &Value, path: &s
     if let Some(v) = map.get("blank") {
         let at = join(path, "blank");
         if !boolean(v, &at)? {
-            return Err(InputError::new("ballot_shape", "a blank ballot is {\"blank\": true}", "رأی سفید {\"blank\": true} است").at(at));
+            return Err(InputError::new(
+                "ballot_shape",
+                "a blank ballot is {\"blank\": true}",
+                "رأی سفید {\"blank\": true} است",
+            )
+            .at(at));
         }
         return Ok(Vote::Blank);
     }
@@ -140,7 +213,9 @@ pub fn read_ballot<'r>(reader: &'r mut BallotReader<'_>, value: &Value, path: &s
         for (i, c) in list.iter().enumerate() {
             names.push(string(c, &format!("{at}[{i}]"))?);
         }
-        return reader.clean_candidates(names).map_err(|e| ballot_error(e, at));
+        return reader
+            .clean_candidates(names)
+            .map_err(|e| ballot_error(e, at));
     }
     let at = join(path, "raw");
     let list = array(&map["raw"], &at)?;
@@ -152,7 +227,11 @@ pub fn read_ballot<'r>(reader: &'r mut BallotReader<'_>, value: &Value, path: &s
 }
 
 fn overflow() -> InputError {
-    InputError::new("count_overflow", "the ballot counts add up to more than 2^64", "مجموع شمار برگ‌های رأی از ۲ به توان ۶۴ بیشتر است")
+    InputError::new(
+        "count_overflow",
+        "the ballot counts add up to more than 2^64",
+        "مجموع شمار برگ‌های رأی از ۲ به توان ۶۴ بیشتر است",
+    )
 }
 
 /// Counts the `ballots` and `ballot_counts` held in the election file.
@@ -172,7 +251,11 @@ pub fn count_embedded(file: &ElectionFile) -> Result<Tally, InputError> {
             let map = object(entry, &path)?;
             only_keys(map, &["ballot", "count"], &path)?;
             let n = count(required(map, "count", &path)?, &join(&path, "count"))?;
-            let vote = read_ballot(&mut reader, required(map, "ballot", &path)?, &join(&path, "ballot"))?;
+            let vote = read_ballot(
+                &mut reader,
+                required(map, "ballot", &path)?,
+                &join(&path, "ballot"),
+            )?;
             tally.add_many(vote, n).map_err(|_| overflow().at(path))?;
         }
     }
@@ -193,9 +276,20 @@ pub fn rules_json(rules: &Rules) -> Value {
 pub fn render(contest: &Contest, result: &TallyResult, successions: &[Succession]) -> Value {
     let code = |c: u32| contest.candidates[c as usize].code.clone();
     let b = &result.ballots;
-    let candidate_votes: Map<String, Value> = contest.candidates.iter().zip(&result.candidate_votes).map(|(c, v)| (c.code.clone(), json!(v))).collect();
-    let group_votes: Map<String, Value> =
-        (0..contest.n_groups()).map(|g| (contest.group_code(g as u32).to_string(), json!(result.group_votes[g]))).collect();
+    let candidate_votes: Map<String, Value> = contest
+        .candidates
+        .iter()
+        .zip(&result.candidate_votes)
+        .map(|(c, v)| (c.code.clone(), json!(v)))
+        .collect();
+    let group_votes: Map<String, Value> = (0..contest.n_groups())
+        .map(|g| {
+            (
+                contest.group_code(g as u32).to_string(),
+                json!(result.group_votes[g]),
+            )
+        })
+        .collect();
     let groups: Vec<Value> = result
         .allocation
         .groups
@@ -216,7 +310,12 @@ pub fn render(contest: &Contest, result: &TallyResult, successions: &[Succession
             })
         })
         .collect();
-    let seats: Map<String, Value> = result.allocation.groups.iter().map(|g| (contest.group_code(g.group).to_string(), json!(g.seats))).collect();
+    let seats: Map<String, Value> = result
+        .allocation
+        .groups
+        .iter()
+        .map(|g| (contest.group_code(g.group).to_string(), json!(g.seats)))
+        .collect();
     let mut elected = Vec::new();
     let mut alternates = Map::new();
     for (g, members) in result.members.iter().enumerate() {
@@ -224,7 +323,14 @@ pub fn render(contest: &Contest, result: &TallyResult, successions: &[Succession
         for &c in members.elected() {
             elected.push(json!({"candidate": code(c), "group": group, "votes": result.candidate_votes[c as usize]}));
         }
-        alternates.insert(group, json!(members.alternates().iter().map(|&c| code(c)).collect::<Vec<_>>()));
+        alternates.insert(
+            group,
+            json!(members
+                .alternates()
+                .iter()
+                .map(|&c| code(c))
+                .collect::<Vec<_>>()),
+        );
     }
     let rounds: Vec<Value> = result
         .allocation
@@ -266,7 +372,10 @@ pub fn render(contest: &Contest, result: &TallyResult, successions: &[Succession
     out.insert("seats".into(), Value::Object(seats));
     out.insert("elected".into(), Value::Array(elected));
     out.insert("alternates".into(), Value::Object(alternates));
-    out.insert("lots".into(), Value::Array(result.lots.iter().map(lot_json).collect()));
+    out.insert(
+        "lots".into(),
+        Value::Array(result.lots.iter().map(lot_json).collect()),
+    );
     out.insert(
         "immaterial_ties".into(),
         Value::Array(result.allocation.immaterial_ties.iter().map(|t| json!({"stage": t.stage, "tied": t.tied, "seats_at_stake": t.seats_at_stake})).collect()),
@@ -293,6 +402,9 @@ pub fn render(contest: &Contest, result: &TallyResult, successions: &[Succession
             ),
         );
     }
-    out.insert("explanation".into(), json!({"fa": explanation.fa, "en": explanation.en}));
+    out.insert(
+        "explanation".into(),
+        json!({"fa": explanation.fa, "en": explanation.en}),
+    );
     Value::Object(out)
 }

@@ -12,7 +12,11 @@ use std::fmt;
 /// Parses bytes as JSON, refusing duplicate keys anywhere.
 pub fn parse_document(bytes: &[u8]) -> Result<Value, InputError> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
-        InputError::new("invalid_utf8", format!("the input is not UTF-8 (byte {})", e.valid_up_to()), format!("ورودی UTF-8 نیست (بایت {})", e.valid_up_to()))
+        InputError::new(
+            "invalid_utf8",
+            format!("the input is not UTF-8 (byte {})", e.valid_up_to()),
+            format!("ورودی UTF-8 نیست (بایت {})", e.valid_up_to()),
+        )
     })?;
     serde_json::from_str::<DuplicateCheck>(text).map_err(json_error)?;
     serde_json::from_str::<Value>(text).map_err(json_error)
@@ -23,9 +27,19 @@ fn json_error(error: serde_json::Error) -> InputError {
     let message = error.to_string();
     if let Some(key) = message.strip_prefix("duplicate key ") {
         let key = key.split(" at line").next().unwrap_or(key).to_string();
-        return InputError::new("duplicate_key", format!("the key {key} appears twice in one object"), format!("کلید {key} در یک شیء دو بار آمده است")).at(place);
+        return InputError::new(
+            "duplicate_key",
+            format!("the key {key} appears twice in one object"),
+            format!("کلید {key} در یک شیء دو بار آمده است"),
+        )
+        .at(place);
     }
-    InputError::new("invalid_json", format!("not valid JSON: {message}"), format!("JSON معتبر نیست: {message}")).at(place)
+    InputError::new(
+        "invalid_json",
+        format!("not valid JSON: {message}"),
+        format!("JSON معتبر نیست: {message}"),
+    )
+    .at(place)
 }
 
 /// Walks a document only to refuse duplicate keys.
@@ -100,19 +114,27 @@ pub fn wrong_type(path: &str, expected: &str, value: &Value) -> InputError {
 }
 
 pub fn object<'v>(value: &'v Value, path: &str) -> Result<&'v Map<String, Value>, InputError> {
-    value.as_object().ok_or_else(|| wrong_type(path, "an object", value))
+    value
+        .as_object()
+        .ok_or_else(|| wrong_type(path, "an object", value))
 }
 
 pub fn array<'v>(value: &'v Value, path: &str) -> Result<&'v Vec<Value>, InputError> {
-    value.as_array().ok_or_else(|| wrong_type(path, "an array", value))
+    value
+        .as_array()
+        .ok_or_else(|| wrong_type(path, "an array", value))
 }
 
 pub fn string<'v>(value: &'v Value, path: &str) -> Result<&'v str, InputError> {
-    value.as_str().ok_or_else(|| wrong_type(path, "a string", value))
+    value
+        .as_str()
+        .ok_or_else(|| wrong_type(path, "a string", value))
 }
 
 pub fn boolean(value: &Value, path: &str) -> Result<bool, InputError> {
-    value.as_bool().ok_or_else(|| wrong_type(path, "true or false", value))
+    value
+        .as_bool()
+        .ok_or_else(|| wrong_type(path, "true or false", value))
 }
 
 /// A whole number ≥ 0 that fits 64 bits.
@@ -122,14 +144,29 @@ pub fn count(value: &Value, path: &str) -> Result<u64, InputError> {
     };
     let text = number.to_string();
     if text.starts_with('-') {
-        return Err(InputError::new("negative_number", format!("{path} must not be negative ({text})"), format!("{path} نباید منفی باشد ({text})")).at(path));
+        return Err(InputError::new(
+            "negative_number",
+            format!("{path} must not be negative ({text})"),
+            format!("{path} نباید منفی باشد ({text})"),
+        )
+        .at(path));
     }
     text.parse::<u64>().map_err(|_| {
         let too_big = text.chars().all(|c| c.is_ascii_digit());
         if too_big {
-            InputError::new("number_too_large", format!("{path} is too large ({text})"), format!("{path} بیش از حد بزرگ است ({text})")).at(path)
+            InputError::new(
+                "number_too_large",
+                format!("{path} is too large ({text})"),
+                format!("{path} بیش از حد بزرگ است ({text})"),
+            )
+            .at(path)
         } else {
-            InputError::new("not_an_integer", format!("{path} must be a whole number ({text})"), format!("{path} باید عدد صحیح باشد ({text})")).at(path)
+            InputError::new(
+                "not_an_integer",
+                format!("{path} must be a whole number ({text})"),
+                format!("{path} باید عدد صحیح باشد ({text})"),
+            )
+            .at(path)
         }
     })
 }
@@ -137,7 +174,14 @@ pub fn count(value: &Value, path: &str) -> Result<u64, InputError> {
 /// A whole number that fits 32 bits.
 pub fn count32(value: &Value, path: &str) -> Result<u32, InputError> {
     let n = count(value, path)?;
-    u32::try_from(n).map_err(|_| InputError::new("number_too_large", format!("{path} is too large ({n})"), format!("{path} بیش از حد بزرگ است ({n})")).at(path))
+    u32::try_from(n).map_err(|_| {
+        InputError::new(
+            "number_too_large",
+            format!("{path} is too large ({n})"),
+            format!("{path} بیش از حد بزرگ است ({n})"),
+        )
+        .at(path)
+    })
 }
 
 /// An exact decimal (a JSON number or a string such as "3.25"); never a float.
@@ -147,18 +191,35 @@ pub fn decimal(value: &Value, path: &str) -> Result<Ratio, InputError> {
         Value::String(text) => text.clone(),
         other => return Err(wrong_type(path, "a number", other)),
     };
-    parse_decimal(&text).ok_or_else(|| InputError::new("not_a_number", format!("{path} is not a decimal number ({text})"), format!("{path} عدد اعشاری نیست ({text})")).at(path))
+    parse_decimal(&text).ok_or_else(|| {
+        InputError::new(
+            "not_a_number",
+            format!("{path} is not a decimal number ({text})"),
+            format!("{path} عدد اعشاری نیست ({text})"),
+        )
+        .at(path)
+    })
 }
 
 /// Refuses keys other than `allowed`, so that a misspelt option is never silently ignored.
 pub fn only_keys(map: &Map<String, Value>, allowed: &[&str], path: &str) -> Result<(), InputError> {
     for key in map.keys() {
         if !allowed.contains(&key.as_str()) {
-            let place = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+            let place = if path.is_empty() {
+                key.clone()
+            } else {
+                format!("{path}.{key}")
+            };
             return Err(InputError::new(
                 "unknown_field",
-                format!("unknown field \"{key}\" (expected one of: {})", allowed.join(", ")),
-                format!("فیلد ناشناخته «{key}» (فیلدهای مجاز: {})", allowed.join("، ")),
+                format!(
+                    "unknown field \"{key}\" (expected one of: {})",
+                    allowed.join(", ")
+                ),
+                format!(
+                    "فیلد ناشناخته «{key}» (فیلدهای مجاز: {})",
+                    allowed.join("، ")
+                ),
             )
             .at(place));
         }
@@ -166,10 +227,23 @@ pub fn only_keys(map: &Map<String, Value>, allowed: &[&str], path: &str) -> Resu
     Ok(())
 }
 
-pub fn required<'v>(map: &'v Map<String, Value>, key: &str, path: &str) -> Result<&'v Value, InputError> {
+pub fn required<'v>(
+    map: &'v Map<String, Value>,
+    key: &str,
+    path: &str,
+) -> Result<&'v Value, InputError> {
     map.get(key).ok_or_else(|| {
-        let place = if path.is_empty() { key.to_string() } else { format!("{path}.{key}") };
-        InputError::new("missing_field", format!("the field \"{key}\" is required"), format!("فیلد «{key}» لازم است")).at(place)
+        let place = if path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{path}.{key}")
+        };
+        InputError::new(
+            "missing_field",
+            format!("the field \"{key}\" is required"),
+            format!("فیلد «{key}» لازم است"),
+        )
+        .at(place)
     })
 }
 

@@ -24,16 +24,27 @@ fn rate(n: u64, time: Duration) -> String {
     sandoq_i18n::group_thousands(per_second)
 }
 
-pub fn run(n_ballots: u64, seed: u64, dir: Option<PathBuf>, memory_only: bool) -> anyhow::Result<()> {
+pub fn run(
+    n_ballots: u64,
+    seed: u64,
+    dir: Option<PathBuf>,
+    memory_only: bool,
+) -> anyhow::Result<()> {
     let definition = synth::tehran_shaped();
-    let contest = definition.validate().map_err(|p| anyhow::anyhow!("synthetic definition invalid: {}", p[0].en))?;
+    let contest = definition
+        .validate()
+        .map_err(|p| anyhow::anyhow!("synthetic definition invalid: {}", p[0].en))?;
     println!("sandoq bench: {} ballots, 21 seats, 12 lists × 21 candidates, 300 independents, seed {seed}", sandoq_i18n::group_thousands(n_ballots));
     let mut rng = synth::Rng::new(seed);
     let mut batch = BallotBatch::with_capacity(n_ballots as usize, (n_ballots as usize) * 5);
     for _ in 0..n_ballots {
         batch.push(synth::ballot(&mut rng).as_vote());
     }
-    println!("ballot data in memory: {} words ({} MiB)", batch.words(), batch.words() * 4 >> 20);
+    println!(
+        "ballot data in memory: {} words ({} MiB)",
+        batch.words(),
+        (batch.words() * 4) >> 20
+    );
     let runs = 7;
     let mut baseline = Vec::new();
     let mut counting = Vec::new();
@@ -49,11 +60,17 @@ pub fn run(n_ballots: u64, seed: u64, dir: Option<PathBuf>, memory_only: bool) -
         std::hint::black_box(&tally);
         counting.push(start.elapsed());
     }
-    let cast = tally.ballots().map_err(|_| anyhow::anyhow!("overflow"))?.cast;
+    let cast = tally
+        .ballots()
+        .map_err(|_| anyhow::anyhow!("overflow"))?
+        .cast;
     anyhow::ensure!(cast == n_ballots, "counted {cast} ballots of {n_ballots}");
     let (baseline, counting) = (median(baseline), median(counting));
     println!("in memory, median of {runs} runs (checksum {checksum}):");
-    println!("  plain pass summing the ballot data (baseline): {:>9.3?}", baseline);
+    println!(
+        "  plain pass summing the ballot data (baseline): {:>9.3?}",
+        baseline
+    );
     println!("  counting the same ballots (sandoq-count):      {:>9.3?}  = {}.{:02}× the baseline, {} ballots/s",
         counting,
         counting.as_nanos() / baseline.as_nanos().max(1),
@@ -64,11 +81,17 @@ pub fn run(n_ballots: u64, seed: u64, dir: Option<PathBuf>, memory_only: bool) -
     }
     let (dir, temporary) = match dir {
         Some(dir) => (dir, false),
-        None => (std::env::temp_dir().join(format!("sandoq-bench-{}", std::process::id())), true),
+        None => (
+            std::env::temp_dir().join(format!("sandoq-bench-{}", std::process::id())),
+            true,
+        ),
     };
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let election = dir.join("election.json");
-    std::fs::write(&election, serde_json::to_vec_pretty(&synth::election_json(&definition))?)?;
+    std::fs::write(
+        &election,
+        serde_json::to_vec_pretty(&synth::election_json(&definition))?,
+    )?;
     let small = (n_ballots / 5).max(1);
     let mut peaks = Vec::new();
     for n in [small, n_ballots] {
@@ -78,12 +101,26 @@ pub fn run(n_ballots: u64, seed: u64, dir: Option<PathBuf>, memory_only: bool) -
         let exe = std::env::current_exe()?;
         let start = Instant::now();
         let output = std::process::Command::new(exe)
-            .args(["tally", election.to_str().unwrap_or_default(), "--ballots", path.to_str().unwrap_or_default(), "--report-memory"])
+            .args([
+                "tally",
+                election.to_str().unwrap_or_default(),
+                "--ballots",
+                path.to_str().unwrap_or_default(),
+                "--report-memory",
+            ])
             .output()?;
         let elapsed = start.elapsed();
-        anyhow::ensure!(output.status.success(), "tally failed: {}", String::from_utf8_lossy(&output.stderr));
+        anyhow::ensure!(
+            output.status.success(),
+            "tally failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
         let stderr = String::from_utf8_lossy(&output.stderr);
-        let peak: u64 = stderr.lines().find_map(|l| l.strip_prefix("peak_memory_kib ")).and_then(|v| v.trim().parse().ok()).unwrap_or(0);
+        let peak: u64 = stderr
+            .lines()
+            .find_map(|l| l.strip_prefix("peak_memory_kib "))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0);
         peaks.push(peak);
         println!(
             "sandoq tally --ballots, {} lines ({} MiB): {:>9.3?} wall clock (whole process), {} ballots/s, peak memory {} MiB",
@@ -98,7 +135,12 @@ pub fn run(n_ballots: u64, seed: u64, dir: Option<PathBuf>, memory_only: bool) -
         }
     }
     if let [small_peak, big_peak] = peaks[..] {
-        println!("peak memory with {}× the ballots: {}.{:02}× ", n_ballots / small, big_peak / small_peak.max(1), (big_peak * 100 / small_peak.max(1)) % 100);
+        println!(
+            "peak memory with {}× the ballots: {}.{:02}× ",
+            n_ballots / small,
+            big_peak / small_peak.max(1),
+            (big_peak * 100 / small_peak.max(1)) % 100
+        );
     }
     if temporary {
         let _ = std::fs::remove_dir_all(&dir);

@@ -122,15 +122,32 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Apportion { file, format, lang } => run_apportion(file, format, lang.into()),
-        Command::Tally { file, ballots, format, lang, threads, report_memory } => {
+        Command::Tally {
+            file,
+            ballots,
+            format,
+            lang,
+            threads,
+            report_memory,
+        } => {
             let code = run_tally(file, ballots, format, lang.into(), threads);
             if report_memory {
                 eprintln!("peak_memory_kib {}", bench::peak_memory_kib().unwrap_or(0));
             }
             code
         }
-        Command::Synth { election, ballots, count, seed } => synth::write_files(&election, &ballots, count, seed).map(|()| ExitCode::SUCCESS),
-        Command::Bench { ballots, seed, dir, memory_only } => bench::run(ballots, seed, dir, memory_only).map(|()| ExitCode::SUCCESS),
+        Command::Synth {
+            election,
+            ballots,
+            count,
+            seed,
+        } => synth::write_files(&election, &ballots, count, seed).map(|()| ExitCode::SUCCESS),
+        Command::Bench {
+            ballots,
+            seed,
+            dir,
+            memory_only,
+        } => bench::run(ballots, seed, dir, memory_only).map(|()| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,
@@ -147,13 +164,21 @@ fn read_input(file: &Option<PathBuf>) -> Result<Vec<u8>, InputError> {
     match file {
         Some(path) if path.as_os_str() != "-" => {
             bytes = std::fs::read(path).map_err(|e| {
-                InputError::new("read_failed", format!("cannot read {}: {e}", path.display()), format!("خواندن {} ممکن نشد: {e}", path.display()))
+                InputError::new(
+                    "read_failed",
+                    format!("cannot read {}: {e}", path.display()),
+                    format!("خواندن {} ممکن نشد: {e}", path.display()),
+                )
             })?;
         }
         _ => {
-            std::io::stdin()
-                .read_to_end(&mut bytes)
-                .map_err(|e| InputError::new("read_failed", format!("cannot read standard input: {e}"), format!("خواندن ورودی استاندارد ممکن نشد: {e}")))?;
+            std::io::stdin().read_to_end(&mut bytes).map_err(|e| {
+                InputError::new(
+                    "read_failed",
+                    format!("cannot read standard input: {e}"),
+                    format!("خواندن ورودی استاندارد ممکن نشد: {e}"),
+                )
+            })?;
         }
     }
     Ok(bytes)
@@ -161,10 +186,18 @@ fn read_input(file: &Option<PathBuf>) -> Result<Vec<u8>, InputError> {
 
 /// Prints an input error in English and Persian, with its stable code, and exits 1.
 fn input_error(error: &InputError) -> ExitCode {
-    let problems: Vec<&InputError> = if error.details.is_empty() { vec![error] } else { error.details.iter().collect() };
+    let problems: Vec<&InputError> = if error.details.is_empty() {
+        vec![error]
+    } else {
+        error.details.iter().collect()
+    };
     let mut stderr = std::io::stderr().lock();
     for problem in problems {
-        let at = problem.at.as_deref().map(|a| format!(" ({a})")).unwrap_or_default();
+        let at = problem
+            .at
+            .as_deref()
+            .map(|a| format!(" ({a})"))
+            .unwrap_or_default();
         let _ = writeln!(stderr, "error[{}]{}: {}", problem.code, at, problem.en);
         let _ = writeln!(stderr, "خطا[{}]{}: {}", problem.code, at, problem.fa);
     }
@@ -203,11 +236,19 @@ fn run_apportion(file: Option<PathBuf>, format: Format, lang: Lang) -> anyhow::R
             Ok(ExitCode::SUCCESS)
         }
         Err(ApportionError::LotsRequired(lots)) => lots_required(&[lots]),
-        Err(ApportionError::Invalid { code, en, fa }) => Ok(input_error(&InputError::new(code, en, fa))),
+        Err(ApportionError::Invalid { code, en, fa }) => {
+            Ok(input_error(&InputError::new(code, en, fa)))
+        }
     }
 }
 
-fn run_tally(file: Option<PathBuf>, ballots: Option<PathBuf>, format: Format, lang: Lang, threads: Option<usize>) -> anyhow::Result<ExitCode> {
+fn run_tally(
+    file: Option<PathBuf>,
+    ballots: Option<PathBuf>,
+    format: Format,
+    lang: Lang,
+    threads: Option<usize>,
+) -> anyhow::Result<ExitCode> {
     let bytes = match read_input(&file) {
         Ok(bytes) => bytes,
         Err(error) => return Ok(input_error(&error)),
@@ -235,8 +276,14 @@ fn run_tally(file: Option<PathBuf>, ballots: Option<PathBuf>, format: Format, la
                     )))
                 }
             };
-            let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-            jsonl::count_jsonl(&election.contest, election.rules.excess_candidates, file, threads)
+            let threads = threads
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            jsonl::count_jsonl(
+                &election.contest,
+                election.rules.excess_candidates,
+                file,
+                threads,
+            )
         }
         None => tally_json::count_embedded(&election),
     };
@@ -248,9 +295,15 @@ fn run_tally(file: Option<PathBuf>, ballots: Option<PathBuf>, format: Format, la
         Ok(result) => result,
         Err(TallyStop::LotsRequired(ties)) => return lots_required(&ties),
         Err(TallyStop::Overflow) => {
-            return Ok(input_error(&InputError::new("count_overflow", "the counts add up to more than 2^64", "مجموع شمارش از ۲ به توان ۶۴ بیشتر است")))
+            return Ok(input_error(&InputError::new(
+                "count_overflow",
+                "the counts add up to more than 2^64",
+                "مجموع شمارش از ۲ به توان ۶۴ بیشتر است",
+            )))
         }
-        Err(TallyStop::Invalid { code, en, fa }) => return Ok(input_error(&InputError::new(code, en, fa))),
+        Err(TallyStop::Invalid { code, en, fa }) => {
+            return Ok(input_error(&InputError::new(code, en, fa)))
+        }
     };
     let successions = match succession(&election.contest, &result, &election.vacancies, &election.rules.ties) {
         Ok(steps) => steps,
@@ -267,8 +320,15 @@ fn run_tally(file: Option<PathBuf>, ballots: Option<PathBuf>, format: Format, la
         }
     };
     match format {
-        Format::Json => print_json(&tally_json::render(&election.contest, &result, &successions))?,
-        Format::Text => print!("{}", report::tally_text(&election.contest, &result, &successions, lang)),
+        Format::Json => print_json(&tally_json::render(
+            &election.contest,
+            &result,
+            &successions,
+        ))?,
+        Format::Text => print!(
+            "{}",
+            report::tally_text(&election.contest, &result, &successions, lang)
+        ),
     }
     Ok(ExitCode::SUCCESS)
 }

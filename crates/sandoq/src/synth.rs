@@ -44,12 +44,23 @@ pub fn tehran_shaped() -> ElectionDefinition {
     let lists = (0..N_LISTS)
         .map(|l| ListDefinition {
             code: (101 + l).to_string(),
-            name: format!("فهرست آزمایشی {}", sandoq_i18n::persian_digits(&(l + 1).to_string())),
-            candidates: (0..LIST_SIZE).map(|i| format!("{}{:02}", 101 + l, i + 1)).collect(),
+            name: format!(
+                "فهرست آزمایشی {}",
+                sandoq_i18n::persian_digits(&(l + 1).to_string())
+            ),
+            candidates: (0..LIST_SIZE)
+                .map(|i| format!("{}{:02}", 101 + l, i + 1))
+                .collect(),
         })
         .collect();
-    let independents = (0..N_INDEPENDENTS).map(|i| (9001 + i).to_string()).collect();
-    ElectionDefinition { seats: SEATS, lists, independents }
+    let independents = (0..N_INDEPENDENTS)
+        .map(|i| (9001 + i).to_string())
+        .collect();
+    ElectionDefinition {
+        seats: SEATS,
+        lists,
+        independents,
+    }
 }
 
 /// What one synthetic ballot holds, as candidate indices into [`tehran_shaped`]:
@@ -102,13 +113,29 @@ pub fn election_json(definition: &ElectionDefinition) -> serde_json::Value {
 /// Writes the election file and `count` ballots as JSONL.
 pub fn write_files(election: &Path, ballots: &Path, count: u64, seed: u64) -> anyhow::Result<()> {
     let definition = tehran_shaped();
-    std::fs::write(election, serde_json::to_vec_pretty(&election_json(&definition))?).with_context(|| format!("writing {}", election.display()))?;
+    std::fs::write(
+        election,
+        serde_json::to_vec_pretty(&election_json(&definition))?,
+    )
+    .with_context(|| format!("writing {}", election.display()))?;
     write_ballots(&definition, ballots, count, seed)
 }
 
-pub fn write_ballots(definition: &ElectionDefinition, path: &Path, count: u64, seed: u64) -> anyhow::Result<()> {
-    let codes: Vec<&str> = definition.lists.iter().flat_map(|l| l.candidates.iter()).chain(definition.independents.iter()).map(String::as_str).collect();
-    let file = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+pub fn write_ballots(
+    definition: &ElectionDefinition,
+    path: &Path,
+    count: u64,
+    seed: u64,
+) -> anyhow::Result<()> {
+    let codes: Vec<&str> = definition
+        .lists
+        .iter()
+        .flat_map(|l| l.candidates.iter())
+        .chain(definition.independents.iter())
+        .map(String::as_str)
+        .collect();
+    let file =
+        std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
     let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
     let mut rng = Rng::new(seed);
     let mut line = String::with_capacity(256);

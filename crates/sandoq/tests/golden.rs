@@ -41,9 +41,19 @@ fn subset_mismatches(expected: &Value, actual: &Value, path: &str, out: &mut Vec
 
 fn run_case(folder: &str, input: &Path) -> Result<(), String> {
     let expected_path = input.with_extension("expected.json");
-    let expected: Value = serde_json::from_slice(&std::fs::read(&expected_path).map_err(|e| format!("{}: {e}", expected_path.display()))?)
-        .map_err(|e| format!("{}: {e}", expected_path.display()))?;
-    let command = expected.get("command").and_then(Value::as_str).unwrap_or(if folder == "apportion" { "apportion" } else { "tally" });
+    let expected: Value = serde_json::from_slice(
+        &std::fs::read(&expected_path).map_err(|e| format!("{}: {e}", expected_path.display()))?,
+    )
+    .map_err(|e| format!("{}: {e}", expected_path.display()))?;
+    let command =
+        expected
+            .get("command")
+            .and_then(Value::as_str)
+            .unwrap_or(if folder == "apportion" {
+                "apportion"
+            } else {
+                "tally"
+            });
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_sandoq"));
     cmd.current_dir(repo()).arg(command).arg(input);
     if let Some(args) = expected.get("args").and_then(Value::as_array) {
@@ -53,9 +63,14 @@ fn run_case(folder: &str, input: &Path) -> Result<(), String> {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     let exit = output.status.code().unwrap_or(-1);
-    let want_exit = expected.get("exit_code").and_then(Value::as_i64).unwrap_or(0);
+    let want_exit = expected
+        .get("exit_code")
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
     if i64::from(exit) != want_exit {
-        return Err(format!("exit code {exit}, expected {want_exit}\nstderr: {stderr}\nstdout: {stdout}"));
+        return Err(format!(
+            "exit code {exit}, expected {want_exit}\nstderr: {stderr}\nstdout: {stdout}"
+        ));
     }
     if stderr.contains("panicked") {
         return Err(format!("panicked: {stderr}"));
@@ -64,11 +79,14 @@ fn run_case(folder: &str, input: &Path) -> Result<(), String> {
         let english = format!("error[{code}]");
         let persian = format!("خطا[{code}]");
         if !stderr.contains(&english) || !stderr.contains(&persian) {
-            return Err(format!("stderr lacks {english} in both languages: {stderr}"));
+            return Err(format!(
+                "stderr lacks {english} in both languages: {stderr}"
+            ));
         }
     }
     if let Some(want) = expected.get("output") {
-        let actual: Value = serde_json::from_str(&stdout).map_err(|e| format!("stdout is not JSON ({e}): {stdout}"))?;
+        let actual: Value = serde_json::from_str(&stdout)
+            .map_err(|e| format!("stdout is not JSON ({e}): {stdout}"))?;
         let mut mismatches = Vec::new();
         subset_mismatches(want, &actual, "", &mut mismatches);
         if !mismatches.is_empty() {
@@ -90,12 +108,26 @@ fn run_folder(folder: &str) {
         .filter(|p| p.with_extension("expected.json").exists())
         .collect();
     inputs.sort();
-    assert!(inputs.len() >= 3, "{folder}: too few cases ({})", inputs.len());
+    assert!(
+        inputs.len() >= 3,
+        "{folder}: too few cases ({})",
+        inputs.len()
+    );
     let failures: Vec<String> = inputs
         .iter()
-        .filter_map(|input| run_case(folder, input).err().map(|e| format!("--- {}\n{e}", input.display())))
+        .filter_map(|input| {
+            run_case(folder, input)
+                .err()
+                .map(|e| format!("--- {}\n{e}", input.display()))
+        })
         .collect();
-    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), inputs.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        inputs.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
