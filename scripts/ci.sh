@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Every check CI runs, in order: formatting, clippy with warnings as errors,
+# every test, and a short fixed-length fuzz run of the input parsers.
+# Installs what it needs (cargo-fuzz) when it is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+
+echo "== cargo clippy (warnings are errors)"
+cargo clippy --workspace --all-targets --release -- -D warnings
+
+echo "== cargo test"
+cargo test --workspace --release
+
+echo "== fuzz the input parsers (fixed number of runs)"
+if ! command -v cargo-fuzz >/dev/null 2>&1; then
+  cargo install cargo-fuzz --locked
+fi
+corpus="$(mktemp -d)"
+trap 'rm -rf "$corpus"' EXIT
+# cargo-fuzz needs unstable compiler flags; the machine has only the stable
+# toolchain, which accepts them with RUSTC_BOOTSTRAP=1 (fuzzing only).
+RUSTC_BOOTSTRAP=1 cargo fuzz run parse_inputs "$corpus" fuzz/seeds -- -runs=20000 -seed=1 -max_len=4096
+echo "fuzz: 20000 runs, no crash"
