@@ -6,7 +6,10 @@ use serde_json::Value;
 use std::process::Command;
 
 fn sandoq(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_sandoq")).args(args).output().expect("run sandoq")
+    Command::new(env!("CARGO_BIN_EXE_sandoq"))
+        .args(args)
+        .output()
+        .expect("run sandoq")
 }
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
@@ -19,23 +22,49 @@ fn temp_dir(name: &str) -> std::path::PathBuf {
 fn streaming_equals_embedded_on_any_thread_count() {
     let dir = temp_dir("stream");
     let (election, ballots) = (dir.join("election.json"), dir.join("ballots.jsonl"));
-    let out = sandoq(&["synth", "--election", election.to_str().unwrap(), "--ballots", ballots.to_str().unwrap(), "--count", "30000", "--seed", "7"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = sandoq(&[
+        "synth",
+        "--election",
+        election.to_str().unwrap(),
+        "--ballots",
+        ballots.to_str().unwrap(),
+        "--count",
+        "30000",
+        "--seed",
+        "7",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let e = election.to_str().unwrap();
     let b = ballots.to_str().unwrap();
     let one = sandoq(&["tally", e, "--ballots", b, "--threads", "1"]);
     let four = sandoq(&["tally", e, "--ballots", b, "--threads", "4"]);
-    assert!(one.status.success(), "{}", String::from_utf8_lossy(&one.stderr));
+    assert!(
+        one.status.success(),
+        "{}",
+        String::from_utf8_lossy(&one.stderr)
+    );
     assert_eq!(one.stdout, four.stdout);
     // The same ballots held in the election file.
     let mut document: Value = serde_json::from_slice(&std::fs::read(&election).unwrap()).unwrap();
-    let lines: Vec<Value> = std::fs::read_to_string(&ballots).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<Value> = std::fs::read_to_string(&ballots)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 30000);
     document["ballots"] = Value::Array(lines);
     let embedded = dir.join("embedded.json");
     std::fs::write(&embedded, serde_json::to_vec(&document).unwrap()).unwrap();
     let held = sandoq(&["tally", embedded.to_str().unwrap()]);
-    assert!(held.status.success(), "{}", String::from_utf8_lossy(&held.stderr));
+    assert!(
+        held.status.success(),
+        "{}",
+        String::from_utf8_lossy(&held.stderr)
+    );
     assert_eq!(one.stdout, held.stdout);
     let result: Value = serde_json::from_slice(&one.stdout).unwrap();
     assert_eq!(result["ballots"]["cast"], 30000);
@@ -62,12 +91,23 @@ fn a_bad_line_is_named_and_nothing_is_counted() {
     for (content, code, line) in cases {
         let ballots = dir.join("ballots.jsonl");
         std::fs::write(&ballots, content).unwrap();
-        let out = sandoq(&["tally", election.to_str().unwrap(), "--ballots", ballots.to_str().unwrap()]);
+        let out = sandoq(&[
+            "tally",
+            election.to_str().unwrap(),
+            "--ballots",
+            ballots.to_str().unwrap(),
+        ]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{content:?}: {stderr}");
         assert!(out.stdout.is_empty(), "a failed count prints no result");
-        assert!(stderr.contains(&format!("error[{code}] ({line})")), "{content:?}: {stderr}");
-        assert!(stderr.contains(&format!("خطا[{code}] ({line})")), "{content:?}: {stderr}");
+        assert!(
+            stderr.contains(&format!("error[{code}] ({line})")),
+            "{content:?}: {stderr}"
+        );
+        assert!(
+            stderr.contains(&format!("خطا[{code}] ({line})")),
+            "{content:?}: {stderr}"
+        );
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
