@@ -115,6 +115,10 @@ pub struct Request {
 pub const MAX_SEATS: u32 = 100_000;
 /// The most parties a request may hold.
 pub const MAX_PARTIES: usize = 10_000;
+/// Seats × parties beyond which a divisor method is refused: it hands out seats
+/// one at a time over every party, and such a request would run for minutes.
+/// Real assemblies are far below it (the US House: 435 × 50).
+pub const MAX_DIVISOR_WORK: u64 = 20_000_000;
 
 /// Everything an apportionment found.
 #[derive(Debug, Clone)]
@@ -317,6 +321,23 @@ pub fn largest_remainder_resolved(
 }
 
 fn validate(request: &Request) -> Result<(), ApportionError> {
+    if !request.method.is_largest_remainder()
+        && u64::from(request.seats) * request.parties.len() as u64 > MAX_DIVISOR_WORK
+    {
+        return Err(ApportionError::invalid(
+            "request_too_large",
+            format!(
+                "{} seats × {} parties is more than {MAX_DIVISOR_WORK} for a divisor method",
+                request.seats,
+                request.parties.len()
+            ),
+            format!(
+                "{} کرسی × {} حزب برای روش مقسوم‌علیه از {MAX_DIVISOR_WORK} بیشتر است",
+                request.seats,
+                request.parties.len()
+            ),
+        ));
+    }
     if request.seats == 0 {
         return Err(ApportionError::invalid(
             "zero_seats",

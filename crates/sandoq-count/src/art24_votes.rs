@@ -256,6 +256,7 @@ mod tests {
         batch.count_into(&mut batched);
         assert_eq!(batched, one_by_one);
         assert_eq!(batch.len(), 5);
-        assert_eq!(batch.plain_sum(), 0 + (0 + 2 + 2) + (2 + 1));
+        // lists [0], names [0, 2, 2], lengths [2, 1]
+        assert_eq!(batch.plain_sum(), 7);
     }
 }

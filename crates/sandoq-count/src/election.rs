@@ -34,7 +34,7 @@ pub struct ElectionDefinition {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DefinitionProblem {
     /// Stable: `zero_seats`, `empty_list`, `empty_code`, `reserved_code`,
-    /// `duplicate_code`, `candidate_in_two_groups`, `too_many_entries`.
+    /// `duplicate_code`, `candidate_in_two_groups`, `too_many_entries`, `no_candidates`.
     pub code: &'static str,
     pub en: String,
     pub fa: String,
@@ -216,6 +216,13 @@ impl ElectionDefinition {
                 });
                 independent_members.push(index);
             }
+        }
+        if candidates.is_empty() && problems.is_empty() {
+            problems.push(DefinitionProblem {
+                code: "no_candidates",
+                en: "the election has no candidates: no list and no independent".into(),
+                fa: "انتخابات هیچ نامزدی ندارد: نه فهرستی و نه نامزد منفردی".into(),
+            });
         }
         if !problems.is_empty() {
             return Err(problems);
