@@ -151,3 +151,143 @@ pub fn succession(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::election::{ElectionDefinition, ListDefinition};
+    use crate::{compute, BallotReader, ExcessCandidates, Rules, Tally};
+
+    /// Lists A (a1..a3) and B (b1..b3), 4 seats; A and B each elect 2 with one alternate.
+    fn council(rules: &Rules) -> (Contest, TallyResult) {
+        let contest = ElectionDefinition {
+            seats: 4,
+            lists: vec![
+                ListDefinition {
+                    code: "A".into(),
+                    name: "A".into(),
+                    candidates: vec!["a1".into(), "a2".into(), "a3".into()],
+                },
+                ListDefinition {
+                    code: "B".into(),
+                    name: "B".into(),
+                    candidates: vec!["b1".into(), "b2".into(), "b3".into()],
+                },
+            ],
+            independents: vec![],
+        }
+        .validate()
+        .unwrap();
+        let mut tally = Tally::new(&contest);
+        let mut reader = BallotReader::new(&contest, ExcessCandidates::Ignore);
+        for (codes, n) in [
+            (&["a1"][..], 5),
+            (&["a2"], 4),
+            (&["a3"], 1),
+            (&["b1"], 5),
+            (&["b2"], 4),
+            (&["b3"], 1),
+        ] {
+            for _ in 0..n {
+                let vote = reader.clean_candidates(codes.iter().copied()).unwrap();
+                tally.add_one(vote);
+            }
+        }
+        let result = compute(&contest, &tally, rules).unwrap();
+        (contest, result)
+    }
+
+    #[test]
+    fn same_group_first_then_most_votes_of_any_group_then_vacant() {
+        let report = Rules::default();
+        let (contest, result) = council(&report);
+        // a1 leaves: a3 follows from the same group, no tie.
+        let steps = succession(&contest, &result, &["a1".into()], &report.ties).unwrap();
+        assert_eq!(steps[0].successor.as_deref(), Some("a3"));
+        assert_eq!(steps[0].rule, SuccessionRule::SameGroup);
+        // a1 then a2 leave: A has no alternate left; b3 is the only one left anywhere.
+        let steps = succession(
+            &contest,
+            &result,
+            &["a1".into(), "a2".into(), "b1".into()],
+            &report.ties,
+        )
+        .unwrap();
+        assert_eq!(steps[1].successor.as_deref(), Some("b3"));
+        assert_eq!(steps[1].rule, SuccessionRule::MostVotesAnyGroup);
+        assert_eq!(steps[2].rule, SuccessionRule::Vacant);
+    }
+
+    #[test]
+    fn a_member_cannot_leave_twice() {
+        let rules = Rules::default();
+        let (contest, result) = council(&rules);
+        let error =
+            succession(&contest, &result, &["a1".into(), "a1".into()], &rules.ties).unwrap_err();
+        assert_eq!(error, SuccessionError::NotAMember { code: "a1".into() });
+        let error = succession(&contest, &result, &["a3".into()], &rules.ties).unwrap_err();
+        assert_eq!(
+            error,
+            SuccessionError::NotAMember { code: "a3".into() },
+            "an alternate is not a member"
+        );
+    }
+
+    #[test]
+    fn equal_alternates_of_two_groups_need_a_lot() {
+        // Lists A (a1, a2) and B (b1, b2) and C (c1): 3 seats, one each; alternates a2 and b2
+        // have equal votes; when c1 leaves, C has none left and a2/b2 tie.
+        let contest = ElectionDefinition {
+            seats: 3,
+            lists: vec![
+                ListDefinition {
+                    code: "A".into(),
+                    name: "A".into(),
+                    candidates: vec!["a1".into(), "a2".into()],
+                },
+                ListDefinition {
+                    code: "B".into(),
+                    name: "B".into(),
+                    candidates: vec!["b1".into(), "b2".into()],
+                },
+                ListDefinition {
+                    code: "C".into(),
+                    name: "C".into(),
+                    candidates: vec!["c1".into()],
+                },
+            ],
+            independents: vec![],
+        }
+        .validate()
+        .unwrap();
+        let mut tally = Tally::new(&contest);
+        let mut reader = BallotReader::new(&contest, ExcessCandidates::Ignore);
+        for (codes, n) in [
+            (&["a1"][..], 6),
+            (&["a2"], 2),
+            (&["b1"], 6),
+            (&["b2"], 2),
+            (&["c1"], 8),
+        ] {
+            for _ in 0..n {
+                let vote = reader.clean_candidates(codes.iter().copied()).unwrap();
+                tally.add_one(vote);
+            }
+        }
+        let report = Rules::default();
+        let result = compute(&contest, &tally, &report).unwrap();
+        assert_eq!(result.group_seats(), vec![1, 1, 1, 0]);
+        match succession(&contest, &result, &["c1".into()], &report.ties) {
+            Err(SuccessionError::LotsRequired(tie)) => {
+                assert_eq!(tie.tied, vec!["a2", "b2"]);
+                assert_eq!(tie.stage, "succession");
+            }
+            other => panic!("{other:?}"),
+        }
+        let lot = TiePolicy::from_options(None, Some("announced seed".into()));
+        let steps = succession(&contest, &result, &["c1".into()], &lot).unwrap();
+        let drawn = steps[0].lot.as_ref().expect("a lot is drawn");
+        assert_eq!(steps[0].successor.as_ref(), Some(&drawn.winners[0]));
+        assert_eq!(steps[0].rule, SuccessionRule::MostVotesAnyGroup);
+    }
+}

@@ -103,50 +103,59 @@ impl ElectionDefinition {
                 format!("{n_entries} فهرست و نامزد؛ حداکثر {MAX_ENTRIES}"),
             );
         }
-        let mut seen: HashMap<String, String> = HashMap::new();
+        // Who first used each code, and in which group each candidate stands.
+        let mut seen: HashMap<String, Place> = HashMap::new();
+        let mut candidate_group: HashMap<String, Place> = HashMap::new();
         let mut lists = Vec::new();
         let mut candidates: Vec<CandidateInfo> = Vec::new();
         let mut by_code: HashMap<String, Entry> = HashMap::new();
-        let mut claim = |code: &str,
-                         what: String,
-                         problem: &mut dyn FnMut(&'static str, String, String)|
-         -> Option<String> {
-            let normalized = normalize_code(code);
-            if normalized.is_empty() {
-                problem(
-                    "empty_code",
-                    format!("{what} has an empty code"),
-                    format!("{what}: کد خالی است"),
-                );
-                return None;
-            }
-            if normalized == INDEPENDENTS {
-                problem(
+        let mut claim =
+            |code: &str, what: Place, problem: &mut dyn FnMut(&'static str, String, String)| {
+                let normalized = normalize_code(code);
+                if normalized.is_empty() {
+                    problem(
+                        "empty_code",
+                        format!("{} has an empty code", what.en),
+                        format!("{}: کد خالی است", what.fa),
+                    );
+                    return None;
+                }
+                if normalized == INDEPENDENTS {
+                    problem(
                     "reserved_code",
-                    format!("{what}: the code \"{INDEPENDENTS}\" is reserved for the group of independents"),
-                    format!("{what}: کد «{INDEPENDENTS}» برای گروه نامزدهای منفرد رزرو شده است"),
+                    format!("{}: the code \"{INDEPENDENTS}\" is reserved for the group of independents", what.en),
+                    format!("{}: کد «{INDEPENDENTS}» برای گروه نامزدهای منفرد رزرو شده است", what.fa),
                 );
-                return None;
-            }
-            if let Some(first) = seen.get(&normalized) {
-                problem(
-                    "duplicate_code",
-                    format!("code {normalized} is used twice: by {first} and by {what}"),
-                    format!("کد {normalized} دو بار به کار رفته است: {first} و {what}"),
-                );
-                return None;
-            }
-            seen.insert(normalized.clone(), what);
-            Some(normalized)
-        };
-        let mut candidate_group: HashMap<String, String> = HashMap::new();
+                    return None;
+                }
+                if let Some(first) = seen.get(&normalized) {
+                    problem(
+                        "duplicate_code",
+                        format!(
+                            "code {normalized} is used twice: by {} and by {}",
+                            first.en, what.en
+                        ),
+                        format!(
+                            "کد {normalized} دو بار به کار رفته است: {} و {}",
+                            first.fa, what.fa
+                        ),
+                    );
+                    return None;
+                }
+                seen.insert(normalized.clone(), what);
+                Some(normalized)
+            };
         for (list_index, list) in self.lists.iter().enumerate() {
-            let list_code = claim(&list.code, format!("list {}", list.code), &mut problem);
+            let list_place = Place {
+                en: format!("list {} (lists[{list_index}])", list.code),
+                fa: format!("فهرست {} (lists[{list_index}])", list.code),
+            };
+            let list_code = claim(&list.code, list_place.clone(), &mut problem);
             if list.candidates.is_empty() {
                 problem(
                     "empty_list",
-                    format!("list {} has no candidates", list.code),
-                    format!("فهرست {} نامزدی ندارد", list.code),
+                    format!("{} has no candidates", list_place.en),
+                    format!("{} نامزدی ندارد", list_place.fa),
                 );
             }
             let mut members = Vec::new();
@@ -156,22 +165,22 @@ impl ElectionDefinition {
                     problem(
                         "candidate_in_two_groups",
                         format!(
-                            "candidate {normalized} stands in {other} and in list {}",
-                            list.code
+                            "candidate {normalized} stands in {} and in {}",
+                            other.en, list_place.en
                         ),
                         format!(
-                            "نامزد {normalized} هم در {other} و هم در فهرست {} آمده است",
-                            list.code
+                            "نامزد {normalized} هم در {} و هم در {} آمده است",
+                            other.fa, list_place.fa
                         ),
                     );
                     continue;
                 }
-                if let Some(code) = claim(
-                    candidate,
-                    format!("candidate {candidate} of list {}", list.code),
-                    &mut problem,
-                ) {
-                    candidate_group.insert(code.clone(), format!("list {}", list.code));
+                let place = Place {
+                    en: format!("candidate {candidate} of {}", list_place.en),
+                    fa: format!("نامزد {candidate} از {}", list_place.fa),
+                };
+                if let Some(code) = claim(candidate, place, &mut problem) {
+                    candidate_group.insert(code.clone(), list_place.clone());
                     let index = candidates.len() as u32;
                     by_code.insert(code.clone(), Entry::Candidate(index));
                     candidates.push(CandidateInfo {
@@ -191,23 +200,33 @@ impl ElectionDefinition {
             }
         }
         let independents_group = self.lists.len() as u32;
+        let independents_place = Place {
+            en: "the independents".into(),
+            fa: "نامزدهای منفرد".into(),
+        };
         let mut independent_members = Vec::new();
         for candidate in &self.independents {
             let normalized = normalize_code(candidate);
             if let Some(other) = candidate_group.get(&normalized) {
                 problem(
                     "candidate_in_two_groups",
-                    format!("candidate {normalized} stands in {other} and as an independent"),
-                    format!("نامزد {normalized} هم در {other} و هم به‌عنوان منفرد آمده است"),
+                    format!(
+                        "candidate {normalized} stands in {} and in {}",
+                        other.en, independents_place.en
+                    ),
+                    format!(
+                        "نامزد {normalized} هم در {} و هم در {} آمده است",
+                        other.fa, independents_place.fa
+                    ),
                 );
                 continue;
             }
-            if let Some(code) = claim(
-                candidate,
-                format!("independent candidate {candidate}"),
-                &mut problem,
-            ) {
-                candidate_group.insert(code.clone(), "the independents".to_string());
+            let place = Place {
+                en: format!("independent candidate {candidate}"),
+                fa: format!("نامزد منفرد {candidate}"),
+            };
+            if let Some(code) = claim(candidate, place, &mut problem) {
+                candidate_group.insert(code.clone(), independents_place.clone());
                 let index = candidates.len() as u32;
                 by_code.insert(code.clone(), Entry::Candidate(index));
                 candidates.push(CandidateInfo {
@@ -244,6 +263,13 @@ impl ElectionDefinition {
             by_number,
         })
     }
+}
+
+/// Where something stands in a definition, said in both languages.
+#[derive(Debug, Clone)]
+struct Place {
+    en: String,
+    fa: String,
 }
 
 /// A code that is a canonical decimal number (digits only, no leading zero, fits u64).

@@ -74,7 +74,7 @@ enum Command {
     Tally {
         /// The election (JSON); `-` or nothing reads standard input.
         file: Option<PathBuf>,
-        /// Stream ballots from this JSONL file (one ballot per line); the election file then holds none.
+        /// Stream ballots from this JSONL file (one ballot per line; `-` for standard input); the election file then holds none.
         #[arg(long)]
         ballots: Option<PathBuf>,
         #[arg(long, value_enum, default_value = "json")]
@@ -266,24 +266,30 @@ fn run_tally(
                     "با --ballots پروندهٔ انتخابات نباید برگ رأی یا ballot_counts داشته باشد",
                 )));
             }
-            let file = match std::fs::File::open(path) {
-                Ok(file) => file,
-                Err(e) => {
-                    return Ok(input_error(&InputError::new(
-                        "read_failed",
-                        format!("cannot read {}: {e}", path.display()),
-                        format!("خواندن {} ممکن نشد: {e}", path.display()),
-                    )))
-                }
-            };
             let threads = threads
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-            jsonl::count_jsonl(
-                &election.contest,
-                election.rules.excess_candidates,
-                file,
-                threads,
-            )
+            let excess = election.rules.excess_candidates;
+            if path.as_os_str() == "-" {
+                if file.as_ref().is_none_or(|f| f.as_os_str() == "-") {
+                    return Ok(input_error(&InputError::new(
+                        "two_inputs_on_stdin",
+                        "--ballots - reads standard input, so the election must come from a file",
+                        "--ballots - از ورودی استاندارد می‌خواند، پس پروندهٔ انتخابات باید از پرونده بیاید",
+                    )));
+                }
+                jsonl::count_jsonl(&election.contest, excess, std::io::stdin().lock(), threads)
+            } else {
+                match std::fs::File::open(path) {
+                    Ok(ballots) => jsonl::count_jsonl(&election.contest, excess, ballots, threads),
+                    Err(e) => {
+                        return Ok(input_error(&InputError::new(
+                            "read_failed",
+                            format!("cannot read {}: {e}", path.display()),
+                            format!("خواندن {} ممکن نشد: {e}", path.display()),
+                        )))
+                    }
+                }
+            }
         }
         None => tally_json::count_embedded(&election),
     };

@@ -48,6 +48,18 @@ fn streaming_equals_embedded_on_any_thread_count() {
         String::from_utf8_lossy(&one.stderr)
     );
     assert_eq!(one.stdout, four.stdout);
+    // The same ballots from standard input.
+    let piped = Command::new(env!("CARGO_BIN_EXE_sandoq"))
+        .args(["tally", e, "--ballots", "-"])
+        .stdin(std::fs::File::open(&ballots).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(
+        one.stdout,
+        piped.stdout,
+        "{}",
+        String::from_utf8_lossy(&piped.stderr)
+    );
     // The same ballots held in the election file.
     let mut document: Value = serde_json::from_slice(&std::fs::read(&election).unwrap()).unwrap();
     let lines: Vec<Value> = std::fs::read_to_string(&ballots)
