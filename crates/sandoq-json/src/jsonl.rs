@@ -105,8 +105,19 @@ struct Chunk {
 pub fn count_jsonl<R: Read>(
     contest: &Contest,
     excess: ExcessCandidates,
+    input: R,
+    threads: usize,
+) -> Result<Tally, InputError> {
+    count_jsonl_chunked(contest, excess, input, threads, CHUNK_BYTES)
+}
+
+/// [`count_jsonl`] with a chosen chunk size (tests use tiny chunks to exercise every boundary).
+pub fn count_jsonl_chunked<R: Read>(
+    contest: &Contest,
+    excess: ExcessCandidates,
     mut input: R,
     threads: usize,
+    chunk_bytes: usize,
 ) -> Result<Tally, InputError> {
     let threads = threads.max(1);
     let (sender, receiver) = mpsc::sync_channel::<Chunk>(threads * 2);
@@ -150,7 +161,7 @@ pub fn count_jsonl<R: Read>(
                 })
             })
             .collect();
-        let read_result = feed(&mut input, &sender, &stop);
+        let read_result = feed(&mut input, &sender, &stop, chunk_bytes.max(1));
         drop(sender);
         let mut tallies = Vec::new();
         let mut first_error: Option<(u64, InputError)> = None;
@@ -189,10 +200,12 @@ fn feed<R: Read>(
     input: &mut R,
     sender: &mpsc::SyncSender<Chunk>,
     stop: &AtomicBool,
+    chunk_bytes: usize,
 ) -> Result<(), InputError> {
     let mut carry: Vec<u8> = Vec::new();
     let mut line_number: u64 = 1;
-    let mut buffer = vec![0u8; CHUNK_BYTES];
+    let mut buffer = vec![0u8; chunk_bytes];
+    let mut at_start = true;
     loop {
         if stop.load(Ordering::Relaxed) {
             return Ok(());
@@ -214,6 +227,16 @@ fn feed<R: Read>(
             return Ok(());
         }
         carry.extend_from_slice(&buffer[..n]);
+        if at_start {
+            // A UTF-8 byte-order mark, as some editors write, is not part of the first ballot.
+            if carry.len() < 3 && b"\xEF\xBB\xBF".starts_with(&carry) {
+                continue;
+            }
+            if carry.starts_with(b"\xEF\xBB\xBF") {
+                carry.drain(..3);
+            }
+            at_start = false;
+        }
         match carry.iter().rposition(|&b| b == b'\n') {
             Some(last) => {
                 let rest = carry.split_off(last + 1);
@@ -240,6 +263,94 @@ fn feed<R: Read>(
                 .at(format!("line {line_number}")));
             }
             None => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sandoq_count::{ElectionDefinition, ListDefinition};
+
+    fn contest() -> Contest {
+        ElectionDefinition {
+            seats: 3,
+            lists: vec![ListDefinition {
+                code: "101".into(),
+                name: "L".into(),
+                candidates: vec!["1001".into(), "1002".into()],
+            }],
+            independents: vec!["9001".into(), "9002".into()],
+        }
+        .validate()
+        .unwrap()
+    }
+
+    const BALLOTS: &str = "{\"list\":\"101\"}\n{\"candidates\":[\"9001\",\"1002\"]}\r\n\n{\"blank\":true}\n{\"raw\":[\"777\",\"9002\",\"101\"]}\n{\"candidates\":[\"۹۰۰۲\"]}\n{\"raw\":[\"777\"]}";
+
+    fn one_by_one(text: &str) -> Tally {
+        let contest = contest();
+        let mut tally = Tally::new(&contest);
+        let mut reader = BallotReader::new(&contest, ExcessCandidates::Ignore);
+        for line in text.split('\n') {
+            count_line(
+                &mut reader,
+                &mut tally,
+                line.trim_end_matches('\r').as_bytes(),
+            )
+            .unwrap();
+        }
+        tally
+    }
+
+    #[test]
+    fn every_chunk_size_and_thread_count_gives_the_same_tally() {
+        let expected = one_by_one(BALLOTS);
+        assert_eq!(expected.ballots().unwrap().cast, 6);
+        for chunk in 1..=64 {
+            for threads in [1, 3] {
+                let tally = count_jsonl_chunked(
+                    &contest(),
+                    ExcessCandidates::Ignore,
+                    BALLOTS.as_bytes(),
+                    threads,
+                    chunk,
+                )
+                .unwrap();
+                assert_eq!(tally, expected, "chunk {chunk}, threads {threads}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped_and_line_numbers_hold_across_chunks() {
+        let with_bom = format!("\u{feff}{BALLOTS}");
+        for chunk in [1, 2, 3, 5, 1 << 20] {
+            let tally = count_jsonl_chunked(
+                &contest(),
+                ExcessCandidates::Ignore,
+                with_bom.as_bytes(),
+                2,
+                chunk,
+            )
+            .unwrap();
+            assert_eq!(tally, one_by_one(BALLOTS), "chunk {chunk}");
+        }
+        let bad = format!("{BALLOTS}\n{{\"list\":\"999\"}}\n{{\"blank\":true}}\n");
+        for chunk in [1, 7, 1 << 20] {
+            let error = count_jsonl_chunked(
+                &contest(),
+                ExcessCandidates::Ignore,
+                bad.as_bytes(),
+                2,
+                chunk,
+            )
+            .unwrap_err();
+            assert_eq!(
+                (error.code, error.at.as_deref()),
+                ("unknown_code", Some("line 8")),
+                "chunk {chunk}"
+            );
         }
     }
 }

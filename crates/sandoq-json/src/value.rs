@@ -11,6 +11,8 @@ use std::fmt;
 
 /// Parses bytes as JSON, refusing duplicate keys anywhere.
 pub fn parse_document(bytes: &[u8]) -> Result<Value, InputError> {
+    // A UTF-8 byte-order mark, as some editors write, is not part of the document.
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let text = std::str::from_utf8(bytes).map_err(|e| {
         InputError::new(
             "invalid_utf8",
