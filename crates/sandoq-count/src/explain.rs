@@ -269,6 +269,28 @@ fn explain_in(contest: &Contest, result: &TallyResult, lang: Lang) -> String {
             )
         });
     }
+    for members in &result.members {
+        for tie in &members.ties_among_elected {
+            let codes: Vec<String> = tie
+                .iter()
+                .map(|&c| code(&contest.candidates[c as usize].code, lang))
+                .collect();
+            let votes = n(result.candidate_votes[tie[0] as usize]);
+            elected_lines.push(if fa {
+                format!(
+                    "   {} رأی برابر دارند ({}) و همه انتخاب می‌شوند؛ پس قرعه لازم نیست.",
+                    codes.join(" و "),
+                    votes
+                )
+            } else {
+                format!(
+                    "   {} have equal votes ({}) and are all elected, so no lot is needed.",
+                    codes.join(" and "),
+                    votes
+                )
+            });
+        }
+    }
     out.push(elected_lines.join("\n"));
     if !result.lots.is_empty() {
         let mut lines = vec![if fa {

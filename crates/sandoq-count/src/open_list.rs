@@ -21,6 +21,8 @@ pub fn alternates_due(elected: u32) -> u32 {
 pub struct GroupMembers {
     /// All members, best first.
     pub ranking: Vec<u32>,
+    /// Candidates with equal votes who are all elected: a tie that decides nothing.
+    pub ties_among_elected: Vec<Vec<u32>>,
     pub elected: usize,
     pub alternates: usize,
 }
@@ -61,6 +63,7 @@ pub fn elect_members(
         let k = (seats[g] as usize).min(ranking.len());
         let a = (alternates_due(k as u32) as usize).min(ranking.len() - k);
         let mut start = 0;
+        let mut ties_among_elected = Vec::new();
         while start < ranking.len() {
             let votes = candidate_votes[ranking[start] as usize];
             let mut end = start + 1;
@@ -68,6 +71,9 @@ pub fn elect_members(
                 end += 1;
             }
             let immaterial = end - start < 2 || end <= k || start >= k + a;
+            if end - start >= 2 && end <= k {
+                ties_among_elected.push(ranking[start..end].to_vec());
+            }
             if !immaterial {
                 let straddles_elected = start < k && k < end;
                 let stage = if straddles_elected {
@@ -112,6 +118,7 @@ pub fn elect_members(
             start = end;
         }
         all.push(GroupMembers {
+            ties_among_elected,
             ranking,
             elected: k,
             alternates: a,
