@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Every check CI runs, in order: formatting, clippy with warnings as errors,
-# every test, and a short fixed-length fuzz run of the input parsers.
-# Installs what it needs (cargo-fuzz) when it is missing.
+# every test (the PostgreSQL ones against a real server that
+# scripts/with-postgres.sh starts, installing Debian's package if missing),
+# and a short fixed-length fuzz run of the input parsers. Installs what it
+# needs (PostgreSQL, cargo-fuzz) when it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,8 +13,8 @@ cargo fmt --all -- --check
 echo "== cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --release -- -D warnings
 
-echo "== cargo test"
-cargo test --workspace --release
+echo "== cargo test (SQLite, and PostgreSQL on a throwaway server)"
+scripts/with-postgres.sh cargo test --workspace --release
 
 echo "== fuzz the input parsers (fixed number of runs)"
 if ! command -v cargo-fuzz >/dev/null 2>&1; then

@@ -102,6 +102,23 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Writes a synthetic registry of eligible voters as CSV (valid national codes; synthetic data only).
+    ///
+    /// Example / نمونه:  sandoq synth-registry --voters 7000000 --out registry.csv
+    SynthRegistry {
+        #[arg(long, default_value_t = 10_000)]
+        voters: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Polling day, Jalali YYYY/MM/DD or Gregorian YYYY-MM-DD (ages are spread before it).
+        #[arg(long, default_value = "1405/02/11")]
+        polling_day: String,
+        #[arg(long, default_value = "tehran-rey-tajrish")]
+        constituency: String,
+        /// Where to write the CSV; `-` or nothing for standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Measures counting speed at Tehran scale and prints the figures (see BENCHMARKS.md).
     Bench {
         /// Ballots to count.
@@ -142,6 +159,13 @@ fn main() -> ExitCode {
             count,
             seed,
         } => synth::write_files(&election, &ballots, count, seed).map(|()| ExitCode::SUCCESS),
+        Command::SynthRegistry {
+            voters,
+            seed,
+            polling_day,
+            constituency,
+            out,
+        } => synth_registry(voters, seed, &polling_day, &constituency, out),
         Command::Bench {
             ballots,
             seed,
@@ -157,6 +181,43 @@ fn main() -> ExitCode {
             ExitCode::from(EXIT_ERROR)
         }
     }
+}
+
+fn synth_registry(
+    voters: u64,
+    seed: u64,
+    polling_day: &str,
+    constituency: &str,
+    out: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    let polling_day = match sandoq_registry::Date::parse(polling_day) {
+        Ok(date) => date,
+        Err(error) => {
+            return Ok(input_error(
+                &InputError::new(error.code, error.en, error.fa).at("--polling-day"),
+            ))
+        }
+    };
+    match out {
+        Some(path) if path.as_os_str() != "-" => {
+            let file = std::fs::File::create(&path)?;
+            sandoq_central::import::write_synthetic_registry(
+                file,
+                voters,
+                seed,
+                polling_day,
+                constituency,
+            )?;
+        }
+        _ => sandoq_central::import::write_synthetic_registry(
+            std::io::stdout().lock(),
+            voters,
+            seed,
+            polling_day,
+            constituency,
+        )?,
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn read_input(file: &Option<PathBuf>) -> Result<Vec<u8>, InputError> {

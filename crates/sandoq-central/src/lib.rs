@@ -1,0 +1,12 @@
+//! The central service of election headquarters (issue 3): the store chosen by
+//! URL, imports that refuse bad data, and check-in. The HTTP API, sign-in and
+//! the pages are still to come (see ARCHITECTURE.md).
+//!
+//! Invariants: imports are all or nothing; every refusal has a stable code and
+//! a Persian and English message; no clock is read here (instants come from
+//! the caller); only synthetic personal data is ever generated.
+
+pub mod import;
+pub mod store;
+
+pub use store::{open, AnyStore};

@@ -1,0 +1,89 @@
+//! The backend chosen from the database URL: `sqlite://PATH` (or a plain path)
+//! or `postgres://…`.
+
+use sandoq_registry::{NationalCode, RegistryEntry};
+use sandoq_store::{
+    AuditEntry, CheckInRecord, Election, ElectionId, ElectionSpec, Insert, Store, StoreError,
+    Timestamp, TurnoutBucket, Voter,
+};
+use sandoq_store_postgres::PgStore;
+use sandoq_store_sqlite::SqliteStore;
+
+#[derive(Debug, Clone)]
+pub enum AnyStore {
+    Sqlite(SqliteStore),
+    Postgres(PgStore),
+}
+
+/// Opens the store the URL names and brings its schema up to date.
+pub async fn open(url: &str) -> Result<AnyStore, StoreError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(AnyStore::Postgres(PgStore::open_url(url).await?))
+    } else if url.contains("://") && !url.starts_with("sqlite://") {
+        Err(StoreError::invalid(
+            "unknown_database_url",
+            format!("unknown database URL {url:?}: use sqlite://PATH or postgres://…"),
+            format!(
+                "نشانی پایگاه دادهٔ ناشناخته {url:?}: sqlite://PATH یا postgres://… به کار ببرید"
+            ),
+        ))
+    } else {
+        Ok(AnyStore::Sqlite(SqliteStore::open_url(url).await?))
+    }
+}
+
+macro_rules! dispatch {
+    ($self:ident, $store:ident => $call:expr) => {
+        match $self {
+            AnyStore::Sqlite($store) => $call.await,
+            AnyStore::Postgres($store) => $call.await,
+        }
+    };
+}
+
+impl Store for AnyStore {
+    async fn create_election(
+        &self,
+        spec: &ElectionSpec,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<ElectionId, StoreError> {
+        dispatch!(self, s => s.create_election(spec, actor, at))
+    }
+    async fn election(&self, id: ElectionId) -> Result<Option<Election>, StoreError> {
+        dispatch!(self, s => s.election(id))
+    }
+    async fn import_voters(
+        &self,
+        election: ElectionId,
+        voters: &[Voter],
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<u64, StoreError> {
+        dispatch!(self, s => s.import_voters(election, voters, actor, at))
+    }
+    async fn find_voter(
+        &self,
+        election: ElectionId,
+        code: NationalCode,
+    ) -> Result<Option<RegistryEntry>, StoreError> {
+        dispatch!(self, s => s.find_voter(election, code))
+    }
+    async fn insert_check_in(
+        &self,
+        election: ElectionId,
+        code: NationalCode,
+        record: &CheckInRecord,
+    ) -> Result<Insert, StoreError> {
+        dispatch!(self, s => s.insert_check_in(election, code, record))
+    }
+    async fn turnout(&self, election: ElectionId) -> Result<Vec<TurnoutBucket>, StoreError> {
+        dispatch!(self, s => s.turnout(election))
+    }
+    async fn count_check_ins(&self, election: ElectionId) -> Result<u64, StoreError> {
+        dispatch!(self, s => s.count_check_ins(election))
+    }
+    async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
+        dispatch!(self, s => s.audit_log(limit))
+    }
+}

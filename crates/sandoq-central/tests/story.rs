@@ -1,0 +1,390 @@
+//! One story, run against both backends (SQLite and a real PostgreSQL server):
+//! an election is created, its registry imported (all or nothing), voters
+//! checked in with every possible answer, and the same person checked in at
+//! several stations at the same instant, thousands of times: exactly one
+//! check-in per person, ever.
+//!
+//! PostgreSQL comes from `scripts/with-postgres.sh` (run by `scripts/ci.sh`),
+//! which exports `SANDOQ_TEST_POSTGRES_URL`. Without it the PostgreSQL tests
+//! fail and say so: they are never skipped silently.
+
+use sandoq_central::{open, AnyStore};
+use sandoq_registry::synthetic;
+use sandoq_registry::{Date, NationalCode, RegistryEntry};
+use sandoq_store::{
+    check_in, CheckInOutcome, CheckInRequest, Election, ElectionKind, ElectionSpec, OfflinePolicy,
+    Store, Timestamp, Voter,
+};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+fn unique(name: &str) -> String {
+    format!(
+        "{name}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+async fn sqlite_store() -> AnyStore {
+    let dir = std::env::temp_dir().join(unique("sandoq_story"));
+    std::fs::create_dir_all(&dir).unwrap();
+    open(&format!("sqlite://{}", dir.join("central.db").display()))
+        .await
+        .unwrap()
+}
+
+async fn postgres_store() -> AnyStore {
+    let admin = std::env::var("SANDOQ_TEST_POSTGRES_URL")
+        .expect("SANDOQ_TEST_POSTGRES_URL is not set: run the tests through scripts/ci.sh (or scripts/with-postgres.sh cargo test)");
+    let name = unique("sandoq_test");
+    let pool = sqlx::PgPool::connect(&admin).await.unwrap();
+    sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let url = match admin.rsplit_once('/') {
+        Some((base, _)) => format!("{base}/{name}"),
+        None => panic!("bad URL {admin}"),
+    };
+    open(&url).await.unwrap()
+}
+
+fn polling_day() -> Date {
+    Date::from_jalali(1405, 2, 11).unwrap()
+}
+
+fn spec(code: &str) -> ElectionSpec {
+    ElectionSpec {
+        code: code.to_string(),
+        name_fa: "هفتمین دورهٔ انتخابات شورای اسلامی شهر تهران (آموزشی)".into(),
+        name_en: "7th Tehran City Council election (training)".into(),
+        kind: ElectionKind::Training,
+        seats: 21,
+        constituency: "tehran-rey-tajrish".into(),
+        polling_day: polling_day(),
+        offline_policy: OfflinePolicy::Refuse,
+    }
+}
+
+fn voter(
+    code: NationalCode,
+    birth: Date,
+    constituency: &str,
+    deceased: bool,
+    barred: bool,
+) -> Voter {
+    Voter {
+        national_code: code,
+        entry: RegistryEntry {
+            birth_date: birth,
+            constituency: constituency.into(),
+            deceased,
+            barred,
+        },
+    }
+}
+
+fn request(
+    election: &Election,
+    code: &str,
+    station: &str,
+    request_id: &str,
+    at: Timestamp,
+) -> CheckInRequest {
+    CheckInRequest {
+        election: election.id,
+        national_code: code.into(),
+        station: station.into(),
+        request_id: request_id.into(),
+        at,
+    }
+}
+
+async fn story(store: AnyStore) {
+    let t0 = Timestamp::from_tehran(polling_day(), 8, 0);
+    let id = store
+        .create_election(&spec("tehran-1405"), "hq:admin", t0)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .create_election(&spec("tehran-1405"), "hq:admin", t0)
+            .await
+            .unwrap_err()
+            .code(),
+        "election_code_taken"
+    );
+    let election = store.election(id).await.unwrap().unwrap();
+    assert_eq!(election.spec, spec("tehran-1405"));
+
+    let codes: Vec<NationalCode> = synthetic::national_codes(11).take(9).collect();
+    let adult = Date::from_jalali(1370, 5, 14).unwrap();
+    let voters = vec![
+        voter(codes[0], adult, "tehran-rey-tajrish", false, false),
+        voter(codes[1], adult, "tehran-rey-tajrish", false, false),
+        voter(
+            codes[2],
+            Date::from_jalali(1387, 2, 12).unwrap(),
+            "tehran-rey-tajrish",
+            false,
+            false,
+        ),
+        voter(codes[3], adult, "shiraz", false, false),
+        voter(codes[4], adult, "tehran-rey-tajrish", true, false),
+        voter(codes[5], adult, "tehran-rey-tajrish", false, true),
+        voter(codes[8], adult, "tehran-rey-tajrish", false, false),
+        voter(
+            codes[6],
+            Date::from_jalali(1387, 2, 11).unwrap(),
+            "tehran-rey-tajrish",
+            false,
+            false,
+        ),
+    ];
+    assert_eq!(
+        store
+            .import_voters(id, &voters, "hq:admin", t0)
+            .await
+            .unwrap(),
+        8
+    );
+    // All or nothing: a second file holding one person already there adds nobody.
+    let again = vec![
+        voter(codes[7], adult, "tehran-rey-tajrish", false, false),
+        voters[0].clone(),
+    ];
+    assert_eq!(
+        store
+            .import_voters(id, &again, "hq:admin", t0)
+            .await
+            .unwrap_err()
+            .code(),
+        "voter_already_in_registry"
+    );
+    assert!(
+        store.find_voter(id, codes[7]).await.unwrap().is_none(),
+        "nothing of a refused import is kept"
+    );
+
+    let at = |minutes: i64| Timestamp(t0.0 + minutes * 60);
+    let answer = |o: CheckInOutcome| o.code();
+    let first = check_in(
+        &store,
+        &election,
+        &request(&election, &codes[0].to_string(), "S-0001", "r1", at(5)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(first, CheckInOutcome::Recorded { at: at(5) });
+    // A retry of the same request gets the same answer, and no second record.
+    let retry = check_in(
+        &store,
+        &election,
+        &request(&election, &codes[0].to_string(), "S-0001", "r1", at(6)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(retry, CheckInOutcome::Recorded { at: at(5) });
+    // The same person at another station: already voted, where and when.
+    let elsewhere = check_in(
+        &store,
+        &election,
+        &request(&election, &codes[0].to_string(), "S-0002", "r2", at(30)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        elsewhere,
+        CheckInOutcome::AlreadyVoted {
+            station: "S-0001".into(),
+            at: at(5)
+        }
+    );
+    assert!(elsewhere.message().en.contains("S-0001") && elsewhere.message().fa.contains("پیش‌تر"));
+    // Typed with Persian digits: the same code.
+    let persian = sandoq_i18n::persian_digits(&codes[1].to_string());
+    assert_eq!(
+        answer(
+            check_in(
+                &store,
+                &election,
+                &request(&election, &persian, "S-0002", "r3", at(31))
+            )
+            .await
+            .unwrap()
+        ),
+        "recorded"
+    );
+    let mut wrong_digit = codes[1].to_string().into_bytes();
+    wrong_digit[9] = if wrong_digit[9] == b'9' {
+        b'0'
+    } else {
+        wrong_digit[9] + 1
+    };
+    let wrong_digit = String::from_utf8(wrong_digit).unwrap();
+    let cases = [
+        (wrong_digit.as_str(), "national_code_check_digit"),
+        ("12345", "national_code_length"),
+        (&*codes[7].to_string(), "not_in_registry"),
+        (&*codes[2].to_string(), "under_age"),
+        (&*codes[3].to_string(), "other_constituency"),
+        (&*codes[4].to_string(), "deceased"),
+        (&*codes[5].to_string(), "barred"),
+        (&*codes[6].to_string(), "recorded"),
+    ];
+    for (i, (code, expected)) in cases.iter().enumerate() {
+        let outcome = check_in(
+            &store,
+            &election,
+            &request(&election, code, "S-0003", &format!("c{i}"), at(40)),
+        )
+        .await
+        .unwrap();
+        assert_eq!(outcome.code(), *expected, "{code}");
+        let message = outcome.message();
+        assert!(!message.fa.is_empty() && !message.en.is_empty());
+    }
+    // A request id used for another person is refused and records nothing.
+    let reused = check_in(
+        &store,
+        &election,
+        &request(&election, &codes[8].to_string(), "S-0003", "r1", at(41)),
+    )
+    .await;
+    assert_eq!(reused.unwrap_err().code(), "request_id_reused");
+    let bad_station = check_in(
+        &store,
+        &election,
+        &request(&election, &codes[7].to_string(), "S 1; DROP", "r9", at(41)),
+    )
+    .await;
+    assert_eq!(bad_station.unwrap_err().code(), "bad_station_code");
+
+    assert_eq!(store.count_check_ins(id).await.unwrap(), 3);
+    let turnout = store.turnout(id).await.unwrap();
+    let total: u64 = turnout.iter().map(|b| b.check_ins).sum();
+    assert_eq!(total, 3);
+    assert!(turnout.iter().all(|b| b.hour_start == t0), "{turnout:?}");
+    let audit = store.audit_log(10).await.unwrap();
+    let actions: Vec<&str> = audit.iter().map(|a| a.action.as_str()).collect();
+    assert_eq!(actions, vec!["import_voters", "create_election"]);
+    assert!(audit.iter().all(|a| a.actor == "hq:admin"));
+
+    // Check-ins and the audit log are append-only, even to someone with SQL access.
+    let attempts = [
+        "DELETE FROM check_ins",
+        "UPDATE check_ins SET station_code = 'X'",
+        "DELETE FROM audit_log",
+        "UPDATE audit_log SET actor = 'x'",
+    ];
+    for sql in attempts {
+        let refused = match &store {
+            AnyStore::Sqlite(s) => sqlx::raw_sql(sql).execute(s.pool()).await.is_err(),
+            AnyStore::Postgres(s) => sqlx::raw_sql(sql).execute(s.pool()).await.is_err(),
+        };
+        assert!(refused, "{sql} must be refused");
+    }
+    if let AnyStore::Postgres(s) = &store {
+        assert!(sqlx::raw_sql("TRUNCATE check_ins")
+            .execute(s.pool())
+            .await
+            .is_err());
+    }
+    assert_eq!(store.count_check_ins(id).await.unwrap(), 3);
+}
+
+/// `stations` stations check in each of `people` people at the same instant.
+async fn simultaneous_check_ins(store: AnyStore, people: usize, stations: usize) {
+    let t0 = Timestamp::from_tehran(polling_day(), 9, 0);
+    let id = store
+        .create_election(&spec("race"), "hq:admin", t0)
+        .await
+        .unwrap();
+    let election = Arc::new(store.election(id).await.unwrap().unwrap());
+    let codes: Vec<NationalCode> = synthetic::national_codes(5).take(people).collect();
+    let adult = Date::from_jalali(1360, 1, 1).unwrap();
+    let voters: Vec<Voter> = codes
+        .iter()
+        .map(|&c| voter(c, adult, "tehran-rey-tajrish", false, false))
+        .collect();
+    store
+        .import_voters(id, &voters, "hq:admin", t0)
+        .await
+        .unwrap();
+    let store = Arc::new(store);
+    let barrier = Arc::new(tokio::sync::Barrier::new(stations));
+    let mut tasks = Vec::new();
+    for station in 0..stations {
+        let (store, election, barrier, codes) = (
+            store.clone(),
+            election.clone(),
+            barrier.clone(),
+            codes.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut outcomes = Vec::new();
+            for (person, code) in codes.iter().enumerate() {
+                if person % 50 == 0 {
+                    // Keep the stations in step so that they really race for the same people.
+                    barrier.wait().await;
+                }
+                let req = request(
+                    &election,
+                    &code.to_string(),
+                    &format!("S-{station:04}"),
+                    &format!("s{station}-p{person}"),
+                    t0,
+                );
+                outcomes.push((person, check_in(&*store, &election, &req).await.unwrap()));
+            }
+            outcomes
+        }));
+    }
+    let mut recorded = vec![0usize; people];
+    for task in tasks {
+        for (person, outcome) in task.await.unwrap() {
+            match outcome {
+                CheckInOutcome::Recorded { .. } => recorded[person] += 1,
+                CheckInOutcome::AlreadyVoted { .. } => {}
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    }
+    assert!(
+        recorded.iter().all(|&n| n == 1),
+        "every person exactly once: {recorded:?}"
+    );
+    assert_eq!(store.count_check_ins(id).await.unwrap(), people as u64);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_story() {
+    story(sqlite_store().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_story() {
+    story(postgres_store().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_one_check_in_per_person_under_races() {
+    simultaneous_check_ins(sqlite_store().await, 500, 6).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_one_check_in_per_person_under_races() {
+    simultaneous_check_ins(postgres_store().await, 500, 6).await;
+}
+
+#[tokio::test]
+async fn an_unknown_database_url_is_refused() {
+    assert_eq!(
+        open("mysql://localhost/x").await.unwrap_err().code(),
+        "unknown_database_url"
+    );
+}

@@ -1,0 +1,370 @@
+//! The SQLite backend of the central store: one file in a data directory,
+//! nothing to install.
+//!
+//! Invariants: WAL journal with `synchronous = FULL`, so a write is on disk
+//! before its future resolves; migrations are embedded, applied in order,
+//! and never edited once released (a changed migration refuses to start);
+//! check-ins and the audit log are append-only, enforced by triggers.
+
+use sandoq_registry::{Date, NationalCode, RegistryEntry};
+use sandoq_store::{
+    AuditEntry, CheckInRecord, Election, ElectionId, ElectionKind, ElectionSpec, Insert,
+    OfflinePolicy, Store, StoreError, Timestamp, TurnoutBucket, Voter,
+};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::Row;
+use std::path::Path;
+use std::time::Duration;
+
+/// The embedded migrations, in order. Append only.
+const MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "initial", include_str!("../migrations/0001_initial.sql"))];
+
+/// FNV-1a over the migration text: detects an edited migration (not a security measure).
+fn checksum(text: &str) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in text.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{hash:016x}")
+}
+
+fn db(error: sqlx::Error) -> StoreError {
+    StoreError::Database(error.to_string())
+}
+
+fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(e) if e.is_unique_violation())
+}
+
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database file and applies migrations.
+    pub async fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(30));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await
+            .map_err(db)?;
+        let store = SqliteStore { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Opens `sqlite://PATH` or `sqlite:PATH`.
+    pub async fn open_url(url: &str) -> Result<SqliteStore, StoreError> {
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        SqliteStore::open(Path::new(path)).await
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        sqlx::raw_sql(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL)",
+        )
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        for &(version, name, sql) in MIGRATIONS {
+            let applied: Option<String> =
+                sqlx::query_scalar("SELECT checksum FROM schema_migrations WHERE version = ?")
+                    .bind(version)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(db)?;
+            match applied {
+                Some(sum) if sum == checksum(sql) => continue,
+                Some(_) => {
+                    return Err(StoreError::invalid(
+                        "migration_changed",
+                        format!("migration {version} ({name}) differs from the one applied to this database"),
+                        format!("مهاجرت {version} ({name}) با آنچه روی این پایگاه داده اعمال شده فرق دارد"),
+                    ))
+                }
+                None => {
+                    let mut tx = self.pool.begin().await.map_err(db)?;
+                    sqlx::raw_sql(sql).execute(&mut *tx).await.map_err(db)?;
+                    sqlx::query("INSERT INTO schema_migrations (version, name, checksum) VALUES (?, ?, ?)")
+                        .bind(version)
+                        .bind(name)
+                        .bind(checksum(sql))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db)?;
+                    tx.commit().await.map_err(db)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Direct SQL access, for tests that try to break the invariants.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+}
+
+async fn audit(
+    executor: impl sqlx::SqliteExecutor<'_>,
+    at: Timestamp,
+    actor: &str,
+    action: &str,
+    detail: &str,
+) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO audit_log (at, actor, action, detail) VALUES (?, ?, ?, ?)")
+        .bind(at.0)
+        .bind(actor)
+        .bind(action)
+        .bind(detail)
+        .execute(executor)
+        .await
+        .map_err(db)?;
+    Ok(())
+}
+
+impl Store for SqliteStore {
+    async fn create_election(
+        &self,
+        spec: &ElectionSpec,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<ElectionId, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let inserted = sqlx::query(
+            "INSERT INTO elections (code, name_fa, name_en, kind, seats, constituency, polling_day, offline_policy) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(&spec.code)
+        .bind(&spec.name_fa)
+        .bind(&spec.name_en)
+        .bind(spec.kind.name())
+        .bind(i64::from(spec.seats))
+        .bind(&spec.constituency)
+        .bind(spec.polling_day.0)
+        .bind(spec.offline_policy.name())
+        .fetch_one(&mut *tx)
+        .await;
+        let id: i64 = match inserted {
+            Ok(row) => row.try_get("id").map_err(db)?,
+            Err(error) if is_unique_violation(&error) => {
+                return Err(StoreError::invalid(
+                    "election_code_taken",
+                    format!("an election with code {} already exists", spec.code),
+                    format!("انتخاباتی با کد {} از پیش وجود دارد", spec.code),
+                ))
+            }
+            Err(error) => return Err(db(error)),
+        };
+        audit(
+            &mut *tx,
+            at,
+            actor,
+            "create_election",
+            &format!(
+                "{} ({}, {})",
+                spec.code,
+                spec.kind.name(),
+                spec.constituency
+            ),
+        )
+        .await?;
+        tx.commit().await.map_err(db)?;
+        Ok(ElectionId(id))
+    }
+
+    async fn election(&self, id: ElectionId) -> Result<Option<Election>, StoreError> {
+        let row = sqlx::query("SELECT code, name_fa, name_en, kind, seats, constituency, polling_day, offline_policy FROM elections WHERE id = ?")
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
+        let Some(row) = row else { return Ok(None) };
+        let kind: String = row.try_get("kind").map_err(db)?;
+        let policy: String = row.try_get("offline_policy").map_err(db)?;
+        let seats: i64 = row.try_get("seats").map_err(db)?;
+        Ok(Some(Election {
+            id,
+            spec: ElectionSpec {
+                code: row.try_get("code").map_err(db)?,
+                name_fa: row.try_get("name_fa").map_err(db)?,
+                name_en: row.try_get("name_en").map_err(db)?,
+                kind: ElectionKind::from_name(&kind)
+                    .ok_or_else(|| StoreError::Database(format!("bad kind {kind}")))?,
+                seats: u32::try_from(seats)
+                    .map_err(|_| StoreError::Database(format!("bad seats {seats}")))?,
+                constituency: row.try_get("constituency").map_err(db)?,
+                polling_day: Date(row.try_get("polling_day").map_err(db)?),
+                offline_policy: OfflinePolicy::from_name(&policy)
+                    .ok_or_else(|| StoreError::Database(format!("bad policy {policy}")))?,
+            },
+        }))
+    }
+
+    async fn import_voters(
+        &self,
+        election: ElectionId,
+        voters: &[Voter],
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        for voter in voters {
+            let result = sqlx::query(
+                "INSERT INTO voters (election_id, national_code, birth_date, constituency, deceased, barred) VALUES (?, ?, ?, ?, ?, ?)",
+            )
+            .bind(election.0)
+            .bind(voter.national_code.as_u64() as i64)
+            .bind(voter.entry.birth_date.0)
+            .bind(&voter.entry.constituency)
+            .bind(voter.entry.deceased)
+            .bind(voter.entry.barred)
+            .execute(&mut *tx)
+            .await;
+            match result {
+                Ok(_) => {}
+                Err(error) if is_unique_violation(&error) => {
+                    return Err(StoreError::invalid(
+                        "voter_already_in_registry",
+                        format!("national code {} is already in this election's registry; nothing was imported", voter.national_code),
+                        format!("کد ملی {} از پیش در فهرست این انتخابات هست؛ هیچ ردیفی وارد نشد", voter.national_code),
+                    ))
+                }
+                Err(error) => return Err(db(error)),
+            }
+        }
+        audit(
+            &mut *tx,
+            at,
+            actor,
+            "import_voters",
+            &format!("election {}: {} voters", election.0, voters.len()),
+        )
+        .await?;
+        tx.commit().await.map_err(db)?;
+        Ok(voters.len() as u64)
+    }
+
+    async fn find_voter(
+        &self,
+        election: ElectionId,
+        code: NationalCode,
+    ) -> Result<Option<RegistryEntry>, StoreError> {
+        let row = sqlx::query("SELECT birth_date, constituency, deceased, barred FROM voters WHERE election_id = ? AND national_code = ?")
+            .bind(election.0)
+            .bind(code.as_u64() as i64)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
+        row.map(|row| {
+            Ok(RegistryEntry {
+                birth_date: Date(row.try_get("birth_date").map_err(db)?),
+                constituency: row.try_get("constituency").map_err(db)?,
+                deceased: row.try_get("deceased").map_err(db)?,
+                barred: row.try_get("barred").map_err(db)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn insert_check_in(
+        &self,
+        election: ElectionId,
+        code: NationalCode,
+        record: &CheckInRecord,
+    ) -> Result<Insert, StoreError> {
+        let inserted = sqlx::query(
+            "INSERT INTO check_ins (election_id, national_code, station_code, checked_in_at, request_id) VALUES (?, ?, ?, ?, ?) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(election.0)
+        .bind(code.as_u64() as i64)
+        .bind(&record.station)
+        .bind(record.at.0)
+        .bind(&record.request_id)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        if inserted.rows_affected() == 1 {
+            return Ok(Insert::Inserted);
+        }
+        let existing = sqlx::query("SELECT station_code, checked_in_at, request_id FROM check_ins WHERE election_id = ? AND national_code = ?")
+            .bind(election.0)
+            .bind(code.as_u64() as i64)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
+        match existing {
+            Some(row) => Ok(Insert::Existing(CheckInRecord {
+                station: row.try_get("station_code").map_err(db)?,
+                at: Timestamp(row.try_get("checked_in_at").map_err(db)?),
+                request_id: row.try_get("request_id").map_err(db)?,
+            })),
+            None => Ok(Insert::RequestIdTaken),
+        }
+    }
+
+    async fn turnout(&self, election: ElectionId) -> Result<Vec<TurnoutBucket>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT station_code, (checked_in_at + 12600) - ((checked_in_at + 12600) % 3600) - 12600 AS hour_start, COUNT(*) AS n \
+             FROM check_ins WHERE election_id = ? GROUP BY station_code, hour_start ORDER BY hour_start, station_code",
+        )
+        .bind(election.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.iter()
+            .map(|row| {
+                let n: i64 = row.try_get("n").map_err(db)?;
+                Ok(TurnoutBucket {
+                    station: row.try_get("station_code").map_err(db)?,
+                    hour_start: Timestamp(row.try_get("hour_start").map_err(db)?),
+                    check_ins: n as u64,
+                })
+            })
+            .collect()
+    }
+
+    async fn count_check_ins(&self, election: ElectionId) -> Result<u64, StoreError> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM check_ins WHERE election_id = ?")
+            .bind(election.0)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(n as u64)
+    }
+
+    async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
+        let rows =
+            sqlx::query("SELECT at, actor, action, detail FROM audit_log ORDER BY id DESC LIMIT ?")
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db)?;
+        rows.iter()
+            .map(|row| {
+                Ok(AuditEntry {
+                    at: Timestamp(row.try_get("at").map_err(db)?),
+                    actor: row.try_get("actor").map_err(db)?,
+                    action: row.try_get("action").map_err(db)?,
+                    detail: row.try_get("detail").map_err(db)?,
+                })
+            })
+            .collect()
+    }
+}

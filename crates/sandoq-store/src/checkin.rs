@@ -1,0 +1,219 @@
+//! Check-in: the heart of one person, one vote (issue 3 §4).
+//!
+//! The national code must be well formed with a valid check digit, in the
+//! registry, 18 or older on polling day, resident in the constituency, not
+//! deceased or barred, and not checked in anywhere. The last condition is
+//! settled by the store in one atomic insert against a unique key, so two
+//! stations checking in the same person at the same instant cannot both
+//! succeed. A retried request (same request id) gets the same answer and never
+//! a second record.
+
+use crate::model::{CheckInRecord, Election, ElectionId};
+use crate::{Store, StoreError, Timestamp};
+use sandoq_i18n::{Bilingual, Lang};
+use sandoq_registry::{eligibility, Date, Eligibility, NationalCode, NationalCodeError};
+
+/// One check-in as asked by a station.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckInRequest {
+    pub election: ElectionId,
+    /// As typed or scanned.
+    pub national_code: String,
+    pub station: String,
+    /// Chosen by the station, unique per attempt; a retry reuses it.
+    pub request_id: String,
+    pub at: Timestamp,
+}
+
+/// Why a person cannot be checked in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    InvalidCode(NationalCodeError),
+    NotInRegistry,
+    UnderAge { eighteen_on: Date },
+    OtherConstituency { constituency: String },
+    Deceased,
+    Barred,
+}
+
+/// The answer to a check-in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckInOutcome {
+    Recorded { at: Timestamp },
+    AlreadyVoted { station: String, at: Timestamp },
+    Refused(Refusal),
+}
+
+impl CheckInOutcome {
+    /// A stable code for every answer.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CheckInOutcome::Recorded { .. } => "recorded",
+            CheckInOutcome::AlreadyVoted { .. } => "already_voted",
+            CheckInOutcome::Refused(Refusal::InvalidCode(error)) => error.code,
+            CheckInOutcome::Refused(Refusal::NotInRegistry) => "not_in_registry",
+            CheckInOutcome::Refused(Refusal::UnderAge { .. }) => "under_age",
+            CheckInOutcome::Refused(Refusal::OtherConstituency { .. }) => "other_constituency",
+            CheckInOutcome::Refused(Refusal::Deceased) => "deceased",
+            CheckInOutcome::Refused(Refusal::Barred) => "barred",
+        }
+    }
+
+    /// What the official at the desk reads, in both languages.
+    pub fn message(&self) -> Bilingual {
+        let time = |at: &Timestamp| {
+            let (date, hour, minute) = at.tehran();
+            let fa = sandoq_i18n::persian_digits(&format!(
+                "{} ساعت {hour:02}:{minute:02}",
+                date.jalali_long(Lang::Fa)
+            ));
+            (
+                fa,
+                format!("{} {hour:02}:{minute:02}", date.jalali_long(Lang::En)),
+            )
+        };
+        match self {
+            CheckInOutcome::Recorded { at } => {
+                let (fa, en) = time(at);
+                Bilingual::new(
+                    format!("ثبت شد ({fa}). برگ تعرفه صادر شود."),
+                    format!("Recorded ({en}). Issue the voting token."),
+                )
+            }
+            CheckInOutcome::AlreadyVoted { station, at } => {
+                let (fa, en) = time(at);
+                Bilingual::new(
+                    format!(
+                        "این شخص پیش‌تر در شعبهٔ {} در {fa} رأی داده است.",
+                        sandoq_i18n::code(station, Lang::Fa)
+                    ),
+                    format!("This person already voted at station {station} on {en}."),
+                )
+            }
+            CheckInOutcome::Refused(Refusal::InvalidCode(error)) => {
+                Bilingual::new(error.fa.clone(), error.en.clone())
+            }
+            CheckInOutcome::Refused(Refusal::NotInRegistry) => Bilingual::new(
+                "این کد ملی در فهرست واجدان شرایط نیست.",
+                "This national code is not in the registry of eligible voters.",
+            ),
+            CheckInOutcome::Refused(Refusal::UnderAge { eighteen_on }) => Bilingual::new(
+                format!(
+                    "در روز رأی‌گیری کمتر از ۱۸ سال دارد (۱۸ساله در {}).",
+                    eighteen_on.jalali_long(Lang::Fa)
+                ),
+                format!(
+                    "Under 18 on polling day (turns 18 on {}).",
+                    eighteen_on.jalali_long(Lang::En)
+                ),
+            ),
+            CheckInOutcome::Refused(Refusal::OtherConstituency { constituency }) => Bilingual::new(
+                format!("ساکن حوزهٔ انتخابیهٔ دیگری است ({constituency})."),
+                format!("Resides in another constituency ({constituency})."),
+            ),
+            CheckInOutcome::Refused(Refusal::Deceased) => Bilingual::new(
+                "در فهرست، این شخص فوت‌شده ثبت شده است.",
+                "The registry records this person as deceased.",
+            ),
+            CheckInOutcome::Refused(Refusal::Barred) => Bilingual::new(
+                "این شخص از رأی دادن محروم است.",
+                "This person is barred from voting.",
+            ),
+        }
+    }
+}
+
+/// What a store's atomic insert found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Insert {
+    /// This request recorded the check-in.
+    Inserted,
+    /// The person was already checked in (by this request, if the request ids match).
+    Existing(CheckInRecord),
+    /// The request id was used before for another person.
+    RequestIdTaken,
+}
+
+/// Checks in one person. Everything that is not atomic in the database is
+/// decided here, once, for every backend.
+pub async fn check_in<S: Store + ?Sized>(
+    store: &S,
+    election: &Election,
+    request: &CheckInRequest,
+) -> Result<CheckInOutcome, StoreError> {
+    if request.election != election.id {
+        return Err(StoreError::invalid(
+            "election_mismatch",
+            "the request names another election",
+            "درخواست به انتخابات دیگری اشاره دارد",
+        ));
+    }
+    validate_request(request)?;
+    let code = match NationalCode::parse(&request.national_code) {
+        Ok(code) => code,
+        Err(error) => return Ok(CheckInOutcome::Refused(Refusal::InvalidCode(error))),
+    };
+    let Some(entry) = store.find_voter(election.id, code).await? else {
+        return Ok(CheckInOutcome::Refused(Refusal::NotInRegistry));
+    };
+    match eligibility::check(
+        &entry,
+        &election.spec.constituency,
+        election.spec.polling_day,
+    ) {
+        Eligibility::Eligible => {}
+        Eligibility::UnderAge { eighteen_on } => {
+            return Ok(CheckInOutcome::Refused(Refusal::UnderAge { eighteen_on }))
+        }
+        Eligibility::OtherConstituency { constituency } => {
+            return Ok(CheckInOutcome::Refused(Refusal::OtherConstituency {
+                constituency,
+            }))
+        }
+        Eligibility::Deceased => return Ok(CheckInOutcome::Refused(Refusal::Deceased)),
+        Eligibility::Barred => return Ok(CheckInOutcome::Refused(Refusal::Barred)),
+    }
+    let record = CheckInRecord {
+        station: request.station.clone(),
+        at: request.at,
+        request_id: request.request_id.clone(),
+    };
+    match store.insert_check_in(election.id, code, &record).await? {
+        Insert::Inserted => Ok(CheckInOutcome::Recorded { at: request.at }),
+        Insert::Existing(existing) if existing.request_id == request.request_id && existing.station == request.station => {
+            Ok(CheckInOutcome::Recorded { at: existing.at })
+        }
+        Insert::Existing(existing) => Ok(CheckInOutcome::AlreadyVoted { station: existing.station, at: existing.at }),
+        Insert::RequestIdTaken => Err(StoreError::invalid(
+            "request_id_reused",
+            "this request id was already used for another person; a new check-in needs a new request id",
+            "این شناسهٔ درخواست پیش‌تر برای شخص دیگری به کار رفته است؛ هر پذیرش شناسهٔ تازه می‌خواهد",
+        )),
+    }
+}
+
+/// Station codes and request ids are short printable text.
+fn validate_request(request: &CheckInRequest) -> Result<(), StoreError> {
+    let ok = |text: &str| {
+        !text.is_empty()
+            && text.len() <= 64
+            && text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c))
+    };
+    if !ok(&request.station) {
+        return Err(StoreError::invalid(
+            "bad_station_code",
+            "a station code is 1-64 letters, digits or -_.:",
+            "کد شعبه ۱ تا ۶۴ حرف، رقم یا -_.: است",
+        ));
+    }
+    if !ok(&request.request_id) {
+        return Err(StoreError::invalid(
+            "bad_request_id",
+            "a request id is 1-64 letters, digits or -_.:",
+            "شناسهٔ درخواست ۱ تا ۶۴ حرف، رقم یا -_.: است",
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,116 @@
+//! The central store: what headquarters keeps (elections, the voter registry,
+//! check-ins, the audit log) behind one interface with two backends
+//! (`sandoq-store-sqlite`, `sandoq-store-postgres`).
+//!
+//! Invariants: backends only run SQL; every rule (the check digit, eligibility,
+//! what an insert conflict means) lives here once, so both backends answer the
+//! same way. The store never reads a clock. Nothing here ever touches a ballot.
+
+pub mod checkin;
+pub mod model;
+pub mod time;
+
+pub use checkin::{check_in, CheckInOutcome, CheckInRequest, Insert, Refusal};
+pub use model::*;
+pub use time::Timestamp;
+
+use sandoq_registry::{NationalCode, RegistryEntry};
+use std::future::Future;
+
+/// Why the store could not do what was asked. Codes are stable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreError {
+    /// The request itself is wrong; nothing was changed.
+    Invalid {
+        code: &'static str,
+        en: String,
+        fa: String,
+    },
+    /// The database failed (unreachable, full, ...); nothing was changed.
+    Database(String),
+}
+
+impl StoreError {
+    pub fn invalid(code: &'static str, en: impl Into<String>, fa: impl Into<String>) -> StoreError {
+        StoreError::Invalid {
+            code,
+            en: en.into(),
+            fa: fa.into(),
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            StoreError::Invalid { code, .. } => code,
+            StoreError::Database(_) => "database_error",
+        }
+    }
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreError::Invalid { code, en, .. } => write!(f, "[{code}] {en}"),
+            StoreError::Database(message) => write!(f, "[database_error] {message}"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+/// What every backend provides. All writes are durable when the future resolves.
+pub trait Store: Send + Sync {
+    /// Creates an election; its code must be new.
+    fn create_election(
+        &self,
+        spec: &ElectionSpec,
+        actor: &str,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<ElectionId, StoreError>> + Send;
+
+    fn election(
+        &self,
+        id: ElectionId,
+    ) -> impl Future<Output = Result<Option<Election>, StoreError>> + Send;
+
+    /// Adds voters to the registry of an election, all or nothing: if any row
+    /// is refused (a national code already there), nothing is added.
+    fn import_voters(
+        &self,
+        election: ElectionId,
+        voters: &[Voter],
+        actor: &str,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    fn find_voter(
+        &self,
+        election: ElectionId,
+        code: NationalCode,
+    ) -> impl Future<Output = Result<Option<RegistryEntry>, StoreError>> + Send;
+
+    /// Records a check-in unless the person (or the request id) already has one: one atomic statement.
+    fn insert_check_in(
+        &self,
+        election: ElectionId,
+        code: NationalCode,
+        record: &CheckInRecord,
+    ) -> impl Future<Output = Result<Insert, StoreError>> + Send;
+
+    /// Check-ins per station and Tehran clock hour.
+    fn turnout(
+        &self,
+        election: ElectionId,
+    ) -> impl Future<Output = Result<Vec<TurnoutBucket>, StoreError>> + Send;
+
+    fn count_check_ins(
+        &self,
+        election: ElectionId,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// The newest entries of the audit log, newest first.
+    fn audit_log(
+        &self,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<AuditEntry>, StoreError>> + Send;
+}

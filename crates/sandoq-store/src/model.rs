@@ -1,0 +1,109 @@
+//! What the central store holds.
+
+use sandoq_registry::{Date, NationalCode, RegistryEntry};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ElectionId(pub i64);
+
+/// A live election, or a training one that can never be mistaken for or merged into a live one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ElectionKind {
+    Live,
+    Training,
+}
+
+impl ElectionKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ElectionKind::Live => "live",
+            ElectionKind::Training => "training",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<ElectionKind> {
+        match name {
+            "live" => Some(ElectionKind::Live),
+            "training" => Some(ElectionKind::Training),
+            _ => None,
+        }
+    }
+}
+
+/// What a station that cannot reach the centre may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OfflinePolicy {
+    /// Check-in waits for the centre.
+    Refuse,
+    /// The station records the check-in locally and syncs later; conflicts become incidents.
+    Provisional,
+}
+
+impl OfflinePolicy {
+    pub fn name(self) -> &'static str {
+        match self {
+            OfflinePolicy::Refuse => "refuse",
+            OfflinePolicy::Provisional => "provisional",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<OfflinePolicy> {
+        match name {
+            "refuse" => Some(OfflinePolicy::Refuse),
+            "provisional" => Some(OfflinePolicy::Provisional),
+            _ => None,
+        }
+    }
+}
+
+/// What HQ gives to create an election.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ElectionSpec {
+    /// A short unique code, e.g. `tehran-1405`.
+    pub code: String,
+    pub name_fa: String,
+    pub name_en: String,
+    pub kind: ElectionKind,
+    pub seats: u32,
+    /// The constituency whose residents vote, e.g. `tehran-rey-tajrish`.
+    pub constituency: String,
+    pub polling_day: Date,
+    pub offline_policy: OfflinePolicy,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Election {
+    pub id: ElectionId,
+    pub spec: ElectionSpec,
+}
+
+/// One row of the registry of eligible voters (synthetic data only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Voter {
+    pub national_code: NationalCode,
+    pub entry: RegistryEntry,
+}
+
+/// A recorded check-in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckInRecord {
+    pub station: String,
+    pub at: crate::Timestamp,
+    pub request_id: String,
+}
+
+/// Check-ins of one station in one Tehran clock hour.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TurnoutBucket {
+    pub station: String,
+    pub hour_start: crate::Timestamp,
+    pub check_ins: u64,
+}
+
+/// One line of the append-only audit log: who did what, when. Never a ballot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub at: crate::Timestamp,
+    pub actor: String,
+    pub action: String,
+    pub detail: String,
+}
