@@ -361,6 +361,81 @@ async fn simultaneous_check_ins(store: AnyStore, people: usize, stations: usize)
     assert_eq!(store.count_check_ins(id).await.unwrap(), people as u64);
 }
 
+/// A registry of many batches imports whole; one person already there refuses the whole file, named.
+async fn large_import(store: AnyStore) {
+    let t0 = Timestamp::from_tehran(polling_day(), 7, 0);
+    let id = store
+        .create_election(&spec("big"), "hq:admin", t0)
+        .await
+        .unwrap();
+    let mut csv = Vec::new();
+    sandoq_central::import::write_synthetic_registry(
+        &mut csv,
+        25_000,
+        21,
+        polling_day(),
+        "tehran-rey-tajrish",
+    )
+    .unwrap();
+    let voters = sandoq_central::import::parse_registry_csv(&csv[..]).unwrap();
+    assert_eq!(
+        store
+            .import_voters(id, &voters, "hq:admin", t0)
+            .await
+            .unwrap(),
+        25_000
+    );
+    for voter in voters.iter().step_by(997) {
+        assert_eq!(
+            store
+                .find_voter(id, voter.national_code)
+                .await
+                .unwrap()
+                .as_ref(),
+            Some(&voter.entry)
+        );
+    }
+    let newcomers: Vec<Voter> = synthetic::national_codes(99)
+        .take(5_000)
+        .map(|c| {
+            voter(
+                c,
+                Date::from_jalali(1360, 1, 1).unwrap(),
+                "tehran-rey-tajrish",
+                false,
+                false,
+            )
+        })
+        .chain(std::iter::once(voters[12_345].clone()))
+        .collect();
+    let error = store
+        .import_voters(id, &newcomers, "hq:admin", t0)
+        .await
+        .unwrap_err();
+    assert_eq!(error.code(), "voter_already_in_registry");
+    assert!(
+        error
+            .to_string()
+            .contains(&voters[12_345].national_code.to_string()),
+        "{error}"
+    );
+    assert!(store
+        .find_voter(id, newcomers[0].national_code)
+        .await
+        .unwrap()
+        .is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_large_import() {
+    large_import(sqlite_store().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_large_import() {
+    large_import(postgres_store().await).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sqlite_story() {
     story(sqlite_store().await).await;

@@ -29,6 +29,32 @@ fn checksum(text: &str) -> String {
     format!("{hash:016x}")
 }
 
+fn already_in_registry(code: Option<NationalCode>) -> StoreError {
+    let which = code.map(|c| c.to_string()).unwrap_or_else(|| "?".into());
+    StoreError::invalid(
+        "voter_already_in_registry",
+        format!(
+            "national code {which} is already in this election's registry; nothing was imported"
+        ),
+        format!("کد ملی {which} از پیش در فهرست این انتخابات هست؛ هیچ ردیفی وارد نشد"),
+    )
+}
+
+/// Escapes text for COPY's text format (backslash, tab, newline, carriage return).
+fn copy_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 fn db(error: sqlx::Error) -> StoreError {
     StoreError::Database(error.to_string())
 }
@@ -94,6 +120,25 @@ impl PgStore {
             }
         }
         Ok(())
+    }
+
+    /// The first voter of `voters` already in the registry (after a failed import, to name it).
+    async fn first_present(
+        &self,
+        election: ElectionId,
+        voters: &[Voter],
+    ) -> Result<Option<NationalCode>, StoreError> {
+        let codes: Vec<i64> = voters
+            .iter()
+            .map(|v| v.national_code.as_u64() as i64)
+            .collect();
+        let found: Option<i64> = sqlx::query_scalar("SELECT national_code FROM voters WHERE election_id = $1 AND national_code = ANY($2) LIMIT 1")
+            .bind(election.0)
+            .bind(&codes)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(found.and_then(|n| NationalCode::from_u64(n as u64)))
     }
 
     /// Direct SQL access, for tests that try to break the invariants.
@@ -206,29 +251,41 @@ impl Store for PgStore {
         at: Timestamp,
     ) -> Result<u64, StoreError> {
         let mut tx = self.pool.begin().await.map_err(db)?;
+        // COPY streams millions of rows in one statement; it all commits or none of it does.
+        let mut copy = tx
+            .copy_in_raw("COPY voters (election_id, national_code, birth_date, constituency, deceased, barred) FROM STDIN")
+            .await
+            .map_err(db)?;
+        let mut buffer = String::with_capacity(1 << 20);
         for voter in voters {
-            let result = sqlx::query(
-                "INSERT INTO voters (election_id, national_code, birth_date, constituency, deceased, barred) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(election.0)
-            .bind(voter.national_code.as_u64() as i64)
-            .bind(voter.entry.birth_date.0)
-            .bind(&voter.entry.constituency)
-            .bind(voter.entry.deceased)
-            .bind(voter.entry.barred)
-            .execute(&mut *tx)
-            .await;
-            match result {
-                Ok(_) => {}
-                Err(error) if is_unique_violation(&error) => {
-                    return Err(StoreError::invalid(
-                        "voter_already_in_registry",
-                        format!("national code {} is already in this election's registry; nothing was imported", voter.national_code),
-                        format!("کد ملی {} از پیش در فهرست این انتخابات هست؛ هیچ ردیفی وارد نشد", voter.national_code),
-                    ))
-                }
-                Err(error) => return Err(db(error)),
+            use std::fmt::Write;
+            let _ = writeln!(
+                buffer,
+                "{}\t{}\t{}\t{}\t{}\t{}",
+                election.0,
+                voter.national_code.as_u64(),
+                voter.entry.birth_date.0,
+                copy_text(&voter.entry.constituency),
+                if voter.entry.deceased { 't' } else { 'f' },
+                if voter.entry.barred { 't' } else { 'f' },
+            );
+            if buffer.len() >= 1 << 20 {
+                copy.send(buffer.as_bytes()).await.map_err(db)?;
+                buffer.clear();
             }
+        }
+        if !buffer.is_empty() {
+            copy.send(buffer.as_bytes()).await.map_err(db)?;
+        }
+        match copy.finish().await {
+            Ok(_) => {}
+            Err(error) if is_unique_violation(&error) => {
+                drop(tx);
+                return Err(already_in_registry(
+                    self.first_present(election, voters).await?,
+                ));
+            }
+            Err(error) => return Err(db(error)),
         }
         audit(
             &mut *tx,

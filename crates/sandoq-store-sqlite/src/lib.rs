@@ -32,6 +32,20 @@ fn checksum(text: &str) -> String {
     format!("{hash:016x}")
 }
 
+/// Rows per INSERT statement when importing (6 parameters each, well under SQLite's limit of 32,766).
+const IMPORT_BATCH_ROWS: usize = 2_000;
+
+fn already_in_registry(code: Option<NationalCode>) -> StoreError {
+    let which = code.map(|c| c.to_string()).unwrap_or_else(|| "?".into());
+    StoreError::invalid(
+        "voter_already_in_registry",
+        format!(
+            "national code {which} is already in this election's registry; nothing was imported"
+        ),
+        format!("کد ملی {which} از پیش در فهرست این انتخابات هست؛ هیچ ردیفی وارد نشد"),
+    )
+}
+
 fn db(error: sqlx::Error) -> StoreError {
     StoreError::Database(error.to_string())
 }
@@ -112,6 +126,28 @@ impl SqliteStore {
             }
         }
         Ok(())
+    }
+
+    /// The first voter of `batch` already in the registry (after a failed import, to name it).
+    async fn first_present(
+        &self,
+        election: ElectionId,
+        batch: &[Voter],
+    ) -> Result<Option<NationalCode>, StoreError> {
+        for voter in batch {
+            let found: Option<i64> = sqlx::query_scalar(
+                "SELECT national_code FROM voters WHERE election_id = ? AND national_code = ?",
+            )
+            .bind(election.0)
+            .bind(voter.national_code.as_u64() as i64)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
+            if found.is_some() {
+                return Ok(Some(voter.national_code));
+            }
+        }
+        Ok(None)
     }
 
     /// Direct SQL access, for tests that try to break the invariants.
@@ -224,26 +260,24 @@ impl Store for SqliteStore {
         at: Timestamp,
     ) -> Result<u64, StoreError> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        for voter in voters {
-            let result = sqlx::query(
-                "INSERT INTO voters (election_id, national_code, birth_date, constituency, deceased, barred) VALUES (?, ?, ?, ?, ?, ?)",
-            )
-            .bind(election.0)
-            .bind(voter.national_code.as_u64() as i64)
-            .bind(voter.entry.birth_date.0)
-            .bind(&voter.entry.constituency)
-            .bind(voter.entry.deceased)
-            .bind(voter.entry.barred)
-            .execute(&mut *tx)
-            .await;
-            match result {
+        // Multi-row inserts: far fewer statements for a registry of millions, all in one transaction.
+        for batch in voters.chunks(IMPORT_BATCH_ROWS) {
+            let mut query = sqlx::QueryBuilder::new("INSERT INTO voters (election_id, national_code, birth_date, constituency, deceased, barred) ");
+            query.push_values(batch, |mut row, voter| {
+                row.push_bind(election.0)
+                    .push_bind(voter.national_code.as_u64() as i64)
+                    .push_bind(voter.entry.birth_date.0)
+                    .push_bind(&voter.entry.constituency)
+                    .push_bind(voter.entry.deceased)
+                    .push_bind(voter.entry.barred);
+            });
+            match query.build().execute(&mut *tx).await {
                 Ok(_) => {}
                 Err(error) if is_unique_violation(&error) => {
-                    return Err(StoreError::invalid(
-                        "voter_already_in_registry",
-                        format!("national code {} is already in this election's registry; nothing was imported", voter.national_code),
-                        format!("کد ملی {} از پیش در فهرست این انتخابات هست؛ هیچ ردیفی وارد نشد", voter.national_code),
-                    ))
+                    drop(tx);
+                    return Err(already_in_registry(
+                        self.first_present(election, batch).await?,
+                    ));
                 }
                 Err(error) => return Err(db(error)),
             }

@@ -119,6 +119,16 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Measures importing a synthetic registry (generate, parse and check, store) and prints the figures.
+    BenchRegistry {
+        #[arg(long, default_value_t = 7_000_000)]
+        voters: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// The store: `postgres://…`, or a fresh SQLite file in a temporary directory when omitted.
+        #[arg(long)]
+        database: Option<String>,
+    },
     /// Measures counting speed at Tehran scale and prints the figures (see BENCHMARKS.md).
     Bench {
         /// Ballots to count.
@@ -166,6 +176,11 @@ fn main() -> ExitCode {
             constituency,
             out,
         } => synth_registry(voters, seed, &polling_day, &constituency, out),
+        Command::BenchRegistry {
+            voters,
+            seed,
+            database,
+        } => bench::run_registry(voters, seed, database).map(|()| ExitCode::SUCCESS),
         Command::Bench {
             ballots,
             seed,
