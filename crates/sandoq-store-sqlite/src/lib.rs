@@ -1,6 +1,11 @@
 //! The SQLite backend of the central store: one file in a data directory,
 //! nothing to install.
 //!
+//! Check-ins go through one writer task with group commit: it takes every
+//! check-in waiting, inserts them all in one `BEGIN IMMEDIATE` transaction and
+//! answers each only after the commit, so many check-ins share one fsync and
+//! none is answered before it is durable.
+//!
 //! Invariants: WAL journal with `synchronous = FULL`, so a write is on disk
 //! before its future resolves; migrations are embedded, applied in order,
 //! and never edited once released (a changed migration refuses to start);
@@ -54,9 +59,125 @@ fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(e) if e.is_unique_violation())
 }
 
+/// The most check-ins one group commit takes.
+const MAX_GROUP: usize = 512;
+
+/// One check-in waiting for the writer.
+struct Job {
+    election: i64,
+    code: i64,
+    record: CheckInRecord,
+    reply: tokio::sync::oneshot::Sender<Result<Insert, StoreError>>,
+}
+
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    writer: tokio::sync::mpsc::Sender<Job>,
+}
+
+/// Writes check-ins in groups, each group one transaction and one fsync, until every sender is gone.
+async fn run_writer(pool: SqlitePool, mut jobs: tokio::sync::mpsc::Receiver<Job>) {
+    while let Some(first) = jobs.recv().await {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match jobs.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        let (work, replies): (Vec<_>, Vec<_>) = group
+            .into_iter()
+            .map(|job| ((job.election, job.code, job.record), job.reply))
+            .unzip();
+        match write_group(pool.clone(), work).await {
+            Ok(answers) => {
+                for (reply, answer) in replies.into_iter().zip(answers) {
+                    let _ = reply.send(Ok(answer));
+                }
+            }
+            Err(error) => {
+                for reply in replies {
+                    let _ = reply.send(Err(error.clone()));
+                }
+            }
+        }
+    }
+}
+
+/// Inserts a group of check-ins in one immediate transaction; nothing is answered before the commit.
+async fn write_group(
+    pool: SqlitePool,
+    group: Vec<(i64, i64, CheckInRecord)>,
+) -> Result<Vec<Insert>, StoreError> {
+    let mut connection = pool.acquire().await.map_err(db)?;
+    sqlx::raw_sql("BEGIN IMMEDIATE")
+        .execute(&mut *connection)
+        .await
+        .map_err(db)?;
+    let mut answers = Vec::with_capacity(group.len());
+    let mut failure = None;
+    for (election, code, record) in group {
+        let inserted = sqlx::query(
+            "INSERT INTO check_ins (election_id, national_code, station_code, checked_in_at, request_id) VALUES (?, ?, ?, ?, ?) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(election)
+        .bind(code)
+        .bind(record.station)
+        .bind(record.at.0)
+        .bind(record.request_id)
+        .execute(&mut *connection)
+        .await;
+        let inserted = match inserted {
+            Ok(result) => result.rows_affected() == 1,
+            Err(error) => {
+                failure = Some(db(error));
+                break;
+            }
+        };
+        if inserted {
+            answers.push(Insert::Inserted);
+            continue;
+        }
+        let existing = sqlx::query("SELECT station_code, checked_in_at, request_id FROM check_ins WHERE election_id = ? AND national_code = ?")
+            .bind(election)
+            .bind(code)
+            .fetch_optional(&mut *connection)
+            .await;
+        match existing {
+            Ok(Some(row)) => {
+                let read = || -> Result<CheckInRecord, sqlx::Error> {
+                    Ok(CheckInRecord {
+                        station: row.try_get("station_code")?,
+                        at: Timestamp(row.try_get("checked_in_at")?),
+                        request_id: row.try_get("request_id")?,
+                    })
+                };
+                match read() {
+                    Ok(record) => answers.push(Insert::Existing(record)),
+                    Err(error) => {
+                        failure = Some(db(error));
+                        break;
+                    }
+                }
+            }
+            Ok(None) => answers.push(Insert::RequestIdTaken),
+            Err(error) => {
+                failure = Some(db(error));
+                break;
+            }
+        }
+    }
+    if let Some(error) = failure {
+        let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *connection).await;
+        return Err(error);
+    }
+    if let Err(error) = sqlx::raw_sql("COMMIT").execute(&mut *connection).await {
+        let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *connection).await;
+        return Err(db(error));
+    }
+    Ok(answers)
 }
 
 impl SqliteStore {
@@ -74,8 +195,21 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(db)?;
-        let store = SqliteStore { pool };
+        let (writer, jobs) = tokio::sync::mpsc::channel(4 * MAX_GROUP);
+        let store = SqliteStore {
+            pool: pool.clone(),
+            writer,
+        };
         store.migrate().await?;
+        // The writer is its own thread with its own small runtime: SQLite has one writer anyway.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| StoreError::Database(e.to_string()))?;
+        std::thread::Builder::new()
+            .name("sandoq-check-in-writer".into())
+            .spawn(move || runtime.block_on(run_writer(pool, jobs)))
+            .map_err(|e| StoreError::Database(e.to_string()))?;
         Ok(store)
     }
 
@@ -322,35 +456,16 @@ impl Store for SqliteStore {
         code: NationalCode,
         record: &CheckInRecord,
     ) -> Result<Insert, StoreError> {
-        let inserted = sqlx::query(
-            "INSERT INTO check_ins (election_id, national_code, station_code, checked_in_at, request_id) VALUES (?, ?, ?, ?, ?) \
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(election.0)
-        .bind(code.as_u64() as i64)
-        .bind(&record.station)
-        .bind(record.at.0)
-        .bind(&record.request_id)
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
-        if inserted.rows_affected() == 1 {
-            return Ok(Insert::Inserted);
-        }
-        let existing = sqlx::query("SELECT station_code, checked_in_at, request_id FROM check_ins WHERE election_id = ? AND national_code = ?")
-            .bind(election.0)
-            .bind(code.as_u64() as i64)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db)?;
-        match existing {
-            Some(row) => Ok(Insert::Existing(CheckInRecord {
-                station: row.try_get("station_code").map_err(db)?,
-                at: Timestamp(row.try_get("checked_in_at").map_err(db)?),
-                request_id: row.try_get("request_id").map_err(db)?,
-            })),
-            None => Ok(Insert::RequestIdTaken),
-        }
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job = Job {
+            election: election.0,
+            code: code.as_u64() as i64,
+            record: record.clone(),
+            reply,
+        };
+        let gone = || StoreError::Database("the check-in writer has stopped".into());
+        self.writer.send(job).await.map_err(|_| gone())?;
+        answer.await.map_err(|_| gone())?
     }
 
     async fn turnout(&self, election: ElectionId) -> Result<Vec<TurnoutBucket>, StoreError> {

@@ -232,3 +232,149 @@ pub fn run_registry(voters: u64, seed: u64, database: Option<String>) -> anyhow:
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
+
+/// Latency percentile (nearest rank) of sorted samples.
+fn percentile(sorted: &[Duration], p: usize) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    sorted[((sorted.len() * p).div_ceil(100)).clamp(1, sorted.len()) - 1]
+}
+
+/// `sandoq bench-check-in`: `check_ins` distinct voters checked in by `concurrency` stations,
+/// against the same number of bare INSERTs at the same concurrency into the same database.
+pub fn run_check_in(
+    check_ins: u64,
+    concurrency: usize,
+    database: Option<String>,
+) -> anyhow::Result<()> {
+    use sandoq_store::{
+        check_in, CheckInRequest, ElectionKind, ElectionSpec, OfflinePolicy, Store, Timestamp,
+        Voter,
+    };
+    use std::sync::Arc;
+    let polling_day =
+        sandoq_registry::Date::from_jalali(1405, 2, 11).map_err(|e| anyhow::anyhow!(e.en))?;
+    let dir = std::env::temp_dir().join(format!("sandoq-bench-check-in-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let url = database.unwrap_or_else(|| format!("sqlite://{}", dir.join("central.db").display()));
+    let backend = if url.starts_with("postgres") {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let store = Arc::new(sandoq_central::open(&url).await.map_err(|e| anyhow::anyhow!("{e}"))?);
+        let spec = ElectionSpec {
+            code: format!("bench-{}", std::process::id()),
+            name_fa: "آزمون سرعت".into(),
+            name_en: "benchmark".into(),
+            kind: ElectionKind::Training,
+            seats: 21,
+            constituency: "tehran-rey-tajrish".into(),
+            polling_day,
+            offline_policy: OfflinePolicy::Refuse,
+        };
+        let id = store.create_election(&spec, "bench", Timestamp(0)).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let election = Arc::new(store.election(id).await.map_err(|e| anyhow::anyhow!("{e}"))?.ok_or_else(|| anyhow::anyhow!("no election"))?);
+        let adult = sandoq_registry::Date::from_jalali(1360, 1, 1).map_err(|e| anyhow::anyhow!(e.en))?;
+        let voters: Vec<Voter> = sandoq_registry::synthetic::national_codes(4)
+            .take(check_ins as usize)
+            .map(|code| Voter {
+                national_code: code,
+                entry: sandoq_registry::RegistryEntry { birth_date: adult, constituency: "tehran-rey-tajrish".into(), deceased: false, barred: false },
+            })
+            .collect();
+        store.import_voters(id, &voters, "bench", Timestamp(0)).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let codes: Arc<Vec<String>> = Arc::new(voters.iter().map(|v| v.national_code.to_string()).collect());
+
+        // Baseline: bare INSERTs, one autocommit each, same concurrency, same database.
+        let bare_sql = "CREATE TABLE bench_bare (n BIGINT PRIMARY KEY, station TEXT NOT NULL, at BIGINT NOT NULL)";
+        match &*store {
+            sandoq_central::AnyStore::Sqlite(s) => { sqlx::raw_sql(bare_sql).execute(s.pool()).await?; }
+            sandoq_central::AnyStore::Postgres(s) => { sqlx::raw_sql(bare_sql).execute(s.pool()).await?; }
+        }
+        let start = Instant::now();
+        let mut tasks = Vec::new();
+        for worker in 0..concurrency {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut n = worker as u64;
+                while n < check_ins {
+                    let t = Instant::now();
+                    match &*store {
+                        sandoq_central::AnyStore::Sqlite(s) => {
+                            sqlx::query("INSERT INTO bench_bare (n, station, at) VALUES (?, 'S', 0)").bind(n as i64).execute(s.pool()).await?;
+                        }
+                        sandoq_central::AnyStore::Postgres(s) => {
+                            sqlx::query("INSERT INTO bench_bare (n, station, at) VALUES ($1, 'S', 0)").bind(n as i64).execute(s.pool()).await?;
+                        }
+                    }
+                    latencies.push(t.elapsed());
+                    n += concurrency as u64;
+                }
+                anyhow::Ok(latencies)
+            }));
+        }
+        let mut bare_latencies = Vec::new();
+        for task in tasks {
+            bare_latencies.extend(task.await??);
+        }
+        let bare = start.elapsed();
+
+        let start = Instant::now();
+        let mut tasks = Vec::new();
+        for worker in 0..concurrency {
+            let (store, election, codes) = (store.clone(), election.clone(), codes.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut n = worker;
+                while n < codes.len() {
+                    let request = CheckInRequest {
+                        election: election.id,
+                        national_code: codes[n].clone(),
+                        station: format!("S-{worker:04}"),
+                        request_id: format!("w{worker}-{n}"),
+                        at: Timestamp(n as i64),
+                    };
+                    let t = Instant::now();
+                    let outcome = check_in(&*store, &election, &request).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+                    latencies.push(t.elapsed());
+                    anyhow::ensure!(outcome.code() == "recorded", "unexpected {}", outcome.code());
+                    n += concurrency;
+                }
+                anyhow::Ok(latencies)
+            }));
+        }
+        let mut latencies = Vec::new();
+        for task in tasks {
+            latencies.extend(task.await??);
+        }
+        let checked = start.elapsed();
+        anyhow::ensure!(store.count_check_ins(id).await.map_err(|e| anyhow::anyhow!("{e}"))? == check_ins, "check-ins lost");
+        bare_latencies.sort();
+        latencies.sort();
+        println!("sandoq bench-check-in: {} check-ins, {concurrency} at a time, {backend}, durable commits (store level, no HTTP)", sandoq_i18n::group_thousands(check_ins));
+        println!(
+            "  baseline, bare INSERTs:  {bare:>9.3?}  {:>9} /s  p50 {:>9.3?}  p99 {:>9.3?}",
+            rate(check_ins, bare),
+            percentile(&bare_latencies, 50),
+            percentile(&bare_latencies, 99)
+        );
+        println!(
+            "  check-ins (full rules):  {checked:>9.3?}  {:>9} /s  p50 {:>9.3?}  p99 {:>9.3?}  = {}.{:02}× the baseline's time",
+            rate(check_ins, checked),
+            percentile(&latencies, 50),
+            percentile(&latencies, 99),
+            checked.as_nanos() / bare.as_nanos().max(1),
+            (checked.as_nanos() * 100 / bare.as_nanos().max(1)) % 100
+        );
+        anyhow::Ok(())
+    })?;
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}

@@ -129,6 +129,17 @@ enum Command {
         #[arg(long)]
         database: Option<String>,
     },
+    /// Measures check-ins through the store (no HTTP yet) against bare INSERTs into the same database.
+    BenchCheckIn {
+        #[arg(long, default_value_t = 20_000)]
+        check_ins: u64,
+        /// Stations checking in at the same time.
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        /// The store: `postgres://…`, or a fresh SQLite file in a temporary directory when omitted.
+        #[arg(long)]
+        database: Option<String>,
+    },
     /// Measures counting speed at Tehran scale and prints the figures (see BENCHMARKS.md).
     Bench {
         /// Ballots to count.
@@ -181,6 +192,11 @@ fn main() -> ExitCode {
             seed,
             database,
         } => bench::run_registry(voters, seed, database).map(|()| ExitCode::SUCCESS),
+        Command::BenchCheckIn {
+            check_ins,
+            concurrency,
+            database,
+        } => bench::run_check_in(check_ins, concurrency, database).map(|()| ExitCode::SUCCESS),
         Command::Bench {
             ballots,
             seed,
