@@ -1,11 +1,13 @@
 //! The central service of election headquarters (issue 3): the store chosen by
-//! URL, imports that refuse bad data, and check-in. The HTTP API, sign-in and
-//! the pages are still to come (see ARCHITECTURE.md).
+//! URL, imports that refuse bad data, and check-in over HTTP by signed station
+//! devices. People's sign-in, roles, setup endpoints and the pages are still to
+//! come (see ARCHITECTURE.md).
 //!
 //! Invariants: imports are all or nothing; every refusal has a stable code and
 //! a Persian and English message; no clock is read here (instants come from
 //! the caller); only synthetic personal data is ever generated.
 
+pub mod http;
 pub mod import;
 pub mod store;
 

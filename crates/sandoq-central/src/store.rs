@@ -3,8 +3,8 @@
 
 use sandoq_registry::{NationalCode, RegistryEntry};
 use sandoq_store::{
-    AuditEntry, CheckInRecord, Election, ElectionId, ElectionSpec, Insert, Store, StoreError,
-    Timestamp, TurnoutBucket, Voter,
+    AuditEntry, CheckInRecord, Device, DeviceId, DeviceKind, Election, ElectionId, ElectionSpec,
+    Insert, Store, StoreError, Timestamp, TurnoutBucket, Voter,
 };
 use sandoq_store_postgres::PgStore;
 use sandoq_store_sqlite::SqliteStore;
@@ -82,6 +82,23 @@ impl Store for AnyStore {
     }
     async fn count_check_ins(&self, election: ElectionId) -> Result<u64, StoreError> {
         dispatch!(self, s => s.count_check_ins(election))
+    }
+    async fn register_device(
+        &self,
+        election: ElectionId,
+        station: &str,
+        kind: DeviceKind,
+        public_key: &str,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<DeviceId, StoreError> {
+        dispatch!(self, s => s.register_device(election, station, kind, public_key, actor, at))
+    }
+    async fn device_by_key(&self, public_key: &str) -> Result<Option<Device>, StoreError> {
+        dispatch!(self, s => s.device_by_key(public_key))
+    }
+    async fn use_nonce(&self, device: DeviceId, nonce: &str) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.use_nonce(device, nonce))
     }
     async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
         dispatch!(self, s => s.audit_log(limit))

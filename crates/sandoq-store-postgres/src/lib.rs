@@ -8,16 +8,19 @@
 
 use sandoq_registry::{Date, NationalCode, RegistryEntry};
 use sandoq_store::{
-    AuditEntry, CheckInRecord, Election, ElectionId, ElectionKind, ElectionSpec, Insert,
-    OfflinePolicy, Store, StoreError, Timestamp, TurnoutBucket, Voter,
+    AuditEntry, CheckInRecord, Device, DeviceId, DeviceKind, DeviceStatus, Election, ElectionId,
+    ElectionKind, ElectionSpec, Insert, OfflinePolicy, Store, StoreError, Timestamp, TurnoutBucket,
+    Voter,
 };
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::Row;
 use std::time::Duration;
 
 /// The embedded migrations, in order. Append only.
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "initial", include_str!("../migrations/0001_initial.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "initial", include_str!("../migrations/0001_initial.sql")),
+    (2, "devices", include_str!("../migrations/0002_devices.sql")),
+];
 
 /// FNV-1a over the migration text: detects an edited migration (not a security measure).
 fn checksum(text: &str) -> String {
@@ -386,6 +389,87 @@ impl Store for PgStore {
             .await
             .map_err(db)?;
         Ok(n as u64)
+    }
+
+    async fn register_device(
+        &self,
+        election: ElectionId,
+        station: &str,
+        kind: DeviceKind,
+        public_key: &str,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<DeviceId, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let inserted = sqlx::query(
+            "INSERT INTO devices (election_id, station_code, kind, public_key, status) VALUES ($1, $2, $3, $4, 'active') RETURNING id",
+        )
+        .bind(election.0)
+        .bind(station)
+        .bind(kind.name())
+        .bind(public_key)
+        .fetch_one(&mut *tx)
+        .await;
+        let id: i64 = match inserted {
+            Ok(row) => row.try_get("id").map_err(db)?,
+            Err(error) if is_unique_violation(&error) => {
+                return Err(StoreError::invalid(
+                    "device_key_taken",
+                    "this public key is already registered to a device",
+                    "این کلید عمومی پیش‌تر برای دستگاهی ثبت شده است",
+                ))
+            }
+            Err(error) => return Err(db(error)),
+        };
+        audit(
+            &mut *tx,
+            at,
+            actor,
+            "register_device",
+            &format!(
+                "election {}: {} at station {station}, key {public_key}",
+                election.0,
+                kind.name()
+            ),
+        )
+        .await?;
+        tx.commit().await.map_err(db)?;
+        Ok(DeviceId(id))
+    }
+
+    async fn device_by_key(&self, public_key: &str) -> Result<Option<Device>, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, election_id, station_code, kind, status FROM devices WHERE public_key = $1",
+        )
+        .bind(public_key)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        let Some(row) = row else { return Ok(None) };
+        let kind: String = row.try_get("kind").map_err(db)?;
+        let status: String = row.try_get("status").map_err(db)?;
+        Ok(Some(Device {
+            id: DeviceId(row.try_get("id").map_err(db)?),
+            election: ElectionId(row.try_get("election_id").map_err(db)?),
+            station: row.try_get("station_code").map_err(db)?,
+            kind: DeviceKind::from_name(&kind)
+                .ok_or_else(|| StoreError::Database(format!("bad device kind {kind}")))?,
+            public_key: public_key.to_string(),
+            status: DeviceStatus::from_name(&status)
+                .ok_or_else(|| StoreError::Database(format!("bad device status {status}")))?,
+        }))
+    }
+
+    async fn use_nonce(&self, device: DeviceId, nonce: &str) -> Result<bool, StoreError> {
+        let inserted = sqlx::query(
+            "INSERT INTO device_nonces (device_id, nonce) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(device.0)
+        .bind(nonce)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(inserted.rows_affected() == 1)
     }
 
     async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {

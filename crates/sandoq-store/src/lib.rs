@@ -108,6 +108,29 @@ pub trait Store: Send + Sync {
         election: ElectionId,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
+    /// Registers a station device and its public key (lowercase hex, 64 characters); the key must be new.
+    fn register_device(
+        &self,
+        election: ElectionId,
+        station: &str,
+        kind: DeviceKind,
+        public_key: &str,
+        actor: &str,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<DeviceId, StoreError>> + Send;
+
+    fn device_by_key(
+        &self,
+        public_key: &str,
+    ) -> impl Future<Output = Result<Option<Device>, StoreError>> + Send;
+
+    /// Records that `device` used `nonce`; false if it had used it before (a replay).
+    fn use_nonce(
+        &self,
+        device: DeviceId,
+        nonce: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
     /// The newest entries of the audit log, newest first.
     fn audit_log(
         &self,

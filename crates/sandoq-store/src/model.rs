@@ -107,3 +107,65 @@ pub struct AuditEntry {
     pub action: String,
     pub detail: String,
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DeviceId(pub i64);
+
+/// What a station device is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceKind {
+    CheckInDesk,
+    BallotBox,
+}
+
+impl DeviceKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            DeviceKind::CheckInDesk => "check_in_desk",
+            DeviceKind::BallotBox => "ballot_box",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<DeviceKind> {
+        match name {
+            "check_in_desk" => Some(DeviceKind::CheckInDesk),
+            "ballot_box" => Some(DeviceKind::BallotBox),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceStatus {
+    Active,
+    Revoked,
+}
+
+impl DeviceStatus {
+    pub fn name(self) -> &'static str {
+        match self {
+            DeviceStatus::Active => "active",
+            DeviceStatus::Revoked => "revoked",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<DeviceStatus> {
+        match name {
+            "active" => Some(DeviceStatus::Active),
+            "revoked" => Some(DeviceStatus::Revoked),
+            _ => None,
+        }
+    }
+}
+
+/// A station device registered by headquarters, with its Ed25519 public key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    pub id: DeviceId,
+    pub election: ElectionId,
+    pub station: String,
+    pub kind: DeviceKind,
+    /// Lowercase hex of the 32-byte Ed25519 public key.
+    pub public_key: String,
+    pub status: DeviceStatus,
+}

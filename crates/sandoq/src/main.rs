@@ -4,6 +4,7 @@
 //! required, 4 verification failed).
 
 mod bench;
+mod central;
 mod report;
 mod synth;
 
@@ -102,6 +103,9 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// The central service of election headquarters: serve the API, set an election up.
+    #[command(subcommand)]
+    Central(central::Central),
     /// Writes a synthetic registry of eligible voters as CSV (valid national codes; synthetic data only).
     ///
     /// Example / نمونه:  sandoq synth-registry --voters 7000000 --out registry.csv
@@ -197,6 +201,7 @@ fn main() -> ExitCode {
             concurrency,
             database,
         } => bench::run_check_in(check_ins, concurrency, database).map(|()| ExitCode::SUCCESS),
+        Command::Central(command) => central::run(command),
         Command::Bench {
             ballots,
             seed,
@@ -277,7 +282,7 @@ fn read_input(file: &Option<PathBuf>) -> Result<Vec<u8>, InputError> {
 }
 
 /// Prints an input error in English and Persian, with its stable code, and exits 1.
-fn input_error(error: &InputError) -> ExitCode {
+pub(crate) fn input_error(error: &InputError) -> ExitCode {
     let problems: Vec<&InputError> = if error.details.is_empty() {
         vec![error]
     } else {

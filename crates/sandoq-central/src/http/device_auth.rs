@@ -1,0 +1,142 @@
+//! Requests signed by station devices (issue 3 §3).
+//!
+//! A device signs, with the Ed25519 key whose public half headquarters
+//! registered, the canonical text
+//!
+//! ```text
+//! sandoq-device-request-v1
+//! METHOD
+//! PATH
+//! TIMESTAMP        (seconds since 1970, UTC)
+//! NONCE            (1-64 of [A-Za-z0-9_-], never reused by this device)
+//! SHA256(BODY)     (lowercase hex)
+//! ```
+//!
+//! sent as the headers `x-sandoq-device-key` (public key, hex), `x-sandoq-timestamp`,
+//! `x-sandoq-nonce` and `x-sandoq-signature` (hex). A request is refused when a
+//! header is missing, the key is unknown or revoked, the signature does not
+//! verify, the timestamp is more than five minutes from the centre's clock, or
+//! the nonce was used before (a replay).
+
+use super::error::AppError;
+use axum::http::{HeaderMap, StatusCode};
+use ed25519_dalek::{Signature, VerifyingKey};
+use sandoq_store::{Device, DeviceStatus, Store, Timestamp};
+use sha2::{Digest, Sha256};
+
+pub const HEADER_KEY: &str = "x-sandoq-device-key";
+pub const HEADER_TIMESTAMP: &str = "x-sandoq-timestamp";
+pub const HEADER_NONCE: &str = "x-sandoq-nonce";
+pub const HEADER_SIGNATURE: &str = "x-sandoq-signature";
+
+/// How far a request's timestamp may be from the centre's clock.
+pub const MAX_SKEW_SECONDS: i64 = 300;
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex<const N: usize>(text: &str) -> Option<[u8; N]> {
+    if text.len() != 2 * N || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let mut out = [0u8; N];
+    for (i, slot) in out.iter_mut().enumerate() {
+        *slot = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Some(out)
+}
+
+/// The text a device signs.
+pub fn canonical(method: &str, path: &str, timestamp: i64, nonce: &str, body: &[u8]) -> String {
+    format!(
+        "sandoq-device-request-v1\n{method}\n{path}\n{timestamp}\n{nonce}\n{}",
+        hex(&Sha256::digest(body))
+    )
+}
+
+fn unauthorized(code: &'static str, en: &str, fa: &str) -> AppError {
+    AppError::new(StatusCode::UNAUTHORIZED, code, en, fa)
+}
+
+/// Checks a signed request and returns the device that sent it; the nonce is spent.
+pub async fn authenticate<S: Store>(
+    store: &S,
+    headers: &HeaderMap,
+    method: &str,
+    path: &str,
+    body: &[u8],
+    now: Timestamp,
+) -> Result<Device, AppError> {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    let (Some(key), Some(timestamp), Some(nonce), Some(signature)) = (
+        header(HEADER_KEY),
+        header(HEADER_TIMESTAMP),
+        header(HEADER_NONCE),
+        header(HEADER_SIGNATURE),
+    ) else {
+        return Err(unauthorized(
+            "missing_signature",
+            "this request must be signed by a registered station device",
+            "این درخواست باید با امضای دستگاه ثبت‌شدهٔ شعبه فرستاده شود",
+        ));
+    };
+    let bad = || {
+        unauthorized(
+            "bad_signature",
+            "the request's signature is not valid",
+            "امضای درخواست معتبر نیست",
+        )
+    };
+    let key_bytes = unhex::<32>(&key.to_ascii_lowercase()).ok_or_else(bad)?;
+    let signature_bytes = unhex::<64>(&signature.to_ascii_lowercase()).ok_or_else(bad)?;
+    let timestamp: i64 = timestamp.parse().map_err(|_| bad())?;
+    if nonce.is_empty()
+        || nonce.len() > 64
+        || !nonce
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(bad());
+    }
+    let Some(device) = store.device_by_key(&hex(&key_bytes)).await? else {
+        return Err(unauthorized(
+            "unknown_device",
+            "this device is not registered",
+            "این دستگاه ثبت نشده است",
+        ));
+    };
+    if device.status != DeviceStatus::Active {
+        return Err(AppError::new(
+            StatusCode::FORBIDDEN,
+            "device_revoked",
+            "this device has been revoked",
+            "این دستگاه باطل شده است",
+        ));
+    }
+    let verifying_key = VerifyingKey::from_bytes(&key_bytes).map_err(|_| bad())?;
+    let message = canonical(method, path, timestamp, nonce, body);
+    verifying_key
+        .verify_strict(message.as_bytes(), &Signature::from_bytes(&signature_bytes))
+        .map_err(|_| bad())?;
+    if (timestamp - now.0).abs() > MAX_SKEW_SECONDS {
+        return Err(unauthorized(
+            "stale_request",
+            "the request's time is more than five minutes from the centre's clock; check the device's clock",
+            "زمان درخواست بیش از پنج دقیقه با ساعت مرکز فاصله دارد؛ ساعت دستگاه را بررسی کنید",
+        ));
+    }
+    if !store.use_nonce(device.id, nonce).await? {
+        return Err(unauthorized(
+            "replayed_request",
+            "this request was already received (replayed)",
+            "این درخواست پیش‌تر دریافت شده است (تکراری)",
+        ));
+    }
+    Ok(device)
+}

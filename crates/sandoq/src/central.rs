@@ -1,0 +1,315 @@
+//! `sandoq central …`: the central service from the command line. Until the
+//! setup endpoints and pages exist (issue 3), headquarters sets an election up
+//! with these commands; `serve` runs the HTTP API.
+
+use crate::input_error;
+use clap::Subcommand;
+use sandoq_json::InputError;
+use sandoq_store::{
+    DeviceKind, ElectionId, ElectionKind, ElectionSpec, OfflinePolicy, Store, StoreError,
+};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Subcommand)]
+pub enum Central {
+    /// Runs the HTTP API (check-in by signed station devices, OpenAPI at /api/openapi.json).
+    Serve {
+        /// `sqlite://PATH` (default: ./sandoq-central.db) or `postgres://…`.
+        #[arg(long, default_value = "sqlite://sandoq-central.db")]
+        database: String,
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+    },
+    /// Creates an election.
+    ///
+    /// Example / نمونه:  sandoq central create-election --code tehran-1405 --name-fa "شورای شهر تهران" --name-en "Tehran City Council" --kind training
+    CreateElection {
+        #[arg(long, default_value = "sqlite://sandoq-central.db")]
+        database: String,
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        name_fa: String,
+        #[arg(long)]
+        name_en: String,
+        /// `live` or `training`.
+        #[arg(long)]
+        kind: String,
+        #[arg(long, default_value_t = 21)]
+        seats: u32,
+        #[arg(long, default_value = "tehran-rey-tajrish")]
+        constituency: String,
+        /// Jalali YYYY/MM/DD or Gregorian YYYY-MM-DD.
+        #[arg(long, default_value = "1405/02/11")]
+        polling_day: String,
+        /// `refuse` or `provisional`.
+        #[arg(long, default_value = "refuse")]
+        offline_policy: String,
+    },
+    /// Imports the registry of eligible voters from CSV, all or nothing (see `sandoq synth-registry`).
+    ImportRegistry {
+        #[arg(long, default_value = "sqlite://sandoq-central.db")]
+        database: String,
+        #[arg(long)]
+        election: i64,
+        file: PathBuf,
+    },
+    /// Registers a station device and its Ed25519 public key (64 hex characters).
+    RegisterDevice {
+        #[arg(long, default_value = "sqlite://sandoq-central.db")]
+        database: String,
+        #[arg(long)]
+        election: i64,
+        #[arg(long)]
+        station: String,
+        /// `check_in_desk` or `ballot_box`.
+        #[arg(long)]
+        kind: String,
+        #[arg(long)]
+        public_key: String,
+    },
+}
+
+fn store_error(error: StoreError) -> ExitCode {
+    match error {
+        StoreError::Invalid { code, en, fa } => input_error(&InputError::new(code, en, fa)),
+        StoreError::Database(message) => input_error(&InputError::new(
+            "database_error",
+            format!("the database failed: {message}"),
+            format!("پایگاه داده خطا داد: {message}"),
+        )),
+    }
+}
+
+fn usage(code: &'static str, en: String, fa: String, at: &str) -> ExitCode {
+    input_error(&InputError::new(code, en, fa).at(at))
+}
+
+pub fn run(command: Central) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(run_async(command))
+}
+
+async fn run_async(command: Central) -> anyhow::Result<ExitCode> {
+    let now = (sandoq_central::http::system_clock())();
+    match command {
+        Central::Serve { database, listen } => {
+            let store = match sandoq_central::open(&database).await {
+                Ok(store) => store,
+                Err(error) => return Ok(store_error(error)),
+            };
+            let listener = tokio::net::TcpListener::bind(&listen).await?;
+            println!(
+                "sandoq central: listening on http://{} (OpenAPI: /api/openapi.json)",
+                listener.local_addr()?
+            );
+            let state =
+                sandoq_central::http::AppState::new(store, sandoq_central::http::system_clock());
+            sandoq_central::http::serve(listener, state).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Central::CreateElection {
+            database,
+            code,
+            name_fa,
+            name_en,
+            kind,
+            seats,
+            constituency,
+            polling_day,
+            offline_policy,
+        } => {
+            let Some(kind) = ElectionKind::from_name(&kind) else {
+                return Ok(usage(
+                    "unknown_election_kind",
+                    format!("unknown kind {kind:?} (live or training)"),
+                    format!("نوع ناشناخته {kind:?} (live یا training)"),
+                    "--kind",
+                ));
+            };
+            let Some(offline_policy) = OfflinePolicy::from_name(&offline_policy) else {
+                return Ok(usage(
+                    "unknown_offline_policy",
+                    format!("unknown offline policy {offline_policy:?} (refuse or provisional)"),
+                    format!("سیاست برون‌خط ناشناخته {offline_policy:?} (refuse یا provisional)"),
+                    "--offline-policy",
+                ));
+            };
+            let polling_day = match sandoq_registry::Date::parse(&polling_day) {
+                Ok(date) => date,
+                Err(error) => return Ok(usage(error.code, error.en, error.fa, "--polling-day")),
+            };
+            if seats == 0 {
+                return Ok(usage(
+                    "zero_seats",
+                    "seats must be at least 1".into(),
+                    "تعداد کرسی‌ها باید دست‌کم ۱ باشد".into(),
+                    "--seats",
+                ));
+            }
+            let spec = ElectionSpec {
+                code,
+                name_fa,
+                name_en,
+                kind,
+                seats,
+                constituency,
+                polling_day,
+                offline_policy,
+            };
+            let store = match sandoq_central::open(&database).await {
+                Ok(store) => store,
+                Err(error) => return Ok(store_error(error)),
+            };
+            match store.create_election(&spec, "cli", now).await {
+                Ok(id) => {
+                    println!(
+                        "{}",
+                        serde_json::json!({"election": id.0, "code": spec.code, "kind": spec.kind.name()})
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(error) => Ok(store_error(error)),
+            }
+        }
+        Central::ImportRegistry {
+            database,
+            election,
+            file,
+        } => {
+            let input = match std::fs::File::open(&file) {
+                Ok(input) => input,
+                Err(e) => {
+                    return Ok(input_error(&InputError::new(
+                        "read_failed",
+                        format!("cannot read {}: {e}", file.display()),
+                        format!("خواندن {} ممکن نشد: {e}", file.display()),
+                    )))
+                }
+            };
+            let voters = match sandoq_central::import::parse_registry_csv(input) {
+                Ok(voters) => voters,
+                Err(report) => {
+                    let details: Vec<InputError> = report
+                        .problems
+                        .iter()
+                        .map(|p| {
+                            let place = match p.column {
+                                Some(column) => format!("row {}, column {column}", p.row),
+                                None => format!("row {}", p.row),
+                            };
+                            InputError::new(p.code, p.en.clone(), p.fa.clone()).at(place)
+                        })
+                        .collect();
+                    let mut first = details
+                        .first()
+                        .cloned()
+                        .unwrap_or_else(|| InputError::new("bad_csv", "bad file", "پروندهٔ نادرست"));
+                    first.details = details;
+                    eprintln!(
+                        "{} problems in {} rows; nothing was imported / {} مشکل در {} ردیف؛ هیچ ردیفی وارد نشد",
+                        report.problems_found, report.rows, report.problems_found, report.rows
+                    );
+                    return Ok(input_error(&first));
+                }
+            };
+            let store = match sandoq_central::open(&database).await {
+                Ok(store) => store,
+                Err(error) => return Ok(store_error(error)),
+            };
+            if store
+                .election(ElectionId(election))
+                .await
+                .ok()
+                .flatten()
+                .is_none()
+            {
+                return Ok(usage(
+                    "unknown_election",
+                    format!("no election {election}"),
+                    format!("انتخابات {election} وجود ندارد"),
+                    "--election",
+                ));
+            }
+            match store
+                .import_voters(ElectionId(election), &voters, "cli", now)
+                .await
+            {
+                Ok(n) => {
+                    println!("{}", serde_json::json!({"imported": n}));
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(error) => Ok(store_error(error)),
+            }
+        }
+        Central::RegisterDevice {
+            database,
+            election,
+            station,
+            kind,
+            public_key,
+        } => {
+            let Some(kind) = DeviceKind::from_name(&kind) else {
+                return Ok(usage(
+                    "unknown_device_kind",
+                    format!("unknown kind {kind:?} (check_in_desk or ballot_box)"),
+                    format!("نوع دستگاه ناشناخته {kind:?}"),
+                    "--kind",
+                ));
+            };
+            let key = public_key.trim().to_ascii_lowercase();
+            let valid_key = key.len() == 64
+                && key.bytes().all(|b| b.is_ascii_hexdigit())
+                && (0..32)
+                    .filter_map(|i| u8::from_str_radix(&key[2 * i..2 * i + 2], 16).ok())
+                    .collect::<Vec<u8>>()
+                    .try_into()
+                    .ok()
+                    .is_some_and(|bytes: [u8; 32]| {
+                        ed25519_dalek::VerifyingKey::from_bytes(&bytes).is_ok()
+                    });
+            if !valid_key {
+                return Ok(usage(
+                    "bad_public_key",
+                    "the public key must be 64 hex characters of an Ed25519 key".into(),
+                    "کلید عمومی باید ۶۴ نویسهٔ هگز از کلید Ed25519 باشد".into(),
+                    "--public-key",
+                ));
+            }
+            let store = match sandoq_central::open(&database).await {
+                Ok(store) => store,
+                Err(error) => return Ok(store_error(error)),
+            };
+            if store
+                .election(ElectionId(election))
+                .await
+                .ok()
+                .flatten()
+                .is_none()
+            {
+                return Ok(usage(
+                    "unknown_election",
+                    format!("no election {election}"),
+                    format!("انتخابات {election} وجود ندارد"),
+                    "--election",
+                ));
+            }
+            match store
+                .register_device(ElectionId(election), &station, kind, &key, "cli", now)
+                .await
+            {
+                Ok(id) => {
+                    println!(
+                        "{}",
+                        serde_json::json!({"device": id.0, "station": station, "kind": kind.name()})
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(error) => Ok(store_error(error)),
+            }
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! `sandoq central …` and `sandoq synth-registry`: headquarters sets an election
+//! up from the command line, and bad input changes nothing.
+
+use std::process::{Command, Output};
+
+fn sandoq(dir: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sandoq"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("run sandoq")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn an_election_is_set_up_from_the_command_line() {
+    let dir = std::env::temp_dir().join(format!("sandoq-central-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = ["--database", "sqlite://central.db"];
+    let create = |code: &str| {
+        let mut args = vec![
+            "central",
+            "create-election",
+            "--code",
+            code,
+            "--name-fa",
+            "آموزشی",
+            "--name-en",
+            "training",
+            "--kind",
+            "training",
+        ];
+        args.extend(db);
+        sandoq(&dir, &args)
+    };
+    let created = create("t1405");
+    assert!(created.status.success(), "{}", stderr(&created));
+    assert!(String::from_utf8_lossy(&created.stdout).contains("\"election\":1"));
+    let again = create("t1405");
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        stderr(&again).contains("error[election_code_taken]")
+            && stderr(&again).contains("خطا[election_code_taken]")
+    );
+
+    assert!(sandoq(
+        &dir,
+        &["synth-registry", "--voters", "500", "--out", "registry.csv"]
+    )
+    .status
+    .success());
+    let good = std::fs::read_to_string(dir.join("registry.csv")).unwrap();
+    let mut lines: Vec<&str> = good.lines().collect();
+    lines.insert(2, "0012345678,1370/05/14,tehran-rey-tajrish,0,0");
+    std::fs::write(dir.join("bad.csv"), lines.join("\n")).unwrap();
+    let mut import_bad = vec!["central", "import-registry", "--election", "1", "bad.csv"];
+    import_bad.extend(db);
+    let refused = sandoq(&dir, &import_bad);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains("error[national_code_check_digit] (row 2, column national_code)"),
+        "{}",
+        stderr(&refused)
+    );
+    assert!(stderr(&refused).contains("nothing was imported"));
+    let mut import_good = vec![
+        "central",
+        "import-registry",
+        "--election",
+        "1",
+        "registry.csv",
+    ];
+    import_good.extend(db);
+    let imported = sandoq(&dir, &import_good);
+    assert!(imported.status.success(), "{}", stderr(&imported));
+    assert!(String::from_utf8_lossy(&imported.stdout).contains("\"imported\":500"));
+    // The same file again: every person is already there, so nothing is added.
+    let twice = sandoq(&dir, &import_good);
+    assert!(
+        stderr(&twice).contains("error[voter_already_in_registry]"),
+        "{}",
+        stderr(&twice)
+    );
+
+    let mut bad_key = vec![
+        "central",
+        "register-device",
+        "--election",
+        "1",
+        "--station",
+        "S-1",
+        "--kind",
+        "check_in_desk",
+        "--public-key",
+        "abc",
+    ];
+    bad_key.extend(db);
+    assert!(stderr(&sandoq(&dir, &bad_key)).contains("error[bad_public_key]"));
+    let key = "8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c";
+    let mut register = vec![
+        "central",
+        "register-device",
+        "--election",
+        "1",
+        "--station",
+        "S-1",
+        "--kind",
+        "check_in_desk",
+        "--public-key",
+        key,
+    ];
+    register.extend(db);
+    assert!(sandoq(&dir, &register).status.success());
+    let mut wrong_election = vec![
+        "central",
+        "register-device",
+        "--election",
+        "7",
+        "--station",
+        "S-1",
+        "--kind",
+        "ballot_box",
+        "--public-key",
+        key,
+    ];
+    wrong_election.extend(db);
+    assert!(stderr(&sandoq(&dir, &wrong_election)).contains("error[unknown_election]"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
