@@ -14,6 +14,7 @@ use sandoq_store::{
 };
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::Row;
+use std::str::FromStr;
 use std::time::Duration;
 
 /// The embedded migrations, in order. Append only.
@@ -69,6 +70,8 @@ fn is_unique_violation(error: &sqlx::Error) -> bool {
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
+    /// Connections that commit without waiting for fsync, used only for device nonces.
+    nonce_pool: PgPool,
 }
 
 impl PgStore {
@@ -80,7 +83,14 @@ impl PgStore {
             .connect(url)
             .await
             .map_err(db)?;
-        let store = PgStore { pool };
+        let options = sqlx::postgres::PgConnectOptions::from_str(url)
+            .map_err(db)?
+            .options([("synchronous_commit", "off")]);
+        let nonce_pool = PgPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_lazy_with(options);
+        let store = PgStore { pool, nonce_pool };
         store.migrate().await?;
         Ok(store)
     }
@@ -461,12 +471,15 @@ impl Store for PgStore {
     }
 
     async fn use_nonce(&self, device: DeviceId, nonce: &str) -> Result<bool, StoreError> {
+        // A nonce need not wait for its own fsync (its pool commits with synchronous_commit off):
+        // losing one in a crash only re-opens, for the five minutes a signature is valid, a replay
+        // of a request that is idempotent anyway. Check-ins always commit synchronously.
         let inserted = sqlx::query(
             "INSERT INTO device_nonces (device_id, nonce) VALUES ($1, $2) ON CONFLICT DO NOTHING",
         )
         .bind(device.0)
         .bind(nonce)
-        .execute(&self.pool)
+        .execute(&self.nonce_pool)
         .await
         .map_err(db)?;
         Ok(inserted.rows_affected() == 1)

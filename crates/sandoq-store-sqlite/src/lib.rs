@@ -1,8 +1,8 @@
 //! The SQLite backend of the central store: one file in a data directory,
 //! nothing to install.
 //!
-//! Check-ins go through one writer task with group commit: it takes every
-//! check-in waiting, inserts them all in one `BEGIN IMMEDIATE` transaction and
+//! Check-ins and device nonces go through one writer task with group commit:
+//! it takes every write waiting, inserts them all in one `BEGIN IMMEDIATE` transaction and
 //! answers each only after the commit, so many check-ins share one fsync and
 //! none is answered before it is durable.
 //!
@@ -65,12 +65,38 @@ fn is_unique_violation(error: &sqlx::Error) -> bool {
 /// The most check-ins one group commit takes.
 const MAX_GROUP: usize = 512;
 
-/// One check-in waiting for the writer.
-struct Job {
-    election: i64,
-    code: i64,
-    record: CheckInRecord,
-    reply: tokio::sync::oneshot::Sender<Result<Insert, StoreError>>,
+/// One write waiting for the writer.
+enum Job {
+    CheckIn {
+        election: i64,
+        code: i64,
+        record: CheckInRecord,
+        reply: tokio::sync::oneshot::Sender<Result<Insert, StoreError>>,
+    },
+    Nonce {
+        device: i64,
+        nonce: String,
+        reply: tokio::sync::oneshot::Sender<Result<bool, StoreError>>,
+    },
+}
+
+/// A write of a group, without its reply channel.
+enum Work {
+    CheckIn {
+        election: i64,
+        code: i64,
+        record: CheckInRecord,
+    },
+    Nonce {
+        device: i64,
+        nonce: String,
+    },
+}
+
+/// What a write of a group found.
+enum Done {
+    CheckIn(Insert),
+    Nonce(bool),
 }
 
 #[derive(Debug, Clone)]
@@ -79,7 +105,7 @@ pub struct SqliteStore {
     writer: tokio::sync::mpsc::Sender<Job>,
 }
 
-/// Writes check-ins in groups, each group one transaction and one fsync, until every sender is gone.
+/// Writes check-ins and nonces in groups, each group one transaction and one fsync, until every sender is gone.
 async fn run_writer(pool: SqlitePool, mut jobs: tokio::sync::mpsc::Receiver<Job>) {
     while let Some(first) = jobs.recv().await {
         let mut group = vec![first];
@@ -89,30 +115,74 @@ async fn run_writer(pool: SqlitePool, mut jobs: tokio::sync::mpsc::Receiver<Job>
                 Err(_) => break,
             }
         }
-        let (work, replies): (Vec<_>, Vec<_>) = group
-            .into_iter()
-            .map(|job| ((job.election, job.code, job.record), job.reply))
-            .unzip();
+        let mut work = Vec::with_capacity(group.len());
+        let mut replies = Vec::with_capacity(group.len());
+        for job in group {
+            match job {
+                Job::CheckIn {
+                    election,
+                    code,
+                    record,
+                    reply,
+                } => {
+                    work.push(Work::CheckIn {
+                        election,
+                        code,
+                        record,
+                    });
+                    replies.push(Ok(reply));
+                }
+                Job::Nonce {
+                    device,
+                    nonce,
+                    reply,
+                } => {
+                    work.push(Work::Nonce { device, nonce });
+                    replies.push(Err(reply));
+                }
+            }
+        }
         match write_group(pool.clone(), work).await {
             Ok(answers) => {
                 for (reply, answer) in replies.into_iter().zip(answers) {
-                    let _ = reply.send(Ok(answer));
+                    match (reply, answer) {
+                        (Ok(reply), Done::CheckIn(insert)) => {
+                            let _ = reply.send(Ok(insert));
+                        }
+                        (Err(reply), Done::Nonce(fresh)) => {
+                            let _ = reply.send(Ok(fresh));
+                        }
+                        (Ok(reply), Done::Nonce(_)) => {
+                            let _ = reply.send(Err(StoreError::Database(
+                                "writer answers out of order".into(),
+                            )));
+                        }
+                        (Err(reply), Done::CheckIn(_)) => {
+                            let _ = reply.send(Err(StoreError::Database(
+                                "writer answers out of order".into(),
+                            )));
+                        }
+                    }
                 }
             }
             Err(error) => {
                 for reply in replies {
-                    let _ = reply.send(Err(error.clone()));
+                    match reply {
+                        Ok(reply) => {
+                            let _ = reply.send(Err(error.clone()));
+                        }
+                        Err(reply) => {
+                            let _ = reply.send(Err(error.clone()));
+                        }
+                    }
                 }
             }
         }
     }
 }
 
-/// Inserts a group of check-ins in one immediate transaction; nothing is answered before the commit.
-async fn write_group(
-    pool: SqlitePool,
-    group: Vec<(i64, i64, CheckInRecord)>,
-) -> Result<Vec<Insert>, StoreError> {
+/// Runs a group of writes in one immediate transaction; nothing is answered before the commit.
+async fn write_group(pool: SqlitePool, group: Vec<Work>) -> Result<Vec<Done>, StoreError> {
     let mut connection = pool.acquire().await.map_err(db)?;
     sqlx::raw_sql("BEGIN IMMEDIATE")
         .execute(&mut *connection)
@@ -120,7 +190,29 @@ async fn write_group(
         .map_err(db)?;
     let mut answers = Vec::with_capacity(group.len());
     let mut failure = None;
-    for (election, code, record) in group {
+    for work in group {
+        let (election, code, record) = match work {
+            Work::Nonce { device, nonce } => {
+                let inserted = sqlx::query("INSERT INTO device_nonces (device_id, nonce) VALUES (?, ?) ON CONFLICT DO NOTHING")
+                    .bind(device)
+                    .bind(nonce)
+                    .execute(&mut *connection)
+                    .await;
+                match inserted {
+                    Ok(result) => answers.push(Done::Nonce(result.rows_affected() == 1)),
+                    Err(error) => {
+                        failure = Some(db(error));
+                        break;
+                    }
+                }
+                continue;
+            }
+            Work::CheckIn {
+                election,
+                code,
+                record,
+            } => (election, code, record),
+        };
         let inserted = sqlx::query(
             "INSERT INTO check_ins (election_id, national_code, station_code, checked_in_at, request_id) VALUES (?, ?, ?, ?, ?) \
              ON CONFLICT DO NOTHING",
@@ -140,7 +232,7 @@ async fn write_group(
             }
         };
         if inserted {
-            answers.push(Insert::Inserted);
+            answers.push(Done::CheckIn(Insert::Inserted));
             continue;
         }
         let existing = sqlx::query("SELECT station_code, checked_in_at, request_id FROM check_ins WHERE election_id = ? AND national_code = ?")
@@ -158,14 +250,14 @@ async fn write_group(
                     })
                 };
                 match read() {
-                    Ok(record) => answers.push(Insert::Existing(record)),
+                    Ok(record) => answers.push(Done::CheckIn(Insert::Existing(record))),
                     Err(error) => {
                         failure = Some(db(error));
                         break;
                     }
                 }
             }
-            Ok(None) => answers.push(Insert::RequestIdTaken),
+            Ok(None) => answers.push(Done::CheckIn(Insert::RequestIdTaken)),
             Err(error) => {
                 failure = Some(db(error));
                 break;
@@ -460,7 +552,7 @@ impl Store for SqliteStore {
         record: &CheckInRecord,
     ) -> Result<Insert, StoreError> {
         let (reply, answer) = tokio::sync::oneshot::channel();
-        let job = Job {
+        let job = Job::CheckIn {
             election: election.0,
             code: code.as_u64() as i64,
             record: record.clone(),
@@ -571,15 +663,18 @@ impl Store for SqliteStore {
     }
 
     async fn use_nonce(&self, device: DeviceId, nonce: &str) -> Result<bool, StoreError> {
-        let inserted = sqlx::query(
-            "INSERT INTO device_nonces (device_id, nonce) VALUES (?, ?) ON CONFLICT DO NOTHING",
-        )
-        .bind(device.0)
-        .bind(nonce)
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
-        Ok(inserted.rows_affected() == 1)
+        // Through the writer, so that a request's nonce and its check-in share one group commit.
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let gone = || StoreError::Database("the writer has stopped".into());
+        self.writer
+            .send(Job::Nonce {
+                device: device.0,
+                nonce: nonce.to_string(),
+                reply,
+            })
+            .await
+            .map_err(|_| gone())?;
+        answer.await.map_err(|_| gone())?
     }
 
     async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {

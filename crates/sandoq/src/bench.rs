@@ -378,3 +378,270 @@ pub fn run_check_in(
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }
+
+/// Reads one HTTP/1.1 response with a Content-Length body from a keep-alive connection.
+async fn read_response(
+    stream: &mut tokio::net::TcpStream,
+    buffer: &mut Vec<u8>,
+) -> anyhow::Result<(u16, Vec<u8>)> {
+    use tokio::io::AsyncReadExt;
+    loop {
+        if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buffer[..end]).to_ascii_lowercase();
+            let status: u16 = head
+                .split(' ')
+                .nth(1)
+                .and_then(|s| s.parse().ok())
+                .ok_or_else(|| anyhow::anyhow!("bad status line"))?;
+            let length: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse().ok())
+                .ok_or_else(|| anyhow::anyhow!("no content-length"))?;
+            while buffer.len() < end + 4 + length {
+                let mut chunk = [0u8; 8192];
+                let n = stream.read(&mut chunk).await?;
+                anyhow::ensure!(n > 0, "connection closed");
+                buffer.extend_from_slice(&chunk[..n]);
+            }
+            let body = buffer[end + 4..end + 4 + length].to_vec();
+            buffer.drain(..end + 4 + length);
+            return Ok((status, body));
+        }
+        let mut chunk = [0u8; 8192];
+        let n = stream.read(&mut chunk).await?;
+        anyhow::ensure!(n > 0, "connection closed");
+        buffer.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// `sandoq bench-http`: the central service in its own process, driven over HTTP by this one.
+pub fn run_http(
+    check_ins: u64,
+    connections: usize,
+    database: Option<String>,
+) -> anyhow::Result<()> {
+    use ed25519_dalek::{Signer, SigningKey};
+    use sandoq_central::http::device_auth::{canonical, hex};
+    use sandoq_store::{DeviceKind, ElectionKind, ElectionSpec, OfflinePolicy, Store, Voter};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use tokio::io::AsyncWriteExt;
+
+    let polling_day =
+        sandoq_registry::Date::from_jalali(1405, 2, 11).map_err(|e| anyhow::anyhow!(e.en))?;
+    let dir = std::env::temp_dir().join(format!("sandoq-bench-http-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let url = database.unwrap_or_else(|| format!("sqlite://{}", dir.join("central.db").display()));
+    let backend = if url.starts_with("postgres") {
+        "PostgreSQL"
+    } else {
+        "SQLite"
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let stations = 16u8;
+    let election = runtime.block_on(async {
+        let store = sandoq_central::open(&url)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let spec = ElectionSpec {
+            code: format!("bench-http-{}", std::process::id()),
+            name_fa: "آزمون سرعت".into(),
+            name_en: "benchmark".into(),
+            kind: ElectionKind::Training,
+            seats: 21,
+            constituency: "tehran-rey-tajrish".into(),
+            polling_day,
+            offline_policy: OfflinePolicy::Refuse,
+        };
+        let now = (sandoq_central::http::system_clock())();
+        let id = store
+            .create_election(&spec, "bench", now)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let adult =
+            sandoq_registry::Date::from_jalali(1360, 1, 1).map_err(|e| anyhow::anyhow!(e.en))?;
+        let voters: Vec<Voter> = sandoq_registry::synthetic::national_codes(8)
+            .take(check_ins as usize)
+            .map(|code| Voter {
+                national_code: code,
+                entry: sandoq_registry::RegistryEntry {
+                    birth_date: adult,
+                    constituency: "tehran-rey-tajrish".into(),
+                    deceased: false,
+                    barred: false,
+                },
+            })
+            .collect();
+        store
+            .import_voters(id, &voters, "bench", now)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        for s in 1..=stations {
+            let key = SigningKey::from_bytes(&[s; 32]);
+            store
+                .register_device(
+                    id,
+                    &format!("S-{s:04}"),
+                    DeviceKind::CheckInDesk,
+                    &hex(key.verifying_key().as_bytes()),
+                    "bench",
+                    now,
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+        anyhow::Ok((id, voters))
+    })?;
+    let (election_id, voters) = election;
+
+    // The server, in its own process.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let mut server = std::process::Command::new(std::env::current_exe()?)
+        .args([
+            "central",
+            "serve",
+            "--database",
+            &url,
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    let address = format!("127.0.0.1:{port}");
+    let result = runtime.block_on(async {
+        for _ in 0..200 {
+            if tokio::net::TcpStream::connect(&address).await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        // Every request signed before the clock starts: the load generator should not be the bottleneck.
+        let keys: Vec<SigningKey> = (1..=stations).map(|s| SigningKey::from_bytes(&[s; 32])).collect();
+        let path = format!("/api/elections/{}/check-ins", election_id.0);
+        let now = (sandoq_central::http::system_clock())().0;
+        let requests: Arc<Vec<Vec<u8>>> = Arc::new(
+            voters
+                .iter()
+                .enumerate()
+                .map(|(i, voter)| {
+                    let key = &keys[i % keys.len()];
+                    let body = format!("{{\"national_code\":\"{}\",\"request_id\":\"b{i}\"}}", voter.national_code);
+                    let nonce = format!("n{i}");
+                    let signature = key.sign(canonical("POST", &path, now, &nonce, body.as_bytes()).as_bytes());
+                    format!(
+                        "POST {path} HTTP/1.1\r\nhost: sandoq\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\
+                         x-sandoq-device-key: {}\r\nx-sandoq-timestamp: {now}\r\nx-sandoq-nonce: {nonce}\r\nx-sandoq-signature: {}\r\n\r\n{body}",
+                        body.len(),
+                        hex(key.verifying_key().as_bytes()),
+                        hex(&signature.to_bytes())
+                    )
+                    .into_bytes()
+                })
+                .collect(),
+        );
+        let next = Arc::new(AtomicUsize::new(0));
+        let start = Instant::now();
+        let mut tasks = Vec::new();
+        for _ in 0..connections {
+            let (requests, next, address) = (requests.clone(), next.clone(), address.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut stream = tokio::net::TcpStream::connect(&address).await?;
+                stream.set_nodelay(true)?;
+                let mut buffer = Vec::new();
+                let mut latencies = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= requests.len() {
+                        break;
+                    }
+                    let t = Instant::now();
+                    stream.write_all(&requests[i]).await?;
+                    let (status, body) = read_response(&mut stream, &mut buffer).await?;
+                    latencies.push(t.elapsed());
+                    anyhow::ensure!(status == 200 && body.windows(10).any(|w| w == b"\"recorded\""), "request {i}: {status} {}", String::from_utf8_lossy(&body));
+                }
+                anyhow::Ok(latencies)
+            }));
+        }
+        let mut latencies = Vec::new();
+        for task in tasks {
+            latencies.extend(task.await??);
+        }
+        let elapsed = start.elapsed();
+        latencies.sort();
+        anyhow::Ok((elapsed, latencies))
+    });
+    let _ = server.kill();
+    let _ = server.wait();
+    let (elapsed, latencies) = result?;
+
+    // Baseline: the same number of bare INSERTs at the same concurrency into the same database.
+    let (bare, bare_latencies) = runtime.block_on(async {
+        let store = Arc::new(sandoq_central::open(&url).await.map_err(|e| anyhow::anyhow!("{e}"))?);
+        let sql = "CREATE TABLE bench_http_bare (n BIGINT PRIMARY KEY, station TEXT NOT NULL, at BIGINT NOT NULL)";
+        match &*store {
+            sandoq_central::AnyStore::Sqlite(s) => {
+                sqlx::raw_sql(sql).execute(s.pool()).await?;
+            }
+            sandoq_central::AnyStore::Postgres(s) => {
+                sqlx::raw_sql(sql).execute(s.pool()).await?;
+            }
+        }
+        let start = Instant::now();
+        let mut tasks = Vec::new();
+        for worker in 0..connections {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut n = worker as u64;
+                while n < check_ins {
+                    let t = Instant::now();
+                    match &*store {
+                        sandoq_central::AnyStore::Sqlite(s) => {
+                            sqlx::query("INSERT INTO bench_http_bare (n, station, at) VALUES (?, 'S', 0)").bind(n as i64).execute(s.pool()).await?;
+                        }
+                        sandoq_central::AnyStore::Postgres(s) => {
+                            sqlx::query("INSERT INTO bench_http_bare (n, station, at) VALUES ($1, 'S', 0)").bind(n as i64).execute(s.pool()).await?;
+                        }
+                    }
+                    latencies.push(t.elapsed());
+                    n += connections as u64;
+                }
+                anyhow::Ok(latencies)
+            }));
+        }
+        let mut latencies = Vec::new();
+        for task in tasks {
+            latencies.extend(task.await??);
+        }
+        let elapsed = start.elapsed();
+        latencies.sort();
+        anyhow::Ok((elapsed, latencies))
+    })?;
+    println!(
+        "sandoq bench-http: {} check-ins over HTTP, {connections} keep-alive connections, {backend}, durable commits; server and load generator are separate processes on this machine",
+        sandoq_i18n::group_thousands(check_ins)
+    );
+    println!(
+        "  baseline, bare INSERTs (no HTTP): {bare:>9.3?}  {:>9} /s  p50 {:>9.3?}  p99 {:>9.3?}",
+        rate(check_ins, bare),
+        percentile(&bare_latencies, 50),
+        percentile(&bare_latencies, 99)
+    );
+    println!(
+        "  signed check-ins over HTTP:       {elapsed:>9.3?}  {:>9} /s  p50 {:>9.3?}  p99 {:>9.3?}  = {}.{:02}× the baseline's time",
+        rate(check_ins, elapsed),
+        percentile(&latencies, 50),
+        percentile(&latencies, 99),
+        elapsed.as_nanos() / bare.as_nanos().max(1),
+        (elapsed.as_nanos() * 100 / bare.as_nanos().max(1)) % 100
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}

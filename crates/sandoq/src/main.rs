@@ -144,6 +144,18 @@ enum Command {
         #[arg(long)]
         database: Option<String>,
     },
+    /// Measures check-ins over HTTP: starts `sandoq central serve` as a separate process and drives it
+    /// with signed requests over keep-alive connections; baseline: bare INSERTs into the same database.
+    BenchHttp {
+        #[arg(long, default_value_t = 30_000)]
+        check_ins: u64,
+        /// Connections (stations) sending at the same time.
+        #[arg(long, default_value_t = 64)]
+        connections: usize,
+        /// The store: `postgres://…`, or a fresh SQLite file in a temporary directory when omitted.
+        #[arg(long)]
+        database: Option<String>,
+    },
     /// Measures counting speed at Tehran scale and prints the figures (see BENCHMARKS.md).
     Bench {
         /// Ballots to count.
@@ -202,6 +214,11 @@ fn main() -> ExitCode {
             database,
         } => bench::run_check_in(check_ins, concurrency, database).map(|()| ExitCode::SUCCESS),
         Command::Central(command) => central::run(command),
+        Command::BenchHttp {
+            check_ins,
+            connections,
+            database,
+        } => bench::run_http(check_ins, connections, database).map(|()| ExitCode::SUCCESS),
         Command::Bench {
             ballots,
             seed,

@@ -59,9 +59,36 @@ fn unauthorized(code: &'static str, en: &str, fa: &str) -> AppError {
     AppError::new(StatusCode::UNAUTHORIZED, code, en, fa)
 }
 
+/// Devices read from the store, kept for [`DEVICE_CACHE_SECONDS`]: devices change only by
+/// headquarters' action, and a check-in should not pay a lookup each time.
+#[derive(Debug, Default)]
+pub struct DeviceCache {
+    devices: std::sync::RwLock<std::collections::HashMap<String, (Device, std::time::Instant)>>,
+}
+
+/// How long a cached device is trusted before it is read again.
+pub const DEVICE_CACHE_SECONDS: u64 = 30;
+
+impl DeviceCache {
+    async fn get<S: Store>(&self, store: &S, key: &str) -> Result<Option<Device>, AppError> {
+        let fresh = std::time::Duration::from_secs(DEVICE_CACHE_SECONDS);
+        if let Some((device, at)) = self.devices.read().ok().and_then(|m| m.get(key).cloned()) {
+            if at.elapsed() < fresh {
+                return Ok(Some(device));
+            }
+        }
+        let device = store.device_by_key(key).await?;
+        if let (Some(device), Ok(mut map)) = (&device, self.devices.write()) {
+            map.insert(key.to_string(), (device.clone(), std::time::Instant::now()));
+        }
+        Ok(device)
+    }
+}
+
 /// Checks a signed request and returns the device that sent it; the nonce is spent.
 pub async fn authenticate<S: Store>(
     store: &S,
+    cache: &DeviceCache,
     headers: &HeaderMap,
     method: &str,
     path: &str,
@@ -104,7 +131,7 @@ pub async fn authenticate<S: Store>(
     {
         return Err(bad());
     }
-    let Some(device) = store.device_by_key(&hex(&key_bytes)).await? else {
+    let Some(device) = cache.get(store, &hex(&key_bytes)).await? else {
         return Err(unauthorized(
             "unknown_device",
             "this device is not registered",

@@ -44,6 +44,7 @@ pub struct AppState {
     pub clock: Clock,
     /// Elections never change once created; they are read once.
     elections: Arc<RwLock<HashMap<ElectionId, Arc<Election>>>>,
+    devices: Arc<device_auth::DeviceCache>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -60,6 +61,7 @@ impl AppState {
             store,
             clock,
             elections: Arc::new(RwLock::new(HashMap::new())),
+            devices: Arc::new(device_auth::DeviceCache::default()),
         }
     }
 
@@ -169,8 +171,16 @@ async fn post_check_in(
     }
     let now = (state.clock)();
     let path = format!("/api/elections/{election_id}/check-ins");
-    let device =
-        device_auth::authenticate(&state.store, &headers, "POST", &path, &body, now).await?;
+    let device = device_auth::authenticate(
+        &state.store,
+        &state.devices,
+        &headers,
+        "POST",
+        &path,
+        &body,
+        now,
+    )
+    .await?;
     if device.kind != DeviceKind::CheckInDesk {
         return Err(AppError::new(
             StatusCode::FORBIDDEN,
