@@ -4,7 +4,7 @@
 use sandoq_registry::{NationalCode, RegistryEntry};
 use sandoq_store::{
     AuditEntry, CheckInRecord, Device, DeviceId, DeviceKind, Election, ElectionId, ElectionSpec,
-    Insert, Store, StoreError, Timestamp, TurnoutBucket, Voter,
+    Insert, Role, Store, StoreError, Timestamp, TurnoutBucket, User, UserId, Voter,
 };
 use sandoq_store_postgres::PgStore;
 use sandoq_store_sqlite::SqliteStore;
@@ -99,6 +99,47 @@ impl Store for AnyStore {
     }
     async fn use_nonce(&self, device: DeviceId, nonce: &str) -> Result<bool, StoreError> {
         dispatch!(self, s => s.use_nonce(device, nonce))
+    }
+    async fn create_user(
+        &self,
+        username: &str,
+        role: Role,
+        scope: &str,
+        password_hash: &str,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<UserId, StoreError> {
+        dispatch!(self, s => s.create_user(username, role, scope, password_hash, actor, at))
+    }
+    async fn user_by_name(&self, username: &str) -> Result<Option<User>, StoreError> {
+        dispatch!(self, s => s.user_by_name(username))
+    }
+    async fn record_failed_sign_in(
+        &self,
+        user: UserId,
+        max_failures: u32,
+        lock_until: Timestamp,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, s => s.record_failed_sign_in(user, max_failures, lock_until))
+    }
+    async fn create_session(
+        &self,
+        user: UserId,
+        token_hash: &str,
+        expires_at: Timestamp,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, s => s.create_session(user, token_hash, expires_at, at))
+    }
+    async fn session_user(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<User>, StoreError> {
+        dispatch!(self, s => s.session_user(token_hash, now))
+    }
+    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        dispatch!(self, s => s.delete_session(token_hash))
     }
     async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
         dispatch!(self, s => s.audit_log(limit))

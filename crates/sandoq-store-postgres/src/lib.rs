@@ -9,8 +9,8 @@
 use sandoq_registry::{Date, NationalCode, RegistryEntry};
 use sandoq_store::{
     AuditEntry, CheckInRecord, Device, DeviceId, DeviceKind, DeviceStatus, Election, ElectionId,
-    ElectionKind, ElectionSpec, Insert, OfflinePolicy, Store, StoreError, Timestamp, TurnoutBucket,
-    Voter,
+    ElectionKind, ElectionSpec, Insert, OfflinePolicy, Role, Store, StoreError, Timestamp,
+    TurnoutBucket, User, UserId, Voter,
 };
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::Row;
@@ -21,6 +21,7 @@ use std::time::Duration;
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "initial", include_str!("../migrations/0001_initial.sql")),
     (2, "devices", include_str!("../migrations/0002_devices.sql")),
+    (3, "users", include_str!("../migrations/0003_users.sql")),
 ];
 
 /// FNV-1a over the migration text: detects an edited migration (not a security measure).
@@ -57,6 +58,21 @@ fn copy_text(text: &str) -> String {
         }
     }
     out
+}
+
+fn user_from_row(row: &sqlx::postgres::PgRow) -> Result<User, StoreError> {
+    let role: String = row.try_get("role").map_err(db)?;
+    let failed: i64 = row.try_get("failed_attempts").map_err(db)?;
+    Ok(User {
+        id: UserId(row.try_get("id").map_err(db)?),
+        username: row.try_get("username").map_err(db)?,
+        role: Role::from_name(&role)
+            .ok_or_else(|| StoreError::Database(format!("bad role {role}")))?,
+        scope: row.try_get("scope").map_err(db)?,
+        password_hash: row.try_get("password_hash").map_err(db)?,
+        failed_attempts: u32::try_from(failed).unwrap_or(u32::MAX),
+        locked_until: Timestamp(row.try_get("locked_until").map_err(db)?),
+    })
 }
 
 fn db(error: sqlx::Error) -> StoreError {
@@ -483,6 +499,125 @@ impl Store for PgStore {
         .await
         .map_err(db)?;
         Ok(inserted.rows_affected() == 1)
+    }
+
+    async fn create_user(
+        &self,
+        username: &str,
+        role: Role,
+        scope: &str,
+        password_hash: &str,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<UserId, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let inserted = sqlx::query("INSERT INTO users (username, role, scope, password_hash) VALUES ($1, $2, $3, $4) RETURNING id")
+            .bind(username)
+            .bind(role.name())
+            .bind(scope)
+            .bind(password_hash)
+            .fetch_one(&mut *tx)
+            .await;
+        let id: i64 = match inserted {
+            Ok(row) => row.try_get("id").map_err(db)?,
+            Err(error) if is_unique_violation(&error) => {
+                return Err(StoreError::invalid(
+                    "username_taken",
+                    format!("the username {username} is taken"),
+                    format!("نام کاربری {username} پیش‌تر گرفته شده است"),
+                ))
+            }
+            Err(error) => return Err(db(error)),
+        };
+        audit(
+            &mut *tx,
+            at,
+            actor,
+            "create_user",
+            &format!("{username} ({} {scope})", role.name()),
+        )
+        .await?;
+        tx.commit().await.map_err(db)?;
+        Ok(UserId(id))
+    }
+
+    async fn user_by_name(&self, username: &str) -> Result<Option<User>, StoreError> {
+        let row = sqlx::query("SELECT id, username, role, scope, password_hash, failed_attempts, locked_until FROM users WHERE username = $1")
+            .bind(username)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
+        row.map(|row| user_from_row(&row)).transpose()
+    }
+
+    async fn record_failed_sign_in(
+        &self,
+        user: UserId,
+        max_failures: u32,
+        lock_until: Timestamp,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE users SET failed_attempts = failed_attempts + 1, \
+             locked_until = CASE WHEN failed_attempts + 1 >= $1 THEN $2 ELSE locked_until END WHERE id = $3",
+        )
+        .bind(i64::from(max_failures))
+        .bind(lock_until.0)
+        .bind(user.0)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn create_session(
+        &self,
+        user: UserId,
+        token_hash: &str,
+        expires_at: Timestamp,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        sqlx::query("UPDATE users SET failed_attempts = 0, locked_until = 0 WHERE id = $1")
+            .bind(user.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        sqlx::query("INSERT INTO sessions (token_hash, user_id, expires_at) VALUES ($1, $2, $3)")
+            .bind(token_hash)
+            .bind(user.0)
+            .bind(expires_at.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        audit(&mut *tx, at, &format!("user:{}", user.0), "sign_in", "").await?;
+        tx.commit().await.map_err(db)?;
+        Ok(())
+    }
+
+    async fn session_user(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<User>, StoreError> {
+        let row = sqlx::query(
+            "SELECT u.id, u.username, u.role, u.scope, u.password_hash, u.failed_attempts, u.locked_until \
+             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(now.0)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        row.map(|row| user_from_row(&row)).transpose()
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(())
     }
 
     async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {

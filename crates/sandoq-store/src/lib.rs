@@ -131,6 +131,51 @@ pub trait Store: Send + Sync {
         nonce: &str,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
+    /// Creates a person who can sign in; the username must be new.
+    fn create_user(
+        &self,
+        username: &str,
+        role: Role,
+        scope: &str,
+        password_hash: &str,
+        actor: &str,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<UserId, StoreError>> + Send;
+
+    fn user_by_name(
+        &self,
+        username: &str,
+    ) -> impl Future<Output = Result<Option<User>, StoreError>> + Send;
+
+    /// Records a failed sign-in; after `max_failures` in a row the account is locked until `lock_until`.
+    fn record_failed_sign_in(
+        &self,
+        user: UserId,
+        max_failures: u32,
+        lock_until: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Records a successful sign-in (resets the failures) and stores the new session.
+    fn create_session(
+        &self,
+        user: UserId,
+        token_hash: &str,
+        expires_at: Timestamp,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The person a live session belongs to.
+    fn session_user(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Option<User>, StoreError>> + Send;
+
+    fn delete_session(
+        &self,
+        token_hash: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
     /// The newest entries of the audit log, newest first.
     fn audit_log(
         &self,

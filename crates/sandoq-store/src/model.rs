@@ -169,3 +169,63 @@ pub struct Device {
     pub public_key: String,
     pub status: DeviceStatus,
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UserId(pub i64);
+
+/// Who a person is to sandoq (issue 3 §3). The scope says where: a county or
+/// district for an executive board, a station for a station official, empty otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// Election headquarters: defines the election, imports, registers devices and users.
+    Hq,
+    /// An executive board, scoped to its county or district.
+    Executive,
+    /// A supervisory board: reads everything, co-signs.
+    Supervisor,
+    /// A station official, scoped to one station.
+    Station,
+    /// Parties, observers, media: public data only.
+    Observer,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [
+        Role::Hq,
+        Role::Executive,
+        Role::Supervisor,
+        Role::Station,
+        Role::Observer,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Hq => "hq",
+            Role::Executive => "executive",
+            Role::Supervisor => "supervisor",
+            Role::Station => "station",
+            Role::Observer => "observer",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.name() == name)
+    }
+
+    /// Whether this role needs a scope (an area or a station).
+    pub fn scoped(self) -> bool {
+        matches!(self, Role::Executive | Role::Station)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: UserId,
+    pub username: String,
+    pub role: Role,
+    pub scope: String,
+    pub password_hash: String,
+    pub failed_attempts: u32,
+    /// Sign-in is refused until this instant after too many failures.
+    pub locked_until: crate::Timestamp,
+}

@@ -55,6 +55,22 @@ pub enum Central {
         election: i64,
         file: PathBuf,
     },
+    /// Creates a person who can sign in (the first headquarters account starts here). The password is
+    /// read from standard input, never from the command line.
+    ///
+    /// Example / نمونه:  printf '%s' "$PASSWORD" | sandoq central create-user --username admin --role hq
+    CreateUser {
+        #[arg(long, default_value = "sqlite://sandoq-central.db")]
+        database: String,
+        #[arg(long)]
+        username: String,
+        /// `hq`, `executive`, `supervisor`, `station` or `observer`.
+        #[arg(long)]
+        role: String,
+        /// The area (executive) or station (station) the person is limited to.
+        #[arg(long, default_value = "")]
+        scope: String,
+    },
     /// Registers a station device and its Ed25519 public key (64 hex characters).
     RegisterDevice {
         #[arg(long, default_value = "sqlite://sandoq-central.db")]
@@ -240,6 +256,65 @@ async fn run_async(command: Central) -> anyhow::Result<ExitCode> {
             {
                 Ok(n) => {
                     println!("{}", serde_json::json!({"imported": n}));
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(error) => Ok(store_error(error)),
+            }
+        }
+        Central::CreateUser {
+            database,
+            username,
+            role,
+            scope,
+        } => {
+            let Some(role) = sandoq_store::Role::from_name(&role) else {
+                return Ok(usage(
+                    "unknown_role",
+                    format!("unknown role {role:?}"),
+                    format!("نقش ناشناخته {role:?}"),
+                    "--role",
+                ));
+            };
+            if role.scoped() == scope.trim().is_empty() {
+                return Ok(usage(
+                    "bad_scope",
+                    "executive and station users need a --scope; the others take none".into(),
+                    "کاربران هیئت اجرایی و شعبه --scope می‌خواهند و دیگران نه".into(),
+                    "--scope",
+                ));
+            }
+            let mut password = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut password)?;
+            let password = password.trim_end_matches(['\n', '\r']);
+            if password.chars().count() < 12 {
+                return Ok(usage(
+                    "weak_password",
+                    "a password needs at least 12 characters".into(),
+                    "گذرواژه دست‌کم ۱۲ نویسه می‌خواهد".into(),
+                    "stdin",
+                ));
+            }
+            let hash = match sandoq_central::http::people::hash_password(password) {
+                Ok(hash) => hash,
+                Err(error) => {
+                    return Ok(input_error(&InputError::new(
+                        error.code, error.en, error.fa,
+                    )))
+                }
+            };
+            let store = match sandoq_central::open(&database).await {
+                Ok(store) => store,
+                Err(error) => return Ok(store_error(error)),
+            };
+            match store
+                .create_user(&username, role, scope.trim(), &hash, "cli", now)
+                .await
+            {
+                Ok(id) => {
+                    println!(
+                        "{}",
+                        serde_json::json!({"user": id.0, "username": username, "role": role.name()})
+                    );
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(error) => Ok(store_error(error)),

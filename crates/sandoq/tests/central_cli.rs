@@ -128,5 +128,37 @@ fn an_election_is_set_up_from_the_command_line() {
     ];
     wrong_election.extend(db);
     assert!(stderr(&sandoq(&dir, &wrong_election)).contains("error[unknown_election]"));
+    // The first headquarters account, its password from standard input.
+    let create_user = |password: &str| {
+        use std::io::Write;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sandoq"))
+            .current_dir(&dir)
+            .args([
+                "central",
+                "create-user",
+                "--database",
+                "sqlite://central.db",
+                "--username",
+                "admin",
+                "--role",
+                "hq",
+            ])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(password.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    assert!(stderr(&create_user("short")).contains("error[weak_password]"));
+    let made = create_user("a long enough password\n");
+    assert!(made.status.success(), "{}", stderr(&made));
+    assert!(stderr(&create_user("another long password")).contains("error[username_taken]"));
     let _ = std::fs::remove_dir_all(&dir);
 }

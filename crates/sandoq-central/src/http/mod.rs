@@ -8,17 +8,20 @@
 
 pub mod device_auth;
 pub mod error;
+pub mod people;
 
 use crate::AnyStore;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 pub use error::AppError;
 use sandoq_store::{
-    check_in, CheckInOutcome, CheckInRequest, DeviceKind, Election, ElectionId, Store, Timestamp,
+    check_in, CheckInOutcome, CheckInRequest, DeviceKind, Election, ElectionId, ElectionKind,
+    ElectionSpec, OfflinePolicy, Role, Store, Timestamp,
 };
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -88,11 +91,48 @@ impl AppState {
 /// The largest body a device request may carry.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
+/// Every route, with who may call it (`None`: anyone; device routes are signed instead).
+pub const ROUTES: &[(&str, &str, Option<&[Role]>)] = &[
+    ("GET", "/api/health", None),
+    ("GET", "/api/openapi.json", None),
+    ("POST", "/api/sessions", None),
+    ("DELETE", "/api/sessions", None),
+    ("GET", "/api/me", Some(&Role::ALL)),
+    ("POST", "/api/elections", Some(&[Role::Hq])),
+    ("GET", "/api/elections/{election}", Some(&Role::ALL)),
+    ("GET", "/api/elections/{election}/turnout", Some(&Role::ALL)),
+    (
+        "POST",
+        "/api/elections/{election}/devices",
+        Some(&[Role::Hq]),
+    ),
+    ("POST", "/api/elections/{election}/check-ins", None),
+    ("POST", "/api/users", Some(&[Role::Hq])),
+    ("GET", "/api/audit-log", Some(&[Role::Hq, Role::Supervisor])),
+];
+
+/// Who may call a route, from [`ROUTES`].
+fn allowed(method: &str, path: &str) -> &'static [Role] {
+    ROUTES
+        .iter()
+        .find(|(m, p, _)| *m == method && *p == path)
+        .and_then(|(_, _, roles)| *roles)
+        .unwrap_or(&[])
+}
+
 pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/api/health", get(health))
         .route("/api/openapi.json", get(openapi))
+        .route("/api/sessions", post(post_session).delete(delete_session))
+        .route("/api/me", get(get_me))
+        .route("/api/elections", post(post_election))
+        .route("/api/elections/{election}", get(get_election))
+        .route("/api/elections/{election}/turnout", get(get_turnout))
+        .route("/api/elections/{election}/devices", post(post_device))
         .route("/api/elections/{election}/check-ins", post(post_check_in))
+        .route("/api/users", post(post_user))
+        .route("/api/audit-log", get(get_audit_log))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
@@ -236,6 +276,381 @@ async fn post_check_in(
     Ok(Json(answer))
 }
 
+/// Reads a JSON body: `application/json`, within the size limit, no unknown fields.
+fn json_body<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<T, AppError> {
+    let body = body.map_err(body_error)?;
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !content_type.starts_with("application/json") {
+        return Err(AppError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_content_type",
+            "send the body as application/json",
+            "بدنه را با نوع application/json بفرستید",
+        ));
+    }
+    serde_json::from_slice(&body).map_err(|e| {
+        AppError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            format!("not a valid request: {e}"),
+            format!("درخواست معتبر نیست: {e}"),
+        )
+    })
+}
+
+fn election_path(election: Result<Path<i64>, PathRejection>) -> Result<ElectionId, AppError> {
+    match election {
+        Ok(Path(id)) => Ok(ElectionId(id)),
+        Err(_) => Err(AppError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_path",
+            "the election id must be a number",
+            "شناسهٔ انتخابات باید عدد باشد",
+        )),
+    }
+}
+
+fn user_json(user: &sandoq_store::User) -> Value {
+    json!({"username": user.username, "role": user.role.name(), "scope": user.scope})
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignIn {
+    username: String,
+    password: String,
+}
+
+async fn post_session(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, AppError> {
+    let request: SignIn = json_body(&headers, body)?;
+    let now = (state.clock)();
+    let user = people::sign_in(&state.store, &request.username, &request.password, now).await?;
+    let (token, hash) = people::new_session_token();
+    state
+        .store
+        .create_session(
+            user.id,
+            &hash,
+            Timestamp(now.0 + people::SESSION_SECONDS),
+            now,
+        )
+        .await?;
+    Ok((
+        [("set-cookie", people::session_cookie(&token))],
+        Json(user_json(&user)),
+    )
+        .into_response())
+}
+
+async fn delete_session(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    if let Some(token) = people::session_token(&headers) {
+        state
+            .store
+            .delete_session(&people::token_hash(&token))
+            .await?;
+    }
+    Ok((
+        [("set-cookie", people::cleared_cookie())],
+        Json(json!({"signed_out": true})),
+    )
+        .into_response())
+}
+
+async fn get_me(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, AppError> {
+    let user = people::require(
+        &state.store,
+        &headers,
+        (state.clock)(),
+        allowed("GET", "/api/me"),
+    )
+    .await?;
+    Ok(Json(user_json(&user)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewElection {
+    code: String,
+    name_fa: String,
+    name_en: String,
+    kind: String,
+    seats: u32,
+    constituency: String,
+    polling_day: String,
+    offline_policy: String,
+}
+
+fn unprocessable(code: &'static str, en: String, fa: String) -> AppError {
+    AppError::new(StatusCode::UNPROCESSABLE_ENTITY, code, en, fa)
+}
+
+async fn post_election(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, AppError> {
+    let now = (state.clock)();
+    let user = people::require(
+        &state.store,
+        &headers,
+        now,
+        allowed("POST", "/api/elections"),
+    )
+    .await?;
+    let request: NewElection = json_body(&headers, body)?;
+    let kind = ElectionKind::from_name(&request.kind).ok_or_else(|| {
+        unprocessable(
+            "unknown_election_kind",
+            format!("unknown kind {:?} (live or training)", request.kind),
+            format!("نوع ناشناخته {:?}", request.kind),
+        )
+    })?;
+    let offline_policy = OfflinePolicy::from_name(&request.offline_policy).ok_or_else(|| {
+        unprocessable(
+            "unknown_offline_policy",
+            format!("unknown offline policy {:?}", request.offline_policy),
+            format!("سیاست برون‌خط ناشناخته {:?}", request.offline_policy),
+        )
+    })?;
+    let polling_day = sandoq_registry::Date::parse(&request.polling_day)
+        .map_err(|e| unprocessable(e.code, e.en, e.fa))?;
+    if request.seats == 0 || request.code.trim().is_empty() {
+        return Err(unprocessable(
+            "bad_election",
+            "an election needs a code and at least 1 seat".into(),
+            "انتخابات کد و دست‌کم ۱ کرسی می‌خواهد".into(),
+        ));
+    }
+    let spec = ElectionSpec {
+        code: request.code,
+        name_fa: request.name_fa,
+        name_en: request.name_en,
+        kind,
+        seats: request.seats,
+        constituency: request.constituency,
+        polling_day,
+        offline_policy,
+    };
+    let id = state
+        .store
+        .create_election(&spec, &format!("user:{}", user.username), now)
+        .await?;
+    Ok(Json(json!({"election": id.0})))
+}
+
+async fn get_election(
+    State(state): State<AppState>,
+    election: Result<Path<i64>, PathRejection>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, AppError> {
+    let id = election_path(election)?;
+    people::require(
+        &state.store,
+        &headers,
+        (state.clock)(),
+        allowed("GET", "/api/elections/{election}"),
+    )
+    .await?;
+    let election = state.election(id).await?;
+    let spec = &election.spec;
+    Ok(Json(json!({
+        "election": id.0, "code": spec.code, "name_fa": spec.name_fa, "name_en": spec.name_en, "kind": spec.kind.name(),
+        "seats": spec.seats, "constituency": spec.constituency, "polling_day": spec.polling_day.to_string(),
+        "polling_day_jalali": spec.polling_day.jalali_numeric(sandoq_i18n::Lang::En), "offline_policy": spec.offline_policy.name(),
+    })))
+}
+
+async fn get_turnout(
+    State(state): State<AppState>,
+    election: Result<Path<i64>, PathRejection>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, AppError> {
+    let id = election_path(election)?;
+    people::require(
+        &state.store,
+        &headers,
+        (state.clock)(),
+        allowed("GET", "/api/elections/{election}/turnout"),
+    )
+    .await?;
+    state.election(id).await?;
+    let buckets = state.store.turnout(id).await?;
+    let total: u64 = buckets.iter().map(|b| b.check_ins).sum();
+    let rows: Vec<Value> = buckets
+        .iter()
+        .map(|b| json!({"station": b.station, "hour_start": b.hour_start.0, "hour_start_tehran": b.hour_start.to_string(), "check_ins": b.check_ins}))
+        .collect();
+    Ok(Json(
+        json!({"election": id.0, "check_ins": total, "by_station_and_hour": rows}),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewDevice {
+    station: String,
+    kind: String,
+    public_key: String,
+}
+
+async fn post_device(
+    State(state): State<AppState>,
+    election: Result<Path<i64>, PathRejection>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, AppError> {
+    let id = election_path(election)?;
+    let now = (state.clock)();
+    let user = people::require(
+        &state.store,
+        &headers,
+        now,
+        allowed("POST", "/api/elections/{election}/devices"),
+    )
+    .await?;
+    let request: NewDevice = json_body(&headers, body)?;
+    state.election(id).await?;
+    let kind = DeviceKind::from_name(&request.kind).ok_or_else(|| {
+        unprocessable(
+            "unknown_device_kind",
+            format!("unknown device kind {:?}", request.kind),
+            format!("نوع دستگاه ناشناخته {:?}", request.kind),
+        )
+    })?;
+    let key = request.public_key.trim().to_ascii_lowercase();
+    let bytes: Option<[u8; 32]> = (key.len() == 64 && key.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| {
+            (0..32)
+                .filter_map(|i| u8::from_str_radix(&key[2 * i..2 * i + 2], 16).ok())
+                .collect::<Vec<u8>>()
+                .try_into()
+                .ok()
+        })
+        .flatten();
+    if bytes.is_none_or(|b| ed25519_dalek::VerifyingKey::from_bytes(&b).is_err()) {
+        return Err(unprocessable(
+            "bad_public_key",
+            "the public key must be 64 hex characters of an Ed25519 key".into(),
+            "کلید عمومی باید ۶۴ نویسهٔ هگز از کلید Ed25519 باشد".into(),
+        ));
+    }
+    let device = state
+        .store
+        .register_device(
+            id,
+            &request.station,
+            kind,
+            &key,
+            &format!("user:{}", user.username),
+            now,
+        )
+        .await?;
+    Ok(Json(json!({"device": device.0})))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewUser {
+    username: String,
+    role: String,
+    #[serde(default)]
+    scope: String,
+    password: String,
+}
+
+async fn post_user(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, AppError> {
+    let now = (state.clock)();
+    let user = people::require(&state.store, &headers, now, allowed("POST", "/api/users")).await?;
+    let request: NewUser = json_body(&headers, body)?;
+    let role = Role::from_name(&request.role).ok_or_else(|| {
+        unprocessable(
+            "unknown_role",
+            format!("unknown role {:?}", request.role),
+            format!("نقش ناشناخته {:?}", request.role),
+        )
+    })?;
+    if role.scoped() == request.scope.trim().is_empty() {
+        return Err(unprocessable(
+            "bad_scope",
+            "executive and station users need a scope (an area or a station); the others take none"
+                .into(),
+            "کاربران هیئت اجرایی و شعبه محدوده (حوزه یا شعبه) می‌خواهند و دیگران نه".into(),
+        ));
+    }
+    if request.password.chars().count() < 12 {
+        return Err(unprocessable(
+            "weak_password",
+            "a password needs at least 12 characters".into(),
+            "گذرواژه دست‌کم ۱۲ نویسه می‌خواهد".into(),
+        ));
+    }
+    let valid_name = !request.username.is_empty()
+        && request.username.len() <= 64
+        && request
+            .username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    if !valid_name {
+        return Err(unprocessable(
+            "bad_username",
+            "a username is 1-64 letters, digits or -_.".into(),
+            "نام کاربری ۱ تا ۶۴ حرف، رقم یا -_. است".into(),
+        ));
+    }
+    let hash = people::hash_password(&request.password)?;
+    let id = state
+        .store
+        .create_user(
+            &request.username,
+            role,
+            request.scope.trim(),
+            &hash,
+            &format!("user:{}", user.username),
+            now,
+        )
+        .await?;
+    Ok(Json(json!({"user": id.0})))
+}
+
+async fn get_audit_log(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, AppError> {
+    people::require(
+        &state.store,
+        &headers,
+        (state.clock)(),
+        allowed("GET", "/api/audit-log"),
+    )
+    .await?;
+    let entries = state.store.audit_log(200).await?;
+    let rows: Vec<Value> = entries
+        .iter()
+        .map(|e| json!({"at": e.at.0, "at_tehran": e.at.to_string(), "actor": e.actor, "action": e.action, "detail": e.detail}))
+        .collect();
+    Ok(Json(json!({"entries": rows})))
+}
+
 async fn openapi() -> Json<Value> {
     Json(openapi_document())
 }
@@ -243,14 +658,39 @@ async fn openapi() -> Json<Value> {
 /// The OpenAPI description of every route `app` serves (a test checks they match).
 pub fn openapi_document() -> Value {
     let error = json!({"$ref": "#/components/schemas/Error"});
-    json!({
-        "openapi": "3.1.0",
-        "info": {"title": "sandoq central service", "version": env!("CARGO_PKG_VERSION"),
-                 "description": "Election headquarters: registry and one-person-one-vote check-in. Device requests are signed (see the x-sandoq-* headers)."},
-        "paths": {
-            "/api/health": {"get": {"summary": "Liveness", "responses": {"200": {"description": "alive"}}}},
-            "/api/openapi.json": {"get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3.1"}}}},
-            "/api/elections/{election}/check-ins": {"post": {
+    let mut paths = serde_json::Map::new();
+    for (method, path, roles) in ROUTES {
+        let roles_text = match roles {
+            Some(roles) => format!(
+                "Signed-in roles: {}",
+                roles
+                    .iter()
+                    .map(|r| r.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            None if *path == "/api/elections/{election}/check-ins" => {
+                "Signed by a registered check-in desk".to_string()
+            }
+            None => "Anyone".to_string(),
+        };
+        let mut operation = json!({
+            "summary": roles_text,
+            "responses": {
+                "200": {"description": "done"},
+                "400": {"description": "Malformed request", "content": {"application/json": {"schema": error}}},
+                "401": {"description": "Not signed in, or a bad device signature", "content": {"application/json": {"schema": error}}},
+                "403": {"description": "A role or device that may not do this", "content": {"application/json": {"schema": error}}},
+                "422": {"description": "Refused", "content": {"application/json": {"schema": error}}}
+            }
+        });
+        if path.contains("{election}") {
+            operation["parameters"] = json!([{"name": "election", "in": "path", "required": true, "schema": {"type": "integer"}}]);
+        }
+        let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));
+        entry[method.to_ascii_lowercase()] = operation;
+    }
+    paths.insert("/api/elections/{election}/check-ins".to_string(), json!({"post": {
                 "summary": "Check a voter in (signed by a registered check-in desk)",
                 "parameters": [
                     {"name": "election", "in": "path", "required": true, "schema": {"type": "integer"}},
@@ -263,17 +703,19 @@ pub fn openapi_document() -> Value {
                     "type": "object", "additionalProperties": false, "required": ["national_code", "request_id"],
                     "properties": {"national_code": {"type": "string"}, "request_id": {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,64}$"}}}}}},
                 "responses": {
-                    "200": {"description": "The answer: recorded, already_voted, or a refusal (not_in_registry, under_age, ...), with a message in Persian and English",
-                            "content": {"application/json": {"schema": {"type": "object", "required": ["outcome", "message", "station"]}}}},
+                    "200": {"description": "The answer: recorded, already_voted, or a refusal (not_in_registry, under_age, ...), with a message in Persian and English"},
                     "400": {"description": "Malformed request", "content": {"application/json": {"schema": error}}},
                     "401": {"description": "Missing, bad, stale or replayed signature; unknown device", "content": {"application/json": {"schema": error}}},
                     "403": {"description": "Revoked device, or a device of another kind or election", "content": {"application/json": {"schema": error}}},
                     "413": {"description": "Body too large", "content": {"application/json": {"schema": error}}},
                     "415": {"description": "Not application/json", "content": {"application/json": {"schema": error}}},
                     "422": {"description": "Refused (e.g. request_id_reused)", "content": {"application/json": {"schema": error}}}
-                }
-            }}
-        },
+                }}}));
+    json!({
+        "openapi": "3.1.0",
+        "info": {"title": "sandoq central service", "version": env!("CARGO_PKG_VERSION"),
+                 "description": "Election headquarters: registry and one-person-one-vote check-in. Device requests are signed (see the x-sandoq-* headers)."},
+        "paths": paths,
         "components": {"schemas": {"Error": {"type": "object", "required": ["error"], "properties": {"error": {
             "type": "object", "required": ["code", "fa", "en"],
             "properties": {"code": {"type": "string"}, "fa": {"type": "string"}, "en": {"type": "string"}}}}}}}

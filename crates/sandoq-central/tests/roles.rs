@@ -1,0 +1,336 @@
+//! Who may do what (issue 3 §3): every endpoint called as every role, and as
+//! nobody; the answer is the allowed one or 403 (401 without a session), never
+//! anything else. Also sign-in, lockout, sign-out and expired sessions.
+
+mod support;
+
+use ed25519_dalek::SigningKey;
+use sandoq_central::http::device_auth::hex;
+use sandoq_central::http::{app, people, AppState, Clock, ROUTES};
+use sandoq_central::AnyStore;
+use sandoq_store::{Role, Store, Timestamp};
+use serde_json::json;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicI64, AtomicU8, Ordering};
+use std::sync::Arc;
+use support::{request, Answer};
+
+const PASSWORD: &str = "a long enough password";
+
+struct Service {
+    addr: SocketAddr,
+    store: AnyStore,
+    clock: Arc<AtomicI64>,
+}
+
+async fn service(store: AnyStore) -> Service {
+    let start = Timestamp::from_tehran(
+        sandoq_registry::Date::from_jalali(1405, 2, 1).unwrap(),
+        9,
+        0,
+    );
+    let clock = Arc::new(AtomicI64::new(start.0));
+    let reader = clock.clone();
+    let clock_fn: Clock = Arc::new(move || Timestamp(reader.load(Ordering::SeqCst)));
+    for role in Role::ALL {
+        let scope = if role.scoped() { "S-0001" } else { "" };
+        let hash = people::hash_password(PASSWORD).unwrap();
+        store
+            .create_user(role.name(), role, scope, &hash, "setup", start)
+            .await
+            .unwrap();
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = AppState::new(store.clone(), clock_fn);
+    tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
+    Service { addr, store, clock }
+}
+
+async fn sign_in(service: &Service, username: &str, password: &str) -> Answer {
+    let body = json!({"username": username, "password": password}).to_string();
+    request(
+        service.addr,
+        "POST",
+        "/api/sessions",
+        &[("content-type", "application/json".into())],
+        body.as_bytes(),
+    )
+    .await
+}
+
+fn cookie(answer: &Answer) -> String {
+    let line = answer
+        .head
+        .lines()
+        .find(|l| l.starts_with("set-cookie:"))
+        .expect("a session cookie");
+    assert!(
+        line.contains("httponly") && line.contains("secure") && line.contains("samesite=strict"),
+        "{line}"
+    );
+    line["set-cookie:".len()..]
+        .trim()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+static KEY_SEED: AtomicU8 = AtomicU8::new(100);
+
+/// A valid request for each guarded route; unique where the route creates something.
+fn call_for(method: &str, path: &str, election: i64) -> (String, Vec<u8>) {
+    let path_with_id = path.replace("{election}", &election.to_string());
+    let body = match (method, path) {
+        ("POST", "/api/elections") => json!({
+            "code": support::unique("e"), "name_fa": "آموزشی", "name_en": "training", "kind": "training", "seats": 21,
+            "constituency": "tehran-rey-tajrish", "polling_day": "1405/02/11", "offline_policy": "refuse"
+        }),
+        ("POST", "/api/elections/{election}/devices") => {
+            let key = SigningKey::from_bytes(&[KEY_SEED.fetch_add(1, Ordering::Relaxed); 32]);
+            json!({"station": "S-0002", "kind": "check_in_desk", "public_key": hex(key.verifying_key().as_bytes())})
+        }
+        ("POST", "/api/users") => {
+            json!({"username": support::unique("u"), "role": "observer", "password": PASSWORD})
+        }
+        _ => serde_json::Value::Null,
+    };
+    let body = if body.is_null() {
+        Vec::new()
+    } else {
+        body.to_string().into_bytes()
+    };
+    (path_with_id, body)
+}
+
+async fn role_matrix(store: AnyStore) {
+    let service = service(store).await;
+    let hq = cookie(&sign_in(&service, "hq", PASSWORD).await);
+    let (path, body) = call_for("POST", "/api/elections", 0);
+    let created = request(
+        service.addr,
+        "POST",
+        &path,
+        &[
+            ("content-type", "application/json".into()),
+            ("cookie", hq.clone()),
+        ],
+        &body,
+    )
+    .await;
+    assert_eq!(created.status, 200, "{:?}", created.body);
+    let election = created.body["election"].as_i64().unwrap();
+    let guarded: Vec<_> = ROUTES
+        .iter()
+        .filter_map(|(m, p, roles)| roles.map(|r| (*m, *p, r)))
+        .collect();
+    assert!(guarded.len() >= 7);
+    let mut calls = 0;
+    for role in Role::ALL {
+        let session = cookie(&sign_in(&service, role.name(), PASSWORD).await);
+        for &(method, route, allowed) in &guarded {
+            let (path, body) = call_for(method, route, election);
+            let mut headers = vec![("cookie", session.clone())];
+            if !body.is_empty() {
+                headers.push(("content-type", "application/json".into()));
+            }
+            let answer = request(service.addr, method, &path, &headers, &body).await;
+            let expected = if allowed.contains(&role) { 200 } else { 403 };
+            assert_eq!(
+                answer.status,
+                expected,
+                "{} {method} {route}: {:?}",
+                role.name(),
+                answer.body
+            );
+            if expected == 403 {
+                assert_eq!(answer.body["error"]["code"], "forbidden_role");
+            }
+            calls += 1;
+        }
+    }
+    // Nobody signed in: 401, whatever the route.
+    for &(method, route, _) in &guarded {
+        let (path, body) = call_for(method, route, election);
+        let answer = request(
+            service.addr,
+            method,
+            &path,
+            &[("content-type", "application/json".into())],
+            &body,
+        )
+        .await;
+        assert_eq!(
+            (answer.status, answer.body["error"]["code"].as_str()),
+            (401, Some("not_signed_in")),
+            "{method} {route}"
+        );
+    }
+    assert_eq!(calls, guarded.len() * Role::ALL.len());
+    // A few rights stated independently of the table.
+    let observer = cookie(&sign_in(&service, "observer", PASSWORD).await);
+    let (path, body) = call_for("POST", "/api/users", 0);
+    let refused = request(
+        service.addr,
+        "POST",
+        &path,
+        &[
+            ("content-type", "application/json".into()),
+            ("cookie", observer),
+        ],
+        &body,
+    )
+    .await;
+    assert_eq!(refused.status, 403);
+    let supervisor = cookie(&sign_in(&service, "supervisor", PASSWORD).await);
+    let log = request(
+        service.addr,
+        "GET",
+        "/api/audit-log",
+        &[("cookie", supervisor)],
+        b"",
+    )
+    .await;
+    assert_eq!(log.status, 200);
+    let actions: Vec<&str> = log.body["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert!(
+        actions.contains(&"create_election")
+            && actions.contains(&"sign_in")
+            && actions.contains(&"register_device")
+    );
+    // The audit log never holds a password or its hash.
+    let text = log.body.to_string();
+    assert!(!text.contains(PASSWORD) && !text.contains("argon2"));
+}
+
+async fn sign_in_lockout_and_sign_out(store: AnyStore) {
+    let service = service(store).await;
+    assert_eq!(
+        sign_in(&service, "nobody", PASSWORD).await.body["error"]["code"],
+        "bad_credentials"
+    );
+    for _ in 0..people::MAX_FAILURES {
+        let wrong = sign_in(&service, "station", "wrong password!!").await;
+        assert_eq!(
+            (wrong.status, wrong.body["error"]["code"].as_str()),
+            (401, Some("bad_credentials"))
+        );
+    }
+    // Locked: even the right password is refused, and the answer says so.
+    let locked = sign_in(&service, "station", PASSWORD).await;
+    assert_eq!(
+        (locked.status, locked.body["error"]["code"].as_str()),
+        (423, Some("account_locked"))
+    );
+    assert!(locked.body["error"]["fa"].as_str().unwrap().contains("قفل"));
+    service
+        .clock
+        .fetch_add(people::LOCK_SECONDS + 1, Ordering::SeqCst);
+    let after = sign_in(&service, "station", PASSWORD).await;
+    assert_eq!(after.status, 200, "{:?}", after.body);
+    assert_eq!(after.body["role"], "station");
+    let session = cookie(&after);
+    // The store keeps only a hash of the token.
+    let token = session.split_once('=').unwrap().1.to_string();
+    let stored = match &service.store {
+        AnyStore::Sqlite(s) => sqlx::query_scalar::<_, String>("SELECT token_hash FROM sessions")
+            .fetch_all(s.pool())
+            .await
+            .unwrap(),
+        AnyStore::Postgres(s) => sqlx::query_scalar::<_, String>("SELECT token_hash FROM sessions")
+            .fetch_all(s.pool())
+            .await
+            .unwrap(),
+    };
+    assert!(!stored.contains(&token) && stored.contains(&people::token_hash(&token)));
+    let me = request(
+        service.addr,
+        "GET",
+        "/api/me",
+        &[("cookie", session.clone())],
+        b"",
+    )
+    .await;
+    assert_eq!(
+        (me.status, me.body["username"].as_str()),
+        (200, Some("station"))
+    );
+    let out = request(
+        service.addr,
+        "DELETE",
+        "/api/sessions",
+        &[("cookie", session.clone())],
+        b"",
+    )
+    .await;
+    assert_eq!(out.status, 200);
+    assert!(out.head.contains("max-age=0"));
+    assert_eq!(
+        request(service.addr, "GET", "/api/me", &[("cookie", session)], b"")
+            .await
+            .status,
+        401
+    );
+    // Sessions expire.
+    let again = cookie(&sign_in(&service, "hq", PASSWORD).await);
+    service
+        .clock
+        .fetch_add(people::SESSION_SECONDS + 1, Ordering::SeqCst);
+    assert_eq!(
+        request(service.addr, "GET", "/api/me", &[("cookie", again)], b"")
+            .await
+            .status,
+        401
+    );
+    // Bad bodies change nothing and say why.
+    let bad = request(
+        service.addr,
+        "POST",
+        "/api/sessions",
+        &[("content-type", "text/plain".into())],
+        b"x",
+    )
+    .await;
+    assert_eq!(
+        (bad.status, bad.body["error"]["code"].as_str()),
+        (415, Some("unsupported_content_type"))
+    );
+    let bad = request(
+        service.addr,
+        "POST",
+        "/api/sessions",
+        &[("content-type", "application/json".into())],
+        b"{\"username\":1}",
+    )
+    .await;
+    assert_eq!(
+        (bad.status, bad.body["error"]["code"].as_str()),
+        (400, Some("invalid_json"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_role_matrix() {
+    role_matrix(support::sqlite_store().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_role_matrix() {
+    role_matrix(support::postgres_store().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_sign_in_lockout_and_sign_out() {
+    sign_in_lockout_and_sign_out(support::sqlite_store().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_sign_in_lockout_and_sign_out() {
+    sign_in_lockout_and_sign_out(support::postgres_store().await).await;
+}

@@ -1,0 +1,80 @@
+//! What the HTTP tests share: fresh stores on both backends and a plain HTTP/1.1 client over TCP.
+#![allow(dead_code)]
+
+use sandoq_central::{open, AnyStore};
+use serde_json::Value;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+pub fn unique(name: &str) -> String {
+    format!(
+        "{name}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+pub async fn sqlite_store() -> AnyStore {
+    let dir = std::env::temp_dir().join(unique("sandoq_http"));
+    std::fs::create_dir_all(&dir).unwrap();
+    open(&format!("sqlite://{}", dir.join("central.db").display()))
+        .await
+        .unwrap()
+}
+
+pub async fn postgres_store() -> AnyStore {
+    let admin = std::env::var("SANDOQ_TEST_POSTGRES_URL")
+        .expect("SANDOQ_TEST_POSTGRES_URL is not set: run the tests through scripts/ci.sh (or scripts/with-postgres.sh cargo test)");
+    let name = unique("sandoq_http");
+    let pool = sqlx::PgPool::connect(&admin).await.unwrap();
+    sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let (base, _) = admin.rsplit_once('/').unwrap();
+    open(&format!("{base}/{name}")).await.unwrap()
+}
+
+/// A response: status, the header block (lowercased), and the body as JSON (Null if not JSON).
+pub struct Answer {
+    pub status: u16,
+    pub head: String,
+    pub body: Value,
+}
+
+/// A plain HTTP/1.1 request over TCP.
+pub async fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, String)],
+    body: &[u8],
+) -> Answer {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let mut text = format!(
+        "{method} {path} HTTP/1.1\r\nhost: sandoq\r\nconnection: close\r\ncontent-length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        text.push_str(&format!("{name}: {value}\r\n"));
+    }
+    text.push_str("\r\n");
+    stream.write_all(text.as_bytes()).await.unwrap();
+    stream.write_all(body).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    let response = String::from_utf8(response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    let head = head.to_ascii_lowercase();
+    assert!(!head.contains("transfer-encoding: chunked"), "{head}");
+    Answer {
+        status,
+        head,
+        body: serde_json::from_str(body).unwrap_or(Value::Null),
+    }
+}
