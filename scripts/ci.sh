@@ -3,7 +3,8 @@
 # every test (the PostgreSQL ones against a real server that
 # scripts/with-postgres.sh starts, installing Debian's package if missing),
 # and a short fixed-length fuzz run of the input parsers. Installs what it
-# needs (PostgreSQL, cargo-fuzz) when it is missing.
+# needs (PostgreSQL, Chromium, cargo-fuzz) when it is missing. Screenshots of
+# the pages are left in target/screenshots/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,17 @@ cargo fmt --all -- --check
 
 echo "== cargo clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --release -- -D warnings
+
+echo "== browser for the page tests (Debian's chromium and chromium-driver)"
+if ! command -v chromedriver >/dev/null 2>&1 || ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  else
+    echo "Chromium is missing: install Debian's chromium and chromium-driver" >&2
+    exit 1
+  fi
+fi
 
 echo "== cargo test (SQLite, and PostgreSQL on a throwaway server)"
 scripts/with-postgres.sh cargo test --workspace --release

@@ -9,6 +9,7 @@
 
 pub mod http;
 pub mod import;
+pub mod pages;
 pub mod store;
 
 pub use store::{open, AnyStore};

@@ -53,6 +53,9 @@ impl Store for AnyStore {
     async fn election(&self, id: ElectionId) -> Result<Option<Election>, StoreError> {
         dispatch!(self, s => s.election(id))
     }
+    async fn elections(&self) -> Result<Vec<Election>, StoreError> {
+        dispatch!(self, s => s.elections())
+    }
     async fn import_voters(
         &self,
         election: ElectionId,

@@ -272,6 +272,20 @@ impl Store for PgStore {
         }))
     }
 
+    async fn elections(&self) -> Result<Vec<Election>, StoreError> {
+        let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM elections ORDER BY id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        let mut elections = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(election) = self.election(ElectionId(id)).await? {
+                elections.push(election);
+            }
+        }
+        Ok(elections)
+    }
+
     async fn import_voters(
         &self,
         election: ElectionId,

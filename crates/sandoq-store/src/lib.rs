@@ -73,6 +73,9 @@ pub trait Store: Send + Sync {
         id: ElectionId,
     ) -> impl Future<Output = Result<Option<Election>, StoreError>> + Send;
 
+    /// Every election, oldest first.
+    fn elections(&self) -> impl Future<Output = Result<Vec<Election>, StoreError>> + Send;
+
     /// Adds voters to the registry of an election, all or nothing: if any row
     /// is refused (a national code already there), nothing is added.
     fn import_voters(

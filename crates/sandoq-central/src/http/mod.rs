@@ -133,6 +133,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/elections/{election}/check-ins", post(post_check_in))
         .route("/api/users", post(post_user))
         .route("/api/audit-log", get(get_audit_log))
+        .merge(crate::pages::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)

@@ -46,7 +46,8 @@ pub struct Answer {
     pub body: Value,
 }
 
-/// A plain HTTP/1.1 request over TCP.
+/// A plain HTTP/1.1 request over TCP. Reads the head, then exactly Content-Length bytes
+/// (some servers keep the connection open whatever the request says).
 pub async fn request(
     addr: SocketAddr,
     method: &str,
@@ -56,7 +57,7 @@ pub async fn request(
 ) -> Answer {
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     let mut text = format!(
-        "{method} {path} HTTP/1.1\r\nhost: sandoq\r\nconnection: close\r\ncontent-length: {}\r\n",
+        "{method} {path} HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\ncontent-length: {}\r\n",
         body.len()
     );
     for (name, value) in headers {
@@ -66,15 +67,39 @@ pub async fn request(
     stream.write_all(text.as_bytes()).await.unwrap();
     stream.write_all(body).await.unwrap();
     let mut response = Vec::new();
-    stream.read_to_end(&mut response).await.unwrap();
-    let response = String::from_utf8(response).unwrap();
-    let (head, body) = response.split_once("\r\n\r\n").unwrap();
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    let head = head.to_ascii_lowercase();
+    let mut chunk = [0u8; 16 * 1024];
+    let head_end = loop {
+        if let Some(end) = response.windows(4).position(|w| w == b"\r\n\r\n") {
+            break end;
+        }
+        let n = stream.read(&mut chunk).await.unwrap();
+        assert!(n > 0, "connection closed before the response head");
+        response.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&response[..head_end]).to_ascii_lowercase();
     assert!(!head.contains("transfer-encoding: chunked"), "{head}");
+    let length: Option<usize> = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse().ok());
+    match length {
+        Some(length) => {
+            while response.len() < head_end + 4 + length {
+                let n = stream.read(&mut chunk).await.unwrap();
+                assert!(n > 0, "connection closed before the body ended");
+                response.extend_from_slice(&chunk[..n]);
+            }
+            response.truncate(head_end + 4 + length);
+        }
+        None => {
+            stream.read_to_end(&mut response).await.unwrap();
+        }
+    }
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    let body = String::from_utf8_lossy(&response[head_end + 4..]).into_owned();
     Answer {
         status,
         head,
-        body: serde_json::from_str(body).unwrap_or(Value::Null),
+        body: serde_json::from_str(&body).unwrap_or(Value::Null),
     }
 }

@@ -1,0 +1,370 @@
+//! The headquarters pages in a real browser: headless Chromium driven over
+//! WebDriver (chromedriver), with screenshots kept in `target/screenshots/`.
+//! Chromium and chromedriver come from Debian's packages; `scripts/ci.sh`
+//! installs them when missing. Without them this test fails, never skips.
+
+mod support;
+
+use sandoq_central::http::{app, people, AppState, Clock};
+use sandoq_registry::{synthetic, Date, RegistryEntry};
+use sandoq_store::{
+    check_in, CheckInRequest, ElectionKind, ElectionSpec, OfflinePolicy, Role, Store, Timestamp,
+    Voter,
+};
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+struct Browser {
+    driver: SocketAddr,
+    session: String,
+    child: std::process::Child,
+}
+
+impl Browser {
+    async fn start() -> Browser {
+        let chromedriver = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists())
+            .expect("chromedriver is missing: run the tests through scripts/ci.sh, which installs Debian's chromium and chromium-driver");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = std::process::Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let driver: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(driver).await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let profile = std::env::temp_dir().join(support::unique("sandoq-chromium"));
+        let capabilities = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
+                         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                         "--window-size=1280,900", format!("--user-data-dir={}", profile.display())]
+            }
+        }}});
+        let answer = support::request(
+            driver,
+            "POST",
+            "/session",
+            &[("content-type", "application/json".into())],
+            capabilities.to_string().as_bytes(),
+        )
+        .await;
+        let session = answer.body["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no WebDriver session: {}", answer.body))
+            .to_string();
+        Browser {
+            driver,
+            session,
+            child,
+        }
+    }
+
+    async fn command(&self, method: &str, path: &str, body: Value) -> Value {
+        let path = format!("/session/{}{path}", self.session);
+        let payload = if method == "GET" {
+            Vec::new()
+        } else {
+            body.to_string().into_bytes()
+        };
+        let answer = support::request(
+            self.driver,
+            method,
+            &path,
+            &[("content-type", "application/json".into())],
+            &payload,
+        )
+        .await;
+        assert_eq!(answer.status, 200, "{method} {path}: {}", answer.body);
+        answer.body["value"].clone()
+    }
+
+    async fn open(&self, url: &str) {
+        self.command("POST", "/url", json!({"url": url})).await;
+    }
+
+    async fn find(&self, css: &str) -> String {
+        let value = self
+            .command(
+                "POST",
+                "/element",
+                json!({"using": "css selector", "value": css}),
+            )
+            .await;
+        value[ELEMENT]
+            .as_str()
+            .unwrap_or_else(|| panic!("no element {css}: {value}"))
+            .to_string()
+    }
+
+    /// Waits (up to 15 s) until an element matching `css` is on the page: navigation after a
+    /// click may still be under way when the click returns.
+    async fn wait_for(&self, css: &str) {
+        for _ in 0..150 {
+            let path = format!("/session/{}/elements", self.session);
+            let body = json!({"using": "css selector", "value": css}).to_string();
+            let answer = support::request(
+                self.driver,
+                "POST",
+                &path,
+                &[("content-type", "application/json".into())],
+                body.as_bytes(),
+            )
+            .await;
+            if answer.body["value"]
+                .as_array()
+                .is_some_and(|found| !found.is_empty())
+            {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("{css} never appeared");
+    }
+
+    async fn text(&self, css: &str) -> String {
+        let element = self.find(css).await;
+        self.command("GET", &format!("/element/{element}/text"), Value::Null)
+            .await
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    async fn type_into(&self, css: &str, text: &str) {
+        let element = self.find(css).await;
+        self.command("POST", &format!("/element/{element}/clear"), json!({}))
+            .await;
+        self.command(
+            "POST",
+            &format!("/element/{element}/value"),
+            json!({"text": text}),
+        )
+        .await;
+    }
+
+    async fn click(&self, css: &str) {
+        let element = self.find(css).await;
+        self.command("POST", &format!("/element/{element}/click"), json!({}))
+            .await;
+    }
+
+    async fn script(&self, script: &str) -> Value {
+        self.command(
+            "POST",
+            "/execute/async",
+            json!({"script": script, "args": []}),
+        )
+        .await
+    }
+
+    async fn screenshot(&self, name: &str) {
+        let data = self.command("GET", "/screenshot", Value::Null).await;
+        let png = decode_base64(data.as_str().unwrap());
+        assert!(png.starts_with(b"\x89PNG"), "{name} is not a PNG");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    }
+
+    async fn quit(mut self) {
+        let path = format!("/session/{}", self.session);
+        support::request(self.driver, "DELETE", &path, &[], b"").await;
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn decode_base64(text: &str) -> Vec<u8> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => c - b'A',
+        b'a'..=b'z' => c - b'a' + 26,
+        b'0'..=b'9' => c - b'0' + 52,
+        b'+' => 62,
+        _ => 63,
+    };
+    let bytes: Vec<u8> = text
+        .bytes()
+        .filter(|c| !c.is_ascii_whitespace() && *c != b'=')
+        .collect();
+    let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
+    for chunk in bytes.chunks(4) {
+        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, &c)| {
+            acc | (u32::from(value(c)) << (18 - 6 * i))
+        });
+        let take = chunk.len() - 1;
+        for i in 0..take {
+            out.push((n >> (16 - 8 * i)) as u8);
+        }
+    }
+    out
+}
+
+const PASSWORD: &str = "a long enough password";
+
+async fn service() -> SocketAddr {
+    let store = support::sqlite_store().await;
+    let polling_day = Date::from_jalali(1405, 2, 11).unwrap();
+    let now = Timestamp::from_tehran(polling_day, 9, 30);
+    store
+        .create_user(
+            "admin",
+            Role::Hq,
+            "",
+            &people::hash_password(PASSWORD).unwrap(),
+            "setup",
+            now,
+        )
+        .await
+        .unwrap();
+    let spec = ElectionSpec {
+        code: "tehran-1405-training".into(),
+        name_fa: "هفتمین دورهٔ انتخابات شورای اسلامی شهر تهران".into(),
+        name_en: "7th Tehran City Council election".into(),
+        kind: ElectionKind::Training,
+        seats: 21,
+        constituency: "tehran-rey-tajrish".into(),
+        polling_day,
+        offline_policy: OfflinePolicy::Refuse,
+    };
+    let id = store.create_election(&spec, "setup", now).await.unwrap();
+    let election = store.election(id).await.unwrap().unwrap();
+    let adult = Date::from_jalali(1360, 1, 1).unwrap();
+    let voters: Vec<Voter> = synthetic::national_codes(2)
+        .take(3)
+        .map(|c| Voter {
+            national_code: c,
+            entry: RegistryEntry {
+                birth_date: adult,
+                constituency: "tehran-rey-tajrish".into(),
+                deceased: false,
+                barred: false,
+            },
+        })
+        .collect();
+    store
+        .import_voters(id, &voters, "setup", now)
+        .await
+        .unwrap();
+    for (i, voter) in voters.iter().enumerate() {
+        let request = CheckInRequest {
+            election: id,
+            national_code: voter.national_code.to_string(),
+            station: "1203".into(),
+            request_id: format!("r{i}"),
+            at: now,
+        };
+        check_in(&store, &election, &request).await.unwrap();
+    }
+    let clock: Clock = Arc::new(move || now);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = AppState::new(store, clock);
+    tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn headquarters_pages_in_chromium() {
+    let addr = service().await;
+    let browser = Browser::start().await;
+    let base = format!("http://{addr}");
+
+    // Not signed in: the overview sends the browser to the sign-in page, Persian and right to left.
+    browser.open(&format!("{base}/")).await;
+    let url = browser.command("GET", "/url", Value::Null).await;
+    assert!(url.as_str().unwrap().ends_with("/sign-in"), "{url}");
+    let dir = browser
+        .script("arguments[0]([document.documentElement.dir, document.documentElement.lang])")
+        .await;
+    assert_eq!(dir, json!(["rtl", "fa"]));
+    // Large enough to touch.
+    let height = browser
+        .script(
+            "arguments[0](document.querySelector('button.primary').getBoundingClientRect().height)",
+        )
+        .await;
+    assert!(height.as_f64().unwrap_or(0.0) >= 44.0, "{height}");
+
+    browser.type_into("#username", "admin").await;
+    browser.type_into("#password", "not the password").await;
+    browser.click("button.primary").await;
+    browser.wait_for(".error").await;
+    let error = browser.find(".error").await;
+    let code = browser
+        .command(
+            "GET",
+            &format!("/element/{error}/attribute/data-code"),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(code, "bad_credentials");
+    assert!(browser.text(".error").await.contains("نادرست"));
+    browser.screenshot("sign-in-error-fa").await;
+
+    browser.type_into("#username", "admin").await;
+    browser.type_into("#password", PASSWORD).await;
+    browser.click("button.primary").await;
+    browser.wait_for(".polling-day").await;
+    assert_eq!(browser.text(".polling-day").await, "۱۱ اردیبهشت ۱۴۰۵");
+    assert_eq!(browser.text(".total").await, "۳");
+    assert!(browser
+        .text(".training")
+        .await
+        .contains("آموزشی / TRAINING"));
+    assert!(browser
+        .text("table")
+        .await
+        .contains("۱۱ اردیبهشت ۱۴۰۵، ۰۹:۰۰"));
+    // The Persian font is sandoq's own, loaded from sandoq.
+    let font = browser
+        .script("const done = arguments[0]; document.fonts.ready.then(() => done([document.fonts.check('16px Vazirmatn', 'سلام'), getComputedStyle(document.body).fontFamily]))")
+        .await;
+    assert_eq!(font[0], true, "{font}");
+    assert!(font[1].as_str().unwrap().contains("Vazirmatn"));
+    browser.screenshot("overview-fa").await;
+
+    browser.open(&format!("{base}/?lang=en")).await;
+    browser.wait_for(".polling-day").await;
+    let dir = browser
+        .script("arguments[0]([document.documentElement.dir, document.documentElement.lang])")
+        .await;
+    assert_eq!(dir, json!(["ltr", "en"]));
+    assert_eq!(browser.text(".polling-day").await, "11 Ordibehesht 1405");
+    browser.screenshot("overview-en").await;
+
+    browser.open(&format!("{base}/audit-log")).await;
+    browser.wait_for("table").await;
+    let log = browser.text("table").await;
+    assert!(
+        log.contains("create_election") && log.contains("sign_in"),
+        "{log}"
+    );
+    browser.screenshot("audit-log-fa").await;
+
+    browser.click("header button").await;
+    browser.wait_for("#username").await;
+    browser.open(&format!("{base}/")).await;
+    let url = browser.command("GET", "/url", Value::Null).await;
+    assert!(
+        url.as_str().unwrap().ends_with("/sign-in"),
+        "signed out: {url}"
+    );
+    browser.quit().await;
+}
