@@ -7,6 +7,7 @@
 //! a Persian and English message; no clock is read here (instants come from
 //! the caller); only synthetic personal data is ever generated.
 
+pub mod definition;
 pub mod http;
 pub mod import;
 pub mod pages;

@@ -53,6 +53,22 @@ impl Store for AnyStore {
     async fn election(&self, id: ElectionId) -> Result<Option<Election>, StoreError> {
         dispatch!(self, s => s.election(id))
     }
+    async fn set_definition(
+        &self,
+        election: ElectionId,
+        canonical: &str,
+        hash: &str,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, s => s.set_definition(election, canonical, hash, actor, at))
+    }
+    async fn definition(
+        &self,
+        election: ElectionId,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        dispatch!(self, s => s.definition(election))
+    }
     async fn elections(&self) -> Result<Vec<Election>, StoreError> {
         dispatch!(self, s => s.elections())
     }

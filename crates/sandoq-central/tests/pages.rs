@@ -183,9 +183,15 @@ impl Browser {
         std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
     }
 
-    async fn quit(mut self) {
+    async fn quit(self) {
         let path = format!("/session/{}", self.session);
         support::request(self.driver, "DELETE", &path, &[], b"").await;
+    }
+}
+
+impl Drop for Browser {
+    /// Even when a test fails half-way, chromedriver (and the browser it started) goes away.
+    fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

@@ -94,6 +94,10 @@ fn call_for(method: &str, path: &str, election: i64) -> (String, Vec<u8>) {
         ("POST", "/api/users") => {
             json!({"username": support::unique("u"), "role": "observer", "password": PASSWORD})
         }
+        ("PUT", "/api/elections/{election}/definition") => json!({
+            "lists": [{"code": "101", "name_fa": "فهرست امید", "name_en": "Hope", "candidates": [{"code": "10101", "name_fa": "یک", "name_en": "One"}]}],
+            "independents": [{"code": "9001", "name_fa": "منفرد", "name_en": "Independent"}]
+        }),
         _ => serde_json::Value::Null,
     };
     let body = if body.is_null() {
@@ -313,6 +317,94 @@ async fn sign_in_lockout_and_sign_out(store: AnyStore) {
         (bad.status, bad.body["error"]["code"].as_str()),
         (400, Some("invalid_json"))
     );
+}
+
+async fn definition_story(store: AnyStore) {
+    let service = service(store).await;
+    let hq = cookie(&sign_in(&service, "hq", PASSWORD).await);
+    let json_headers = |cookie: &str| {
+        vec![
+            ("content-type", "application/json".to_string()),
+            ("cookie", cookie.to_string()),
+        ]
+    };
+    let (path, body) = call_for("POST", "/api/elections", 0);
+    let election = request(service.addr, "POST", &path, &json_headers(&hq), &body)
+        .await
+        .body["election"]
+        .as_i64()
+        .unwrap();
+    let path = format!("/api/elections/{election}/definition");
+    // Every problem of the election rules at once, and nothing stored.
+    let bad = json!({
+        "lists": [{"code": "101", "name_fa": "الف", "name_en": "A", "candidates": []},
+                  {"code": "9001", "name_fa": "ب", "name_en": "B", "candidates": [{"code": "10101", "name_fa": "پ", "name_en": "P"}]}],
+        "independents": [{"code": "9001", "name_fa": "ت", "name_en": "T"}]
+    })
+    .to_string();
+    let refused = request(
+        service.addr,
+        "PUT",
+        &path,
+        &json_headers(&hq),
+        bad.as_bytes(),
+    )
+    .await;
+    assert_eq!(refused.status, 422, "{:?}", refused.body);
+    let codes: Vec<&str> = refused.body["error"]["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["code"].as_str())
+        .collect();
+    assert_eq!(codes, vec!["empty_list", "duplicate_code"]);
+    let none = request(service.addr, "GET", &path, &[("cookie", hq.clone())], b"").await;
+    assert_eq!(
+        (none.status, none.body["error"]["code"].as_str()),
+        (404, Some("no_definition"))
+    );
+    // A good one: stored, and its hash is the SHA-256 of the canonical text anyone can recompute.
+    let (_, good) = call_for("PUT", "/api/elections/{election}/definition", election);
+    let stored = request(service.addr, "PUT", &path, &json_headers(&hq), &good).await;
+    assert_eq!(stored.status, 200, "{:?}", stored.body);
+    let observer = cookie(&sign_in(&service, "observer", PASSWORD).await);
+    let read = request(service.addr, "GET", &path, &[("cookie", observer)], b"").await;
+    assert_eq!(read.status, 200);
+    let canonical = read.body["canonical"].as_str().unwrap();
+    assert_eq!(read.body["hash"], stored.body["hash"]);
+    assert_eq!(
+        read.body["hash"].as_str().unwrap(),
+        sandoq_central::definition::content_hash(canonical)
+    );
+    assert_eq!(read.body["definition"]["seats"], 21);
+    assert_eq!(
+        read.body["definition"]["lists"][0]["candidates"][0]["name_en"],
+        "One"
+    );
+    // The same content written differently has the same hash.
+    let spaced = String::from_utf8(good.clone())
+        .unwrap()
+        .replace(':', " : ")
+        .replace(',', " ,\n ");
+    let again = request(
+        service.addr,
+        "PUT",
+        &path,
+        &json_headers(&hq),
+        spaced.as_bytes(),
+    )
+    .await;
+    assert_eq!(again.body["hash"], stored.body["hash"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_definition() {
+    definition_story(support::sqlite_store().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_definition() {
+    definition_story(support::postgres_store().await).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

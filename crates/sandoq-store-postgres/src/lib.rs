@@ -22,6 +22,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "initial", include_str!("../migrations/0001_initial.sql")),
     (2, "devices", include_str!("../migrations/0002_devices.sql")),
     (3, "users", include_str!("../migrations/0003_users.sql")),
+    (
+        4,
+        "definitions",
+        include_str!("../migrations/0004_definitions.sql"),
+    ),
 ];
 
 /// FNV-1a over the migration text: detects an edited migration (not a security measure).
@@ -286,6 +291,55 @@ impl Store for PgStore {
         Ok(elections)
     }
 
+    async fn set_definition(
+        &self,
+        election: ElectionId,
+        canonical: &str,
+        hash: &str,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        sqlx::query(
+            "INSERT INTO definitions (election_id, canonical, hash) VALUES ($1, $2, $3) \
+             ON CONFLICT (election_id) DO UPDATE SET canonical = excluded.canonical, hash = excluded.hash",
+        )
+        .bind(election.0)
+        .bind(canonical)
+        .bind(hash)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        audit(
+            &mut *tx,
+            at,
+            actor,
+            "set_definition",
+            &format!("election {}: sha256 {hash}", election.0),
+        )
+        .await?;
+        tx.commit().await.map_err(db)?;
+        Ok(())
+    }
+
+    async fn definition(
+        &self,
+        election: ElectionId,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        let row = sqlx::query("SELECT canonical, hash FROM definitions WHERE election_id = $1")
+            .bind(election.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
+        row.map(|row| {
+            Ok((
+                row.try_get("canonical").map_err(db)?,
+                row.try_get("hash").map_err(db)?,
+            ))
+        })
+        .transpose()
+    }
+
     async fn import_voters(
         &self,
         election: ElectionId,
@@ -548,7 +602,11 @@ impl Store for PgStore {
             at,
             actor,
             "create_user",
-            &format!("{username} ({} {scope})", role.name()),
+            &if scope.is_empty() {
+                format!("{username} ({})", role.name())
+            } else {
+                format!("{username} ({} {scope})", role.name())
+            },
         )
         .await?;
         tx.commit().await.map_err(db)?;

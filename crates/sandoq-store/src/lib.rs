@@ -73,6 +73,22 @@ pub trait Store: Send + Sync {
         id: ElectionId,
     ) -> impl Future<Output = Result<Option<Election>, StoreError>> + Send;
 
+    /// Stores the election definition in its canonical form with its content hash (replacing any earlier one).
+    fn set_definition(
+        &self,
+        election: ElectionId,
+        canonical: &str,
+        hash: &str,
+        actor: &str,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The canonical definition and its hash, if one was set.
+    fn definition(
+        &self,
+        election: ElectionId,
+    ) -> impl Future<Output = Result<Option<(String, String)>, StoreError>> + Send;
+
     /// Every election, oldest first.
     fn elections(&self) -> impl Future<Output = Result<Vec<Election>, StoreError>> + Send;
 

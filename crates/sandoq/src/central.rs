@@ -71,6 +71,15 @@ pub enum Central {
         #[arg(long, default_value = "")]
         scope: String,
     },
+    /// Sets the election definition (lists, candidates, independents; names in Persian and English)
+    /// from JSON, checked by the counting rules; prints its content hash.
+    ImportDefinition {
+        #[arg(long, default_value = "sqlite://sandoq-central.db")]
+        database: String,
+        #[arg(long)]
+        election: i64,
+        file: PathBuf,
+    },
     /// Registers a station device and its Ed25519 public key (64 hex characters).
     RegisterDevice {
         #[arg(long, default_value = "sqlite://sandoq-central.db")]
@@ -256,6 +265,53 @@ async fn run_async(command: Central) -> anyhow::Result<ExitCode> {
             {
                 Ok(n) => {
                     println!("{}", serde_json::json!({"imported": n}));
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(error) => Ok(store_error(error)),
+            }
+        }
+        Central::ImportDefinition {
+            database,
+            election,
+            file,
+        } => {
+            let bytes = match std::fs::read(&file) {
+                Ok(bytes) => bytes,
+                Err(e) => {
+                    return Ok(input_error(&InputError::new(
+                        "read_failed",
+                        format!("cannot read {}: {e}", file.display()),
+                        format!("خواندن {} ممکن نشد: {e}", file.display()),
+                    )))
+                }
+            };
+            let store = match sandoq_central::open(&database).await {
+                Ok(store) => store,
+                Err(error) => return Ok(store_error(error)),
+            };
+            let Some(spec) = store.election(ElectionId(election)).await.ok().flatten() else {
+                return Ok(usage(
+                    "unknown_election",
+                    format!("no election {election}"),
+                    format!("انتخابات {election} وجود ندارد"),
+                    "--election",
+                ));
+            };
+            let definition = match sandoq_central::definition::parse(&bytes, spec.spec.seats) {
+                Ok(definition) => definition,
+                Err(error) => return Ok(input_error(&error)),
+            };
+            let canonical = definition.canonical();
+            let hash = sandoq_central::definition::content_hash(&canonical);
+            match store
+                .set_definition(ElectionId(election), &canonical, &hash, "cli", now)
+                .await
+            {
+                Ok(()) => {
+                    println!(
+                        "{}",
+                        serde_json::json!({"election": election, "hash": hash})
+                    );
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(error) => Ok(store_error(error)),

@@ -128,6 +128,40 @@ fn an_election_is_set_up_from_the_command_line() {
     ];
     wrong_election.extend(db);
     assert!(stderr(&sandoq(&dir, &wrong_election)).contains("error[unknown_election]"));
+    // The definition: refused with every problem, then accepted with its hash.
+    std::fs::write(
+        dir.join("bad-definition.json"),
+        r#"{"lists": [{"code": "101", "name_fa": "الف", "name_en": "A", "candidates": []}]}"#,
+    )
+    .unwrap();
+    let mut bad_definition = vec![
+        "central",
+        "import-definition",
+        "--election",
+        "1",
+        "bad-definition.json",
+    ];
+    bad_definition.extend(db);
+    assert!(stderr(&sandoq(&dir, &bad_definition)).contains("error[empty_list]"));
+    std::fs::write(
+        dir.join("definition.json"),
+        r#"{"lists": [{"code": "101", "name_fa": "الف", "name_en": "A", "candidates": [{"code": "10101", "name_fa": "یک", "name_en": "One"}]}]}"#,
+    )
+    .unwrap();
+    let mut definition = vec![
+        "central",
+        "import-definition",
+        "--election",
+        "1",
+        "definition.json",
+    ];
+    definition.extend(db);
+    let imported = sandoq(&dir, &definition);
+    assert!(
+        String::from_utf8_lossy(&imported.stdout).contains("\"hash\""),
+        "{}",
+        stderr(&imported)
+    );
     // The first headquarters account, its password from standard input.
     let create_user = |password: &str| {
         use std::io::Write;

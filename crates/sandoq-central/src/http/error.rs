@@ -14,6 +14,8 @@ pub struct AppError {
     pub code: &'static str,
     pub en: String,
     pub fa: String,
+    /// Every problem, when several are reported at once: `(code, en, fa)`.
+    pub problems: Vec<(&'static str, String, String)>,
 }
 
 impl AppError {
@@ -28,6 +30,7 @@ impl AppError {
             code,
             en: en.into(),
             fa: fa.into(),
+            problems: Vec::new(),
         }
     }
 }
@@ -58,7 +61,15 @@ impl IntoResponse for AppError {
             self.code,
             self.status.as_u16()
         );
-        let body = json!({"error": {"code": self.code, "fa": self.fa, "en": self.en}});
+        let mut error = json!({"code": self.code, "fa": self.fa, "en": self.en});
+        if !self.problems.is_empty() {
+            error["problems"] = self
+                .problems
+                .iter()
+                .map(|(code, en, fa)| json!({"code": code, "en": en, "fa": fa}))
+                .collect();
+        }
+        let body = json!({"error": error});
         (self.status, Json(body)).into_response()
     }
 }

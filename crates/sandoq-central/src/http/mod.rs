@@ -106,6 +106,16 @@ pub const ROUTES: &[(&str, &str, Option<&[Role]>)] = &[
         "/api/elections/{election}/devices",
         Some(&[Role::Hq]),
     ),
+    (
+        "PUT",
+        "/api/elections/{election}/definition",
+        Some(&[Role::Hq]),
+    ),
+    (
+        "GET",
+        "/api/elections/{election}/definition",
+        Some(&Role::ALL),
+    ),
     ("POST", "/api/elections/{election}/check-ins", None),
     ("POST", "/api/users", Some(&[Role::Hq])),
     ("GET", "/api/audit-log", Some(&[Role::Hq, Role::Supervisor])),
@@ -130,6 +140,10 @@ pub fn app(state: AppState) -> Router {
         .route("/api/elections/{election}", get(get_election))
         .route("/api/elections/{election}/turnout", get(get_turnout))
         .route("/api/elections/{election}/devices", post(post_device))
+        .route(
+            "/api/elections/{election}/definition",
+            axum::routing::put(put_definition).get(get_definition),
+        )
         .route("/api/elections/{election}/check-ins", post(post_check_in))
         .route("/api/users", post(post_user))
         .route("/api/audit-log", get(get_audit_log))
@@ -631,6 +645,101 @@ async fn post_user(
         )
         .await?;
     Ok(Json(json!({"user": id.0})))
+}
+
+async fn put_definition(
+    State(state): State<AppState>,
+    election: Result<Path<i64>, PathRejection>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, AppError> {
+    let id = election_path(election)?;
+    let now = (state.clock)();
+    let user = people::require(
+        &state.store,
+        &headers,
+        now,
+        allowed("PUT", "/api/elections/{election}/definition"),
+    )
+    .await?;
+    let body = body.map_err(body_error)?;
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !content_type.starts_with("application/json") {
+        return Err(AppError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_content_type",
+            "send the body as application/json",
+            "بدنه را با نوع application/json بفرستید",
+        ));
+    }
+    let election = state.election(id).await?;
+    let definition = crate::definition::parse(&body, election.spec.seats).map_err(|error| {
+        let mut refused = AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            error.code,
+            error.en.clone(),
+            error.fa.clone(),
+        );
+        let place = |e: &sandoq_json::InputError| {
+            e.at.as_deref()
+                .map(|a| format!(" ({a})"))
+                .unwrap_or_default()
+        };
+        refused.en = format!("{}{}", error.en, place(&error));
+        refused.problems = error
+            .details
+            .iter()
+            .map(|d| (d.code, format!("{}{}", d.en, place(d)), d.fa.clone()))
+            .collect();
+        refused
+    })?;
+    let canonical = definition.canonical();
+    let hash = crate::definition::content_hash(&canonical);
+    state
+        .store
+        .set_definition(
+            id,
+            &canonical,
+            &hash,
+            &format!("user:{}", user.username),
+            now,
+        )
+        .await?;
+    Ok(Json(
+        json!({"election": id.0, "hash": hash, "lists": definition.lists.len(), "independents": definition.independents.len()}),
+    ))
+}
+
+async fn get_definition(
+    State(state): State<AppState>,
+    election: Result<Path<i64>, PathRejection>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, AppError> {
+    let id = election_path(election)?;
+    people::require(
+        &state.store,
+        &headers,
+        (state.clock)(),
+        allowed("GET", "/api/elections/{election}/definition"),
+    )
+    .await?;
+    state.election(id).await?;
+    let Some((canonical, hash)) = state.store.definition(id).await? else {
+        return Err(AppError::new(
+            StatusCode::NOT_FOUND,
+            "no_definition",
+            "this election has no definition yet",
+            "این انتخابات هنوز تعریف (فهرست‌ها و نامزدها) ندارد",
+        ));
+    };
+    let definition: Value = serde_json::from_str(&canonical)
+        .map_err(|e| AppError::from(sandoq_store::StoreError::Database(e.to_string())))?;
+    Ok(Json(
+        json!({"election": id.0, "hash": hash, "canonical": canonical, "definition": definition}),
+    ))
 }
 
 async fn get_audit_log(

@@ -413,7 +413,7 @@ async fn overview(
         };
         body.push_str(&format!(
             r#"<section class="card" data-election="{id}"><h2>{name} {kind}</h2>
-<p>{day_label}: <strong class="polling-day">{day}</strong> · {seats_label}: {seats} · {area_label}: {area}</p>
+<p>{day_label}: <strong class="polling-day">{day}</strong> · {seats_label}: {seats} · {area_label}: <bdi>{area}</bdi></p>
 <p>{total_label}: <strong class="numeric total">{total}</strong></p>{table}</section>"#,
             id = election.id.0,
             name = escape(name),
@@ -456,7 +456,7 @@ async fn audit_log(
         .iter()
         .map(|e| {
             format!(
-                r#"<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>"#,
+                r#"<tr><td>{}</td><td dir="auto">{}</td><td dir="auto">{}</td><td dir="auto">{}</td></tr>"#,
                 escape(&when(e.at, lang)),
                 escape(&e.actor),
                 escape(&e.action),
