@@ -120,6 +120,19 @@ async fn story(store: AnyStore) {
     );
     let election = store.election(id).await.unwrap().unwrap();
     assert_eq!(election.spec, spec("tehran-1405"));
+    // A device can only be registered at a station code that check-in accepts.
+    let key = "11".repeat(32);
+    let refused = store
+        .register_device(
+            id,
+            "S 1",
+            sandoq_store::DeviceKind::CheckInDesk,
+            &key,
+            "hq:admin",
+            t0,
+        )
+        .await;
+    assert_eq!(refused.unwrap_err().code(), "bad_station_code");
 
     let codes: Vec<NationalCode> = synthetic::national_codes(11).take(9).collect();
     let adult = Date::from_jalali(1370, 5, 14).unwrap();

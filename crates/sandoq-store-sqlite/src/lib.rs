@@ -686,6 +686,7 @@ impl Store for SqliteStore {
         actor: &str,
         at: Timestamp,
     ) -> Result<DeviceId, StoreError> {
+        sandoq_store::checkin::check_station_code(station)?;
         let mut tx = self.pool.begin().await.map_err(db)?;
         let inserted = sqlx::query(
             "INSERT INTO devices (election_id, station_code, kind, public_key, status) VALUES (?, ?, ?, ?, 'active') RETURNING id",

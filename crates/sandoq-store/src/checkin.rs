@@ -192,22 +192,32 @@ pub async fn check_in<S: Store + ?Sized>(
     }
 }
 
-/// Station codes and request ids are short printable text.
-fn validate_request(request: &CheckInRequest) -> Result<(), StoreError> {
-    let ok = |text: &str| {
-        !text.is_empty()
-            && text.len() <= 64
-            && text
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c))
-    };
-    if !ok(&request.station) {
-        return Err(StoreError::invalid(
+/// Whether `text` is a well-formed code: 1-64 ASCII letters, digits or `-_.:`.
+pub fn is_code(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 64
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c))
+}
+
+/// Refuses a station code that check-in would refuse, so that no device is registered at one.
+pub fn check_station_code(station: &str) -> Result<(), StoreError> {
+    if is_code(station) {
+        Ok(())
+    } else {
+        Err(StoreError::invalid(
             "bad_station_code",
             "a station code is 1-64 letters, digits or -_.:",
             "کد شعبه ۱ تا ۶۴ حرف، رقم یا -_.: است",
-        ));
+        ))
     }
+}
+
+/// Station codes and request ids are short printable text.
+fn validate_request(request: &CheckInRequest) -> Result<(), StoreError> {
+    let ok = is_code;
+    check_station_code(&request.station)?;
     if !ok(&request.request_id) {
         return Err(StoreError::invalid(
             "bad_request_id",
