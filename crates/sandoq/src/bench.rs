@@ -292,39 +292,7 @@ pub fn run_check_in(
         let codes: Arc<Vec<String>> = Arc::new(voters.iter().map(|v| v.national_code.to_string()).collect());
 
         // Baseline: bare INSERTs, one autocommit each, same concurrency, same database.
-        let bare_sql = "CREATE TABLE bench_bare (n BIGINT PRIMARY KEY, station TEXT NOT NULL, at BIGINT NOT NULL)";
-        match &*store {
-            sandoq_central::AnyStore::Sqlite(s) => { sqlx::raw_sql(bare_sql).execute(s.pool()).await?; }
-            sandoq_central::AnyStore::Postgres(s) => { sqlx::raw_sql(bare_sql).execute(s.pool()).await?; }
-        }
-        let start = Instant::now();
-        let mut tasks = Vec::new();
-        for worker in 0..concurrency {
-            let store = store.clone();
-            tasks.push(tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                let mut n = worker as u64;
-                while n < check_ins {
-                    let t = Instant::now();
-                    match &*store {
-                        sandoq_central::AnyStore::Sqlite(s) => {
-                            sqlx::query("INSERT INTO bench_bare (n, station, at) VALUES (?, 'S', 0)").bind(n as i64).execute(s.pool()).await?;
-                        }
-                        sandoq_central::AnyStore::Postgres(s) => {
-                            sqlx::query("INSERT INTO bench_bare (n, station, at) VALUES ($1, 'S', 0)").bind(n as i64).execute(s.pool()).await?;
-                        }
-                    }
-                    latencies.push(t.elapsed());
-                    n += concurrency as u64;
-                }
-                anyhow::Ok(latencies)
-            }));
-        }
-        let mut bare_latencies = Vec::new();
-        for task in tasks {
-            bare_latencies.extend(task.await??);
-        }
-        let bare = start.elapsed();
+        let (bare, bare_latencies) = bare_insert_baseline(store.clone(), "bench_bare", check_ins, concurrency).await?;
 
         let start = Instant::now();
         let mut tasks = Vec::new();
@@ -356,7 +324,6 @@ pub fn run_check_in(
         }
         let checked = start.elapsed();
         anyhow::ensure!(store.count_check_ins(id).await.map_err(|e| anyhow::anyhow!("{e}"))? == check_ins, "check-ins lost");
-        bare_latencies.sort();
         latencies.sort();
         println!("sandoq bench-check-in: {} check-ins, {concurrency} at a time, {backend}, durable commits (store level, no HTTP)", sandoq_i18n::group_thousands(check_ins));
         println!(
@@ -583,46 +550,12 @@ pub fn run_http(
 
     // Baseline: the same number of bare INSERTs at the same concurrency into the same database.
     let (bare, bare_latencies) = runtime.block_on(async {
-        let store = Arc::new(sandoq_central::open(&url).await.map_err(|e| anyhow::anyhow!("{e}"))?);
-        let sql = "CREATE TABLE bench_http_bare (n BIGINT PRIMARY KEY, station TEXT NOT NULL, at BIGINT NOT NULL)";
-        match &*store {
-            sandoq_central::AnyStore::Sqlite(s) => {
-                sqlx::raw_sql(sql).execute(s.pool()).await?;
-            }
-            sandoq_central::AnyStore::Postgres(s) => {
-                sqlx::raw_sql(sql).execute(s.pool()).await?;
-            }
-        }
-        let start = Instant::now();
-        let mut tasks = Vec::new();
-        for worker in 0..connections {
-            let store = store.clone();
-            tasks.push(tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                let mut n = worker as u64;
-                while n < check_ins {
-                    let t = Instant::now();
-                    match &*store {
-                        sandoq_central::AnyStore::Sqlite(s) => {
-                            sqlx::query("INSERT INTO bench_http_bare (n, station, at) VALUES (?, 'S', 0)").bind(n as i64).execute(s.pool()).await?;
-                        }
-                        sandoq_central::AnyStore::Postgres(s) => {
-                            sqlx::query("INSERT INTO bench_http_bare (n, station, at) VALUES ($1, 'S', 0)").bind(n as i64).execute(s.pool()).await?;
-                        }
-                    }
-                    latencies.push(t.elapsed());
-                    n += connections as u64;
-                }
-                anyhow::Ok(latencies)
-            }));
-        }
-        let mut latencies = Vec::new();
-        for task in tasks {
-            latencies.extend(task.await??);
-        }
-        let elapsed = start.elapsed();
-        latencies.sort();
-        anyhow::Ok((elapsed, latencies))
+        let store = Arc::new(
+            sandoq_central::open(&url)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
+        );
+        bare_insert_baseline(store, "bench_http_bare", check_ins, connections).await
     })?;
     println!(
         "sandoq bench-http: {} check-ins over HTTP, {connections} keep-alive connections, {backend}, durable commits; server and load generator are separate processes on this machine",
@@ -644,4 +577,65 @@ pub fn run_http(
     );
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
+}
+
+/// The baseline of the check-in benchmarks: `count` bare INSERTs, one autocommit each, `concurrency` at a
+/// time, into a new table of the same database. Returns the time and every latency, sorted.
+async fn bare_insert_baseline(
+    store: std::sync::Arc<sandoq_central::AnyStore>,
+    table: &'static str,
+    count: u64,
+    concurrency: usize,
+) -> anyhow::Result<(Duration, Vec<Duration>)> {
+    let create = format!(
+        "CREATE TABLE {table} (n BIGINT PRIMARY KEY, station TEXT NOT NULL, at BIGINT NOT NULL)"
+    );
+    match &*store {
+        sandoq_central::AnyStore::Sqlite(s) => {
+            sqlx::raw_sql(&create).execute(s.pool()).await?;
+        }
+        sandoq_central::AnyStore::Postgres(s) => {
+            sqlx::raw_sql(&create).execute(s.pool()).await?;
+        }
+    }
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for worker in 0..concurrency {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut n = worker as u64;
+            while n < count {
+                let t = Instant::now();
+                match &*store {
+                    sandoq_central::AnyStore::Sqlite(s) => {
+                        sqlx::query(&format!(
+                            "INSERT INTO {table} (n, station, at) VALUES (?, 'S', 0)"
+                        ))
+                        .bind(n as i64)
+                        .execute(s.pool())
+                        .await?;
+                    }
+                    sandoq_central::AnyStore::Postgres(s) => {
+                        sqlx::query(&format!(
+                            "INSERT INTO {table} (n, station, at) VALUES ($1, 'S', 0)"
+                        ))
+                        .bind(n as i64)
+                        .execute(s.pool())
+                        .await?;
+                    }
+                }
+                latencies.push(t.elapsed());
+                n += concurrency as u64;
+            }
+            anyhow::Ok(latencies)
+        }));
+    }
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await??);
+    }
+    let elapsed = start.elapsed();
+    latencies.sort();
+    Ok((elapsed, latencies))
 }

@@ -107,6 +107,11 @@ fn store_error(error: StoreError) -> ExitCode {
     }
 }
 
+/// Opens the store, or the exit code of the error already printed.
+async fn open_store(database: &str) -> Result<sandoq_central::AnyStore, ExitCode> {
+    sandoq_central::open(database).await.map_err(store_error)
+}
+
 fn usage(code: &'static str, en: String, fa: String, at: &str) -> ExitCode {
     input_error(&InputError::new(code, en, fa).at(at))
 }
@@ -122,9 +127,9 @@ async fn run_async(command: Central) -> anyhow::Result<ExitCode> {
     let now = (sandoq_central::http::system_clock())();
     match command {
         Central::Serve { database, listen } => {
-            let store = match sandoq_central::open(&database).await {
+            let store = match open_store(&database).await {
                 Ok(store) => store,
-                Err(error) => return Ok(store_error(error)),
+                Err(code) => return Ok(code),
             };
             let listener = tokio::net::TcpListener::bind(&listen).await?;
             println!(
@@ -185,9 +190,9 @@ async fn run_async(command: Central) -> anyhow::Result<ExitCode> {
                 polling_day,
                 offline_policy,
             };
-            let store = match sandoq_central::open(&database).await {
+            let store = match open_store(&database).await {
                 Ok(store) => store,
-                Err(error) => return Ok(store_error(error)),
+                Err(code) => return Ok(code),
             };
             match store.create_election(&spec, "cli", now).await {
                 Ok(id) => {
@@ -241,9 +246,9 @@ async fn run_async(command: Central) -> anyhow::Result<ExitCode> {
                     return Ok(input_error(&first));
                 }
             };
-            let store = match sandoq_central::open(&database).await {
+            let store = match open_store(&database).await {
                 Ok(store) => store,
-                Err(error) => return Ok(store_error(error)),
+                Err(code) => return Ok(code),
             };
             if store
                 .election(ElectionId(election))
@@ -285,9 +290,9 @@ async fn run_async(command: Central) -> anyhow::Result<ExitCode> {
                     )))
                 }
             };
-            let store = match sandoq_central::open(&database).await {
+            let store = match open_store(&database).await {
                 Ok(store) => store,
-                Err(error) => return Ok(store_error(error)),
+                Err(code) => return Ok(code),
             };
             let Some(spec) = store.election(ElectionId(election)).await.ok().flatten() else {
                 return Ok(usage(
@@ -358,9 +363,9 @@ async fn run_async(command: Central) -> anyhow::Result<ExitCode> {
                     )))
                 }
             };
-            let store = match sandoq_central::open(&database).await {
+            let store = match open_store(&database).await {
                 Ok(store) => store,
-                Err(error) => return Ok(store_error(error)),
+                Err(code) => return Ok(code),
             };
             match store
                 .create_user(&username, role, scope.trim(), &hash, "cli", now)
@@ -410,9 +415,9 @@ async fn run_async(command: Central) -> anyhow::Result<ExitCode> {
                     "--public-key",
                 ));
             }
-            let store = match sandoq_central::open(&database).await {
+            let store = match open_store(&database).await {
                 Ok(store) => store,
-                Err(error) => return Ok(store_error(error)),
+                Err(code) => return Ok(code),
             };
             if store
                 .election(ElectionId(election))

@@ -6,32 +6,12 @@ use sandoq_count::{ElectionDefinition, ListDefinition, Vote};
 use std::io::Write;
 use std::path::Path;
 
-/// SplitMix64: tiny, fast, and good enough to shape synthetic ballots. Not for secrets.
-#[derive(Debug, Clone)]
-pub struct Rng(u64);
+/// The same small reproducible generator as the synthetic registry's (SplitMix64; not for secrets).
+pub use sandoq_registry::synthetic::Rng;
 
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed ^ 0x9e37_79b9_7f4a_7c15)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in 0..n (n > 0).
-    pub fn below(&mut self, n: u64) -> u64 {
-        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
-    }
-
-    /// Skewed towards small values: the smaller of two draws.
-    pub fn skewed(&mut self, n: u64) -> u64 {
-        self.below(n).min(self.below(n))
-    }
+/// Skewed towards small values: the smaller of two uniform draws.
+fn skewed(rng: &mut Rng, n: u64) -> u64 {
+    rng.below(n).min(rng.below(n))
 }
 
 pub const N_LISTS: usize = 12;
@@ -74,13 +54,13 @@ pub enum Synthetic {
 pub fn ballot(rng: &mut Rng) -> Synthetic {
     let roll = rng.below(100);
     if roll < 55 {
-        Synthetic::List(rng.skewed(N_LISTS as u64) as u32)
+        Synthetic::List(skewed(rng, N_LISTS as u64) as u32)
     } else if roll < 97 {
         let n_names = 1 + rng.below(u64::from(SEATS)) as usize;
         let n_candidates = (N_LISTS * LIST_SIZE + N_INDEPENDENTS) as u64;
         let mut names: Vec<u32> = Vec::with_capacity(n_names);
         while names.len() < n_names {
-            let c = rng.skewed(n_candidates) as u32;
+            let c = skewed(rng, n_candidates) as u32;
             if !names.contains(&c) {
                 names.push(c);
             }
