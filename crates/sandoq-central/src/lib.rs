@@ -1,7 +1,8 @@
 //! The central service of election headquarters (issue 3): the store chosen by
-//! URL, imports that refuse bad data, and check-in over HTTP by signed station
-//! devices. People's sign-in, roles, setup endpoints and the pages are still to
-//! come (see ARCHITECTURE.md).
+//! URL, imports that refuse bad data, the election definition with its content
+//! hash, check-in over HTTP by signed station devices, people's sign-in and
+//! roles, and the pages for headquarters. What is still to come is listed in
+//! ARCHITECTURE.md.
 //!
 //! Invariants: imports are all or nothing; every refusal has a stable code and
 //! a Persian and English message; no clock is read here (instants come from

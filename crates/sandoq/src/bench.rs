@@ -150,7 +150,7 @@ pub fn run(
 
 /// `sandoq bench-registry`: generate, parse and check, then import a synthetic registry.
 pub fn run_registry(voters: u64, seed: u64, database: Option<String>) -> anyhow::Result<()> {
-    use sandoq_store::{ElectionKind, ElectionSpec, OfflinePolicy, Store, Timestamp};
+    use sandoq_store::{Store, Timestamp};
     let polling_day =
         sandoq_registry::Date::from_jalali(1405, 2, 11).map_err(|e| anyhow::anyhow!(e.en))?;
     let dir = std::env::temp_dir().join(format!("sandoq-bench-registry-{}", std::process::id()));
@@ -187,16 +187,7 @@ pub fn run_registry(voters: u64, seed: u64, database: Option<String>) -> anyhow:
         let store = sandoq_central::open(&url)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let spec = ElectionSpec {
-            code: format!("bench-{}", std::process::id()),
-            name_fa: "آزمون سرعت".into(),
-            name_en: "benchmark".into(),
-            kind: ElectionKind::Training,
-            seats: 21,
-            constituency: "tehran-rey-tajrish".into(),
-            polling_day,
-            offline_policy: OfflinePolicy::Refuse,
-        };
+        let spec = bench_election(format!("bench-{}", std::process::id()), polling_day);
         let id = store
             .create_election(&spec, "bench", Timestamp(0))
             .await
@@ -248,10 +239,7 @@ pub fn run_check_in(
     concurrency: usize,
     database: Option<String>,
 ) -> anyhow::Result<()> {
-    use sandoq_store::{
-        check_in, CheckInRequest, ElectionKind, ElectionSpec, OfflinePolicy, Store, Timestamp,
-        Voter,
-    };
+    use sandoq_store::{check_in, CheckInRequest, Store, Timestamp, Voter};
     use std::sync::Arc;
     let polling_day =
         sandoq_registry::Date::from_jalali(1405, 2, 11).map_err(|e| anyhow::anyhow!(e.en))?;
@@ -268,16 +256,7 @@ pub fn run_check_in(
         .build()?;
     runtime.block_on(async {
         let store = Arc::new(sandoq_central::open(&url).await.map_err(|e| anyhow::anyhow!("{e}"))?);
-        let spec = ElectionSpec {
-            code: format!("bench-{}", std::process::id()),
-            name_fa: "آزمون سرعت".into(),
-            name_en: "benchmark".into(),
-            kind: ElectionKind::Training,
-            seats: 21,
-            constituency: "tehran-rey-tajrish".into(),
-            polling_day,
-            offline_policy: OfflinePolicy::Refuse,
-        };
+        let spec = bench_election(format!("bench-{}", std::process::id()), polling_day);
         let id = store.create_election(&spec, "bench", Timestamp(0)).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         let election = Arc::new(store.election(id).await.map_err(|e| anyhow::anyhow!("{e}"))?.ok_or_else(|| anyhow::anyhow!("no election"))?);
         let adult = sandoq_registry::Date::from_jalali(1360, 1, 1).map_err(|e| anyhow::anyhow!(e.en))?;
@@ -390,7 +369,7 @@ pub fn run_http(
 ) -> anyhow::Result<()> {
     use ed25519_dalek::{Signer, SigningKey};
     use sandoq_central::http::device_auth::{canonical, hex};
-    use sandoq_store::{DeviceKind, ElectionKind, ElectionSpec, OfflinePolicy, Store, Voter};
+    use sandoq_store::{DeviceKind, Store, Voter};
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
     use tokio::io::AsyncWriteExt;
@@ -413,16 +392,7 @@ pub fn run_http(
         let store = sandoq_central::open(&url)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let spec = ElectionSpec {
-            code: format!("bench-http-{}", std::process::id()),
-            name_fa: "آزمون سرعت".into(),
-            name_en: "benchmark".into(),
-            kind: ElectionKind::Training,
-            seats: 21,
-            constituency: "tehran-rey-tajrish".into(),
-            polling_day,
-            offline_policy: OfflinePolicy::Refuse,
-        };
+        let spec = bench_election(format!("bench-http-{}", std::process::id()), polling_day);
         let now = (sandoq_central::http::system_clock())();
         let id = store
             .create_election(&spec, "bench", now)
@@ -638,4 +608,18 @@ async fn bare_insert_baseline(
     let elapsed = start.elapsed();
     latencies.sort();
     Ok((elapsed, latencies))
+}
+
+/// The training election every benchmark sets up.
+fn bench_election(code: String, polling_day: sandoq_registry::Date) -> sandoq_store::ElectionSpec {
+    sandoq_store::ElectionSpec {
+        code,
+        name_fa: "آزمون سرعت".into(),
+        name_en: "benchmark".into(),
+        kind: sandoq_store::ElectionKind::Training,
+        seats: 21,
+        constituency: "tehran-rey-tajrish".into(),
+        polling_day,
+        offline_policy: sandoq_store::OfflinePolicy::Refuse,
+    }
 }

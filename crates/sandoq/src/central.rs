@@ -112,6 +112,23 @@ async fn open_store(database: &str) -> Result<sandoq_central::AnyStore, ExitCode
     sandoq_central::open(database).await.map_err(store_error)
 }
 
+/// The election with this id, or the exit code of the error already printed.
+async fn find_election(
+    store: &sandoq_central::AnyStore,
+    election: i64,
+) -> Result<sandoq_store::Election, ExitCode> {
+    match store.election(ElectionId(election)).await {
+        Ok(Some(found)) => Ok(found),
+        Ok(None) => Err(usage(
+            "unknown_election",
+            format!("no election {election}"),
+            format!("انتخابات {election} وجود ندارد"),
+            "--election",
+        )),
+        Err(error) => Err(store_error(error)),
+    }
+}
+
 fn usage(code: &'static str, en: String, fa: String, at: &str) -> ExitCode {
     input_error(&InputError::new(code, en, fa).at(at))
 }
@@ -250,20 +267,10 @@ async fn run_async(command: Central) -> anyhow::Result<ExitCode> {
                 Ok(store) => store,
                 Err(code) => return Ok(code),
             };
-            if store
-                .election(ElectionId(election))
-                .await
-                .ok()
-                .flatten()
-                .is_none()
-            {
-                return Ok(usage(
-                    "unknown_election",
-                    format!("no election {election}"),
-                    format!("انتخابات {election} وجود ندارد"),
-                    "--election",
-                ));
-            }
+            let _election = match find_election(&store, election).await {
+                Ok(found) => found,
+                Err(code) => return Ok(code),
+            };
             match store
                 .import_voters(ElectionId(election), &voters, "cli", now)
                 .await
@@ -294,13 +301,9 @@ async fn run_async(command: Central) -> anyhow::Result<ExitCode> {
                 Ok(store) => store,
                 Err(code) => return Ok(code),
             };
-            let Some(spec) = store.election(ElectionId(election)).await.ok().flatten() else {
-                return Ok(usage(
-                    "unknown_election",
-                    format!("no election {election}"),
-                    format!("انتخابات {election} وجود ندارد"),
-                    "--election",
-                ));
+            let spec = match find_election(&store, election).await {
+                Ok(found) => found,
+                Err(code) => return Ok(code),
             };
             let definition = match sandoq_central::definition::parse(&bytes, spec.spec.seats) {
                 Ok(definition) => definition,
@@ -419,20 +422,10 @@ async fn run_async(command: Central) -> anyhow::Result<ExitCode> {
                 Ok(store) => store,
                 Err(code) => return Ok(code),
             };
-            if store
-                .election(ElectionId(election))
-                .await
-                .ok()
-                .flatten()
-                .is_none()
-            {
-                return Ok(usage(
-                    "unknown_election",
-                    format!("no election {election}"),
-                    format!("انتخابات {election} وجود ندارد"),
-                    "--election",
-                ));
-            }
+            let _election = match find_election(&store, election).await {
+                Ok(found) => found,
+                Err(code) => return Ok(code),
+            };
             match store
                 .register_device(ElectionId(election), &station, kind, &key, "cli", now)
                 .await

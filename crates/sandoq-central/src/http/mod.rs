@@ -2,9 +2,10 @@
 //! service, shared by `sandoq central serve` and the tests, which start it on
 //! port 0 and talk to it over real TCP.
 //!
-//! Today: health, the OpenAPI description, and check-in by a signed station
-//! device. Still to come (issue 3): people's sign-in and roles, setup
-//! endpoints, and the pages.
+//! Today: health, the OpenAPI description, check-in by a signed station
+//! device, people's sign-in with roles (`people`), setup endpoints, and the
+//! pages (`crate::pages`), all listed in [`ROUTES`]. Still to come (issue 3):
+//! scoping executive boards and station officials to their own area's data.
 
 pub mod device_auth;
 pub mod error;
@@ -211,19 +212,7 @@ async fn post_check_in(
             "شناسهٔ انتخابات باید عدد باشد",
         ));
     };
-    let body = body.map_err(body_error)?;
-    let content_type = headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if !content_type.starts_with("application/json") {
-        return Err(AppError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_content_type",
-            "send the body as application/json",
-            "بدنه را با نوع application/json بفرستید",
-        ));
-    }
+    let body = json_bytes(&headers, body)?;
     let now = (state.clock)();
     let path = format!("/api/elections/{election_id}/check-ins");
     let device = device_auth::authenticate(
@@ -291,11 +280,8 @@ async fn post_check_in(
     Ok(Json(answer))
 }
 
-/// Reads a JSON body: `application/json`, within the size limit, no unknown fields.
-fn json_body<T: serde::de::DeserializeOwned>(
-    headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<T, AppError> {
+/// The raw body of a JSON request: `application/json`, within the size limit.
+fn json_bytes(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Bytes, AppError> {
     let body = body.map_err(body_error)?;
     let content_type = headers
         .get("content-type")
@@ -309,6 +295,15 @@ fn json_body<T: serde::de::DeserializeOwned>(
             "بدنه را با نوع application/json بفرستید",
         ));
     }
+    Ok(body)
+}
+
+/// Reads a JSON body: `application/json`, within the size limit, no unknown fields.
+fn json_body<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<T, AppError> {
+    let body = json_bytes(headers, body)?;
     serde_json::from_slice(&body).map_err(|e| {
         AppError::new(
             StatusCode::BAD_REQUEST,
@@ -662,19 +657,7 @@ async fn put_definition(
         allowed("PUT", "/api/elections/{election}/definition"),
     )
     .await?;
-    let body = body.map_err(body_error)?;
-    let content_type = headers
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if !content_type.starts_with("application/json") {
-        return Err(AppError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_content_type",
-            "send the body as application/json",
-            "بدنه را با نوع application/json بفرستید",
-        ));
-    }
+    let body = json_bytes(&headers, body)?;
     let election = state.election(id).await?;
     let definition = crate::definition::parse(&body, election.spec.seats).map_err(|error| {
         let mut refused = AppError::new(
