@@ -12,6 +12,7 @@ pub mod definition;
 pub mod http;
 pub mod import;
 pub mod pages;
+pub mod setup;
 pub mod store;
 
 pub use store::{open, AnyStore};

@@ -339,24 +339,13 @@ async fn run_async(command: Central) -> anyhow::Result<ExitCode> {
                     "--role",
                 ));
             };
-            if role.scoped() == scope.trim().is_empty() {
-                return Ok(usage(
-                    "bad_scope",
-                    "executive and station users need a --scope; the others take none".into(),
-                    "کاربران هیئت اجرایی و شعبه --scope می‌خواهند و دیگران نه".into(),
-                    "--scope",
-                ));
-            }
             let mut password = String::new();
             std::io::Read::read_to_string(&mut std::io::stdin(), &mut password)?;
             let password = password.trim_end_matches(['\n', '\r']);
-            if password.chars().count() < 12 {
-                return Ok(usage(
-                    "weak_password",
-                    "a password needs at least 12 characters".into(),
-                    "گذرواژه دست‌کم ۱۲ نویسه می‌خواهد".into(),
-                    "stdin",
-                ));
+            if let Err(error) =
+                sandoq_central::setup::check_new_user(&username, role, &scope, password)
+            {
+                return Ok(store_error(error));
             }
             let hash = match sandoq_central::http::people::hash_password(password) {
                 Ok(hash) => hash,
@@ -399,25 +388,10 @@ async fn run_async(command: Central) -> anyhow::Result<ExitCode> {
                     "--kind",
                 ));
             };
-            let key = public_key.trim().to_ascii_lowercase();
-            let valid_key = key.len() == 64
-                && key.bytes().all(|b| b.is_ascii_hexdigit())
-                && (0..32)
-                    .filter_map(|i| u8::from_str_radix(&key[2 * i..2 * i + 2], 16).ok())
-                    .collect::<Vec<u8>>()
-                    .try_into()
-                    .ok()
-                    .is_some_and(|bytes: [u8; 32]| {
-                        ed25519_dalek::VerifyingKey::from_bytes(&bytes).is_ok()
-                    });
-            if !valid_key {
-                return Ok(usage(
-                    "bad_public_key",
-                    "the public key must be 64 hex characters of an Ed25519 key".into(),
-                    "کلید عمومی باید ۶۴ نویسهٔ هگز از کلید Ed25519 باشد".into(),
-                    "--public-key",
-                ));
-            }
+            let key = match sandoq_central::setup::public_key(&public_key) {
+                Ok(key) => key,
+                Err(error) => return Ok(store_error(error)),
+            };
             let store = match open_store(&database).await {
                 Ok(store) => store,
                 Err(code) => return Ok(code),

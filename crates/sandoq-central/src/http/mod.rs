@@ -543,23 +543,7 @@ async fn post_device(
             format!("نوع دستگاه ناشناخته {:?}", request.kind),
         )
     })?;
-    let key = request.public_key.trim().to_ascii_lowercase();
-    let bytes: Option<[u8; 32]> = (key.len() == 64 && key.bytes().all(|b| b.is_ascii_hexdigit()))
-        .then(|| {
-            (0..32)
-                .filter_map(|i| u8::from_str_radix(&key[2 * i..2 * i + 2], 16).ok())
-                .collect::<Vec<u8>>()
-                .try_into()
-                .ok()
-        })
-        .flatten();
-    if bytes.is_none_or(|b| ed25519_dalek::VerifyingKey::from_bytes(&b).is_err()) {
-        return Err(unprocessable(
-            "bad_public_key",
-            "the public key must be 64 hex characters of an Ed25519 key".into(),
-            "کلید عمومی باید ۶۴ نویسهٔ هگز از کلید Ed25519 باشد".into(),
-        ));
-    }
+    let key = crate::setup::public_key(&request.public_key)?;
     let device = state
         .store
         .register_device(
@@ -599,34 +583,7 @@ async fn post_user(
             format!("نقش ناشناخته {:?}", request.role),
         )
     })?;
-    if role.scoped() == request.scope.trim().is_empty() {
-        return Err(unprocessable(
-            "bad_scope",
-            "executive and station users need a scope (an area or a station); the others take none"
-                .into(),
-            "کاربران هیئت اجرایی و شعبه محدوده (حوزه یا شعبه) می‌خواهند و دیگران نه".into(),
-        ));
-    }
-    if request.password.chars().count() < 12 {
-        return Err(unprocessable(
-            "weak_password",
-            "a password needs at least 12 characters".into(),
-            "گذرواژه دست‌کم ۱۲ نویسه می‌خواهد".into(),
-        ));
-    }
-    let valid_name = !request.username.is_empty()
-        && request.username.len() <= 64
-        && request
-            .username
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
-    if !valid_name {
-        return Err(unprocessable(
-            "bad_username",
-            "a username is 1-64 letters, digits or -_.".into(),
-            "نام کاربری ۱ تا ۶۴ حرف، رقم یا -_. است".into(),
-        ));
-    }
+    crate::setup::check_new_user(&request.username, role, &request.scope, &request.password)?;
     let hash = people::hash_password(&request.password)?;
     let id = state
         .store

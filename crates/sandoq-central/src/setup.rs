@@ -1,0 +1,107 @@
+//! The rules for what headquarters sets up, shared by the API and the command
+//! line so that both refuse the same things with the same codes.
+
+use sandoq_store::{Role, StoreError};
+
+/// A device's public key as typed: 64 hex characters of a valid Ed25519 key. Returns it in lowercase.
+pub fn public_key(text: &str) -> Result<String, StoreError> {
+    let key = text.trim().to_ascii_lowercase();
+    let bytes: Option<[u8; 32]> = (key.len() == 64 && key.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| {
+            (0..32)
+                .filter_map(|i| u8::from_str_radix(&key[2 * i..2 * i + 2], 16).ok())
+                .collect::<Vec<u8>>()
+                .try_into()
+                .ok()
+        })
+        .flatten();
+    if bytes.is_none_or(|b| ed25519_dalek::VerifyingKey::from_bytes(&b).is_err()) {
+        return Err(StoreError::invalid(
+            "bad_public_key",
+            "the public key must be 64 hex characters of an Ed25519 key",
+            "کلید عمومی باید ۶۴ نویسهٔ هگز از کلید Ed25519 باشد",
+        ));
+    }
+    Ok(key)
+}
+
+/// The shortest password accepted.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
+/// A new person: a username of 1-64 letters, digits or `-_.`; a scope exactly for the scoped
+/// roles (executive, station); a password of at least [`MIN_PASSWORD_CHARS`] characters.
+pub fn check_new_user(
+    username: &str,
+    role: Role,
+    scope: &str,
+    password: &str,
+) -> Result<(), StoreError> {
+    let valid_name = !username.is_empty()
+        && username.len() <= 64
+        && username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    if !valid_name {
+        return Err(StoreError::invalid(
+            "bad_username",
+            "a username is 1-64 letters, digits or -_.",
+            "نام کاربری ۱ تا ۶۴ حرف، رقم یا -_. است",
+        ));
+    }
+    if role.scoped() == scope.trim().is_empty() {
+        return Err(StoreError::invalid(
+            "bad_scope",
+            "executive and station users need a scope (an area or a station); the others take none",
+            "کاربران هیئت اجرایی و شعبه محدوده (حوزه یا شعبه) می‌خواهند و دیگران نه",
+        ));
+    }
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(StoreError::invalid(
+            "weak_password",
+            "a password needs at least 12 characters",
+            "گذرواژه دست‌کم ۱۲ نویسه می‌خواهد",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_and_users() {
+        let key = "8A88E3DD7409F195FD52DB2D3CBA5D72CA6709BF1D94121BF3748801B40F6F5C";
+        assert_eq!(public_key(key).unwrap(), key.to_ascii_lowercase());
+        assert_eq!(public_key("abc").unwrap_err().code(), "bad_public_key");
+        assert_eq!(
+            public_key(&"zz".repeat(32)).unwrap_err().code(),
+            "bad_public_key"
+        );
+        assert!(check_new_user("admin", Role::Hq, "", "a long enough password").is_ok());
+        assert_eq!(
+            check_new_user("ad min", Role::Hq, "", "a long enough password")
+                .unwrap_err()
+                .code(),
+            "bad_username"
+        );
+        assert_eq!(
+            check_new_user("s1", Role::Station, "", "a long enough password")
+                .unwrap_err()
+                .code(),
+            "bad_scope"
+        );
+        assert_eq!(
+            check_new_user("o1", Role::Observer, "S-1", "a long enough password")
+                .unwrap_err()
+                .code(),
+            "bad_scope"
+        );
+        assert_eq!(
+            check_new_user("admin", Role::Hq, "", "short")
+                .unwrap_err()
+                .code(),
+            "weak_password"
+        );
+    }
+}
