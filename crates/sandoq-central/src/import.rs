@@ -223,7 +223,7 @@ pub fn parse_registry_csv<R: Read>(input: R) -> Result<Vec<Voter>, ImportReport>
     }
 }
 
-fn csv_problem(row: u64, error: &csv::Error) -> ImportProblem {
+pub(crate) fn csv_problem(row: u64, error: &csv::Error) -> ImportProblem {
     let (code, en, fa) = match error.kind() {
         csv::ErrorKind::Utf8 { .. } => (
             "not_utf8",

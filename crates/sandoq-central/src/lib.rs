@@ -14,5 +14,6 @@ pub mod import;
 pub mod pages;
 pub mod setup;
 pub mod store;
+pub mod tables;
 
 pub use store::{open, AnyStore};

@@ -3,8 +3,9 @@
 
 use sandoq_registry::{NationalCode, RegistryEntry};
 use sandoq_store::{
-    AuditEntry, CheckInRecord, Device, DeviceId, DeviceKind, Election, ElectionId, ElectionSpec,
-    Insert, Role, Store, StoreError, Timestamp, TurnoutBucket, User, UserId, Voter,
+    Area, AuditEntry, CheckInRecord, Device, DeviceId, DeviceKind, Election, ElectionId,
+    ElectionSpec, Incident, Insert, NewDevice, Photo, Role, Station, Store, StoreError, Timestamp,
+    TurnoutBucket, User, UserId, Voter,
 };
 use sandoq_store_postgres::PgStore;
 use sandoq_store_sqlite::SqliteStore;
@@ -159,6 +160,77 @@ impl Store for AnyStore {
     }
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
         dispatch!(self, s => s.delete_session(token_hash))
+    }
+    async fn import_areas(
+        &self,
+        election: ElectionId,
+        areas: &[Area],
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<u64, StoreError> {
+        dispatch!(self, s => s.import_areas(election, areas, actor, at))
+    }
+    async fn areas(&self, election: ElectionId) -> Result<Vec<Area>, StoreError> {
+        dispatch!(self, s => s.areas(election))
+    }
+    async fn import_stations(
+        &self,
+        election: ElectionId,
+        stations: &[Station],
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<u64, StoreError> {
+        dispatch!(self, s => s.import_stations(election, stations, actor, at))
+    }
+    async fn stations(&self, election: ElectionId) -> Result<Vec<Station>, StoreError> {
+        dispatch!(self, s => s.stations(election))
+    }
+    async fn register_devices(
+        &self,
+        election: ElectionId,
+        devices: &[NewDevice],
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<Vec<DeviceId>, StoreError> {
+        dispatch!(self, s => s.register_devices(election, devices, actor, at))
+    }
+    async fn devices(&self, election: ElectionId) -> Result<Vec<Device>, StoreError> {
+        dispatch!(self, s => s.devices(election))
+    }
+    async fn set_photo(
+        &self,
+        election: ElectionId,
+        photo: &Photo,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, s => s.set_photo(election, photo, actor, at))
+    }
+    async fn photo(
+        &self,
+        election: ElectionId,
+        candidate: &str,
+    ) -> Result<Option<Photo>, StoreError> {
+        dispatch!(self, s => s.photo(election, candidate))
+    }
+    async fn photo_hashes(
+        &self,
+        election: ElectionId,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        dispatch!(self, s => s.photo_hashes(election))
+    }
+    async fn record_incident(
+        &self,
+        election: ElectionId,
+        incident: &Incident,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.record_incident(election, incident))
+    }
+    async fn incidents(&self, election: ElectionId) -> Result<Vec<Incident>, StoreError> {
+        dispatch!(self, s => s.incidents(election))
+    }
+    async fn users(&self) -> Result<Vec<User>, StoreError> {
+        dispatch!(self, s => s.users())
     }
     async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
         dispatch!(self, s => s.audit_log(limit))

@@ -13,9 +13,10 @@
 
 use sandoq_registry::{Date, NationalCode, RegistryEntry};
 use sandoq_store::{
-    AuditEntry, CheckInRecord, Device, DeviceId, DeviceKind, DeviceStatus, Election, ElectionId,
-    ElectionKind, ElectionSpec, Insert, OfflinePolicy, Role, Store, StoreError, Timestamp,
-    TurnoutBucket, User, UserId, Voter,
+    Area, AreaKind, AuditEntry, CheckInRecord, Device, DeviceId, DeviceKind, DeviceStatus,
+    Election, ElectionId, ElectionKind, ElectionSpec, Incident, IncidentKind, Insert, NewDevice,
+    OfflinePolicy, Photo, Role, Station, Store, StoreError, Timestamp, TurnoutBucket, User, UserId,
+    Voter,
 };
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -33,6 +34,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         4,
         "definitions",
         include_str!("../migrations/0004_definitions.sql"),
+    ),
+    (
+        5,
+        "areas_incidents",
+        include_str!("../migrations/0005_areas_incidents.sql"),
     ),
 ];
 
@@ -72,6 +78,21 @@ fn user_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<User, StoreError> {
         password_hash: row.try_get("password_hash").map_err(db)?,
         failed_attempts: u32::try_from(failed).unwrap_or(u32::MAX),
         locked_until: Timestamp(row.try_get("locked_until").map_err(db)?),
+    })
+}
+
+fn device_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Device, StoreError> {
+    let kind: String = row.try_get("kind").map_err(db)?;
+    let status: String = row.try_get("status").map_err(db)?;
+    Ok(Device {
+        id: DeviceId(row.try_get("id").map_err(db)?),
+        election: ElectionId(row.try_get("election_id").map_err(db)?),
+        station: row.try_get("station_code").map_err(db)?,
+        kind: DeviceKind::from_name(&kind)
+            .ok_or_else(|| StoreError::Database(format!("bad device kind {kind}")))?,
+        public_key: row.try_get("public_key").map_err(db)?,
+        status: DeviceStatus::from_name(&status)
+            .ok_or_else(|| StoreError::Database(format!("bad device status {status}")))?,
     })
 }
 
@@ -235,7 +256,7 @@ async fn write_group(pool: SqlitePool, group: Vec<Work>) -> Result<Vec<Done>, St
             } => (election, code, record),
         };
         let inserted = sqlx::query(
-            "INSERT INTO check_ins (election_id, national_code, station_code, checked_in_at, request_id) VALUES (?, ?, ?, ?, ?) \
+            "INSERT INTO check_ins (election_id, national_code, station_code, checked_in_at, request_id, provisional) VALUES (?, ?, ?, ?, ?, ?) \
              ON CONFLICT DO NOTHING",
         )
         .bind(election)
@@ -243,6 +264,7 @@ async fn write_group(pool: SqlitePool, group: Vec<Work>) -> Result<Vec<Done>, St
         .bind(record.station)
         .bind(record.at.0)
         .bind(record.request_id)
+        .bind(record.provisional)
         .execute(&mut *connection)
         .await;
         let inserted = match inserted {
@@ -256,7 +278,7 @@ async fn write_group(pool: SqlitePool, group: Vec<Work>) -> Result<Vec<Done>, St
             answers.push(Done::CheckIn(Insert::Inserted));
             continue;
         }
-        let existing = sqlx::query("SELECT station_code, checked_in_at, request_id FROM check_ins WHERE election_id = ? AND national_code = ?")
+        let existing = sqlx::query("SELECT station_code, checked_in_at, request_id, provisional FROM check_ins WHERE election_id = ? AND national_code = ?")
             .bind(election)
             .bind(code)
             .fetch_optional(&mut *connection)
@@ -268,6 +290,7 @@ async fn write_group(pool: SqlitePool, group: Vec<Work>) -> Result<Vec<Done>, St
                         station: row.try_get("station_code")?,
                         at: Timestamp(row.try_get("checked_in_at")?),
                         request_id: row.try_get("request_id")?,
+                        provisional: row.try_get("provisional")?,
                     })
                 };
                 match read() {
@@ -686,65 +709,28 @@ impl Store for SqliteStore {
         actor: &str,
         at: Timestamp,
     ) -> Result<DeviceId, StoreError> {
-        sandoq_store::checkin::check_station_code(station)?;
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        let inserted = sqlx::query(
-            "INSERT INTO devices (election_id, station_code, kind, public_key, status) VALUES (?, ?, ?, ?, 'active') RETURNING id",
-        )
-        .bind(election.0)
-        .bind(station)
-        .bind(kind.name())
-        .bind(public_key)
-        .fetch_one(&mut *tx)
-        .await;
-        let id: i64 = match inserted {
-            Ok(row) => row.try_get("id").map_err(db)?,
-            Err(error) if is_unique_violation(&error) => {
-                return Err(StoreError::invalid(
-                    "device_key_taken",
-                    "this public key is already registered to a device",
-                    "این کلید عمومی پیش‌تر برای دستگاهی ثبت شده است",
-                ))
-            }
-            Err(error) => return Err(db(error)),
+        let device = NewDevice {
+            station: station.to_string(),
+            kind,
+            public_key: public_key.to_string(),
         };
-        audit(
-            &mut *tx,
-            at,
-            actor,
-            "register_device",
-            &format!(
-                "election {}: {} at station {station}, key {public_key}",
-                election.0,
-                kind.name()
-            ),
-        )
-        .await?;
-        tx.commit().await.map_err(db)?;
-        Ok(DeviceId(id))
+        let ids = self
+            .register_devices(election, &[device], actor, at)
+            .await?;
+        ids.first()
+            .copied()
+            .ok_or_else(|| StoreError::Database("no device id returned".into()))
     }
 
     async fn device_by_key(&self, public_key: &str) -> Result<Option<Device>, StoreError> {
         let row = sqlx::query(
-            "SELECT id, election_id, station_code, kind, status FROM devices WHERE public_key = ?",
+            "SELECT id, election_id, station_code, kind, public_key, status FROM devices WHERE public_key = ?",
         )
         .bind(public_key)
         .fetch_optional(&self.pool)
         .await
         .map_err(db)?;
-        let Some(row) = row else { return Ok(None) };
-        let kind: String = row.try_get("kind").map_err(db)?;
-        let status: String = row.try_get("status").map_err(db)?;
-        Ok(Some(Device {
-            id: DeviceId(row.try_get("id").map_err(db)?),
-            election: ElectionId(row.try_get("election_id").map_err(db)?),
-            station: row.try_get("station_code").map_err(db)?,
-            kind: DeviceKind::from_name(&kind)
-                .ok_or_else(|| StoreError::Database(format!("bad device kind {kind}")))?,
-            public_key: public_key.to_string(),
-            status: DeviceStatus::from_name(&status)
-                .ok_or_else(|| StoreError::Database(format!("bad device status {status}")))?,
-        }))
+        row.as_ref().map(device_from_row).transpose()
     }
 
     async fn use_nonce(&self, device: DeviceId, nonce: &str) -> Result<bool, StoreError> {
@@ -883,6 +869,322 @@ impl Store for SqliteStore {
             .await
             .map_err(db)?;
         Ok(())
+    }
+
+    async fn import_areas(
+        &self,
+        election: ElectionId,
+        areas: &[Area],
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        for area in areas {
+            let inserted = sqlx::query("INSERT INTO areas (election_id, code, kind, parent_code, name_fa, name_en) VALUES (?, ?, ?, ?, ?, ?)")
+                .bind(election.0)
+                .bind(&area.code)
+                .bind(area.kind.name())
+                .bind(&area.parent)
+                .bind(&area.name_fa)
+                .bind(&area.name_en)
+                .execute(&mut *tx)
+                .await;
+            match inserted {
+                Ok(_) => {}
+                Err(error) if is_unique_violation(&error) => {
+                    return Err(sandoq_store::code_taken("area", &area.code))
+                }
+                Err(error) => return Err(db(error)),
+            }
+        }
+        audit(
+            &mut *tx,
+            at,
+            actor,
+            "import_areas",
+            &format!("election {}: {} areas", election.0, areas.len()),
+        )
+        .await?;
+        tx.commit().await.map_err(db)?;
+        Ok(areas.len() as u64)
+    }
+
+    async fn areas(&self, election: ElectionId) -> Result<Vec<Area>, StoreError> {
+        let rows = sqlx::query("SELECT code, kind, parent_code, name_fa, name_en FROM areas WHERE election_id = ? ORDER BY code")
+            .bind(election.0)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(|row| {
+                let kind: String = row.try_get("kind").map_err(db)?;
+                Ok(Area {
+                    code: row.try_get("code").map_err(db)?,
+                    kind: AreaKind::from_name(&kind)
+                        .ok_or_else(|| StoreError::Database(format!("bad area kind {kind}")))?,
+                    parent: row.try_get("parent_code").map_err(db)?,
+                    name_fa: row.try_get("name_fa").map_err(db)?,
+                    name_en: row.try_get("name_en").map_err(db)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn import_stations(
+        &self,
+        election: ElectionId,
+        stations: &[Station],
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        for station in stations {
+            sandoq_store::checkin::check_station_code(&station.code)?;
+            let district: Option<String> =
+                sqlx::query_scalar("SELECT kind FROM areas WHERE election_id = ? AND code = ?")
+                    .bind(election.0)
+                    .bind(&station.district)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(db)?;
+            if district.as_deref() != Some("district") {
+                return Err(sandoq_store::unknown_district(&station.district));
+            }
+            let inserted = sqlx::query("INSERT INTO stations (election_id, code, district_code, name_fa, name_en, address) VALUES (?, ?, ?, ?, ?, ?)")
+                .bind(election.0)
+                .bind(&station.code)
+                .bind(&station.district)
+                .bind(&station.name_fa)
+                .bind(&station.name_en)
+                .bind(&station.address)
+                .execute(&mut *tx)
+                .await;
+            match inserted {
+                Ok(_) => {}
+                Err(error) if is_unique_violation(&error) => {
+                    return Err(sandoq_store::code_taken("station", &station.code))
+                }
+                Err(error) => return Err(db(error)),
+            }
+        }
+        audit(
+            &mut *tx,
+            at,
+            actor,
+            "import_stations",
+            &format!("election {}: {} stations", election.0, stations.len()),
+        )
+        .await?;
+        tx.commit().await.map_err(db)?;
+        Ok(stations.len() as u64)
+    }
+
+    async fn stations(&self, election: ElectionId) -> Result<Vec<Station>, StoreError> {
+        let rows = sqlx::query("SELECT code, district_code, name_fa, name_en, address FROM stations WHERE election_id = ? ORDER BY code")
+            .bind(election.0)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(|row| {
+                Ok(Station {
+                    code: row.try_get("code").map_err(db)?,
+                    district: row.try_get("district_code").map_err(db)?,
+                    name_fa: row.try_get("name_fa").map_err(db)?,
+                    name_en: row.try_get("name_en").map_err(db)?,
+                    address: row.try_get("address").map_err(db)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn register_devices(
+        &self,
+        election: ElectionId,
+        devices: &[NewDevice],
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<Vec<DeviceId>, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let mut ids = Vec::with_capacity(devices.len());
+        for device in devices {
+            sandoq_store::checkin::check_station_code(&device.station)?;
+            let inserted = sqlx::query(
+                "INSERT INTO devices (election_id, station_code, kind, public_key, status) VALUES (?, ?, ?, ?, 'active') RETURNING id",
+            )
+            .bind(election.0)
+            .bind(&device.station)
+            .bind(device.kind.name())
+            .bind(&device.public_key)
+            .fetch_one(&mut *tx)
+            .await;
+            match inserted {
+                Ok(row) => ids.push(DeviceId(row.try_get("id").map_err(db)?)),
+                Err(error) if is_unique_violation(&error) => {
+                    return Err(sandoq_store::device_key_taken())
+                }
+                Err(error) => return Err(db(error)),
+            }
+            audit(
+                &mut *tx,
+                at,
+                actor,
+                "register_device",
+                &format!(
+                    "election {}: {} at station {}, key {}",
+                    election.0,
+                    device.kind.name(),
+                    device.station,
+                    device.public_key
+                ),
+            )
+            .await?;
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(ids)
+    }
+
+    async fn devices(&self, election: ElectionId) -> Result<Vec<Device>, StoreError> {
+        let rows = sqlx::query("SELECT id, election_id, station_code, kind, public_key, status FROM devices WHERE election_id = ? ORDER BY id")
+            .bind(election.0)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        rows.iter().map(|row| device_from_row(row)).collect()
+    }
+
+    async fn set_photo(
+        &self,
+        election: ElectionId,
+        photo: &Photo,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        sqlx::query(
+            "INSERT INTO photos (election_id, candidate_code, content_type, sha256, bytes) VALUES (?, ?, ?, ?, ?) \
+             ON CONFLICT (election_id, candidate_code) DO UPDATE SET content_type = excluded.content_type, sha256 = excluded.sha256, bytes = excluded.bytes",
+        )
+        .bind(election.0)
+        .bind(&photo.candidate)
+        .bind(&photo.content_type)
+        .bind(&photo.sha256)
+        .bind(&photo.bytes)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        audit(
+            &mut *tx,
+            at,
+            actor,
+            "set_photo",
+            &format!(
+                "election {}: candidate {}, sha256 {}",
+                election.0, photo.candidate, photo.sha256
+            ),
+        )
+        .await?;
+        tx.commit().await.map_err(db)?;
+        Ok(())
+    }
+
+    async fn photo(
+        &self,
+        election: ElectionId,
+        candidate: &str,
+    ) -> Result<Option<Photo>, StoreError> {
+        let row = sqlx::query("SELECT content_type, sha256, bytes FROM photos WHERE election_id = ? AND candidate_code = ?")
+            .bind(election.0)
+            .bind(candidate)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
+        row.map(|row| {
+            Ok(Photo {
+                candidate: candidate.to_string(),
+                content_type: row.try_get("content_type").map_err(db)?,
+                sha256: row.try_get("sha256").map_err(db)?,
+                bytes: row.try_get("bytes").map_err(db)?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn photo_hashes(
+        &self,
+        election: ElectionId,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = sqlx::query("SELECT candidate_code, sha256 FROM photos WHERE election_id = ? ORDER BY candidate_code")
+            .bind(election.0)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("candidate_code").map_err(db)?,
+                    row.try_get("sha256").map_err(db)?,
+                ))
+            })
+            .collect()
+    }
+
+    async fn record_incident(
+        &self,
+        election: ElectionId,
+        incident: &Incident,
+    ) -> Result<bool, StoreError> {
+        let inserted = sqlx::query(
+            "INSERT INTO incidents (election_id, kind, national_code, station_code, at, request_id, first_station_code, first_at, detail) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        )
+        .bind(election.0)
+        .bind(incident.kind.name())
+        .bind(&incident.national_code)
+        .bind(&incident.station)
+        .bind(incident.at.0)
+        .bind(&incident.request_id)
+        .bind(&incident.first_station)
+        .bind(incident.first_at.0)
+        .bind(&incident.detail)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(inserted.rows_affected() == 1)
+    }
+
+    async fn incidents(&self, election: ElectionId) -> Result<Vec<Incident>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT kind, national_code, station_code, at, request_id, first_station_code, first_at, detail FROM incidents WHERE election_id = ? ORDER BY id",
+        )
+        .bind(election.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.iter()
+            .map(|row| {
+                let kind: String = row.try_get("kind").map_err(db)?;
+                Ok(Incident {
+                    kind: IncidentKind::from_name(&kind)
+                        .ok_or_else(|| StoreError::Database(format!("bad incident kind {kind}")))?,
+                    national_code: row.try_get("national_code").map_err(db)?,
+                    station: row.try_get("station_code").map_err(db)?,
+                    at: Timestamp(row.try_get("at").map_err(db)?),
+                    request_id: row.try_get("request_id").map_err(db)?,
+                    first_station: row.try_get("first_station_code").map_err(db)?,
+                    first_at: Timestamp(row.try_get("first_at").map_err(db)?),
+                    detail: row.try_get("detail").map_err(db)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn users(&self) -> Result<Vec<User>, StoreError> {
+        let rows = sqlx::query("SELECT id, username, role, scope, password_hash, failed_attempts, locked_until FROM users ORDER BY username")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        rows.iter().map(user_from_row).collect()
     }
 
     async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {

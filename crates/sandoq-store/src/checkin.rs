@@ -177,6 +177,7 @@ pub async fn check_in<S: Store + ?Sized>(
         station: request.station.clone(),
         at: request.at,
         request_id: request.request_id.clone(),
+        provisional: false,
     };
     match store.insert_check_in(election.id, code, &record).await? {
         Insert::Inserted => Ok(CheckInOutcome::Recorded { at: request.at }),

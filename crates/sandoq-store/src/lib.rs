@@ -47,6 +47,38 @@ impl StoreError {
     }
 }
 
+/// A setup code (area, station) that is already taken in this election.
+pub fn code_taken(what: &str, code: &str) -> StoreError {
+    let what_fa = match what {
+        "area" => "حوزه",
+        "station" => "شعبه",
+        _ => what,
+    };
+    StoreError::invalid(
+        "code_taken",
+        format!("{what} code {code} already exists in this election; nothing was imported"),
+        format!("کد {what_fa} {code} از پیش در این انتخابات هست؛ چیزی وارد نشد"),
+    )
+}
+
+/// A station placed in a district that is not one.
+pub fn unknown_district(code: &str) -> StoreError {
+    StoreError::invalid(
+        "unknown_district",
+        format!("there is no district {code} in this election"),
+        format!("بخش {code} در این انتخابات نیست"),
+    )
+}
+
+/// A device key registered before.
+pub fn device_key_taken() -> StoreError {
+    StoreError::invalid(
+        "device_key_taken",
+        "this public key is already registered to a device",
+        "این کلید عمومی پیش‌تر برای دستگاهی ثبت شده است",
+    )
+}
+
 impl std::fmt::Display for StoreError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -194,6 +226,88 @@ pub trait Store: Send + Sync {
         &self,
         token_hash: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Adds counties and districts, all or nothing (a code already there refuses the whole set).
+    fn import_areas(
+        &self,
+        election: ElectionId,
+        areas: &[Area],
+        actor: &str,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Every county and district, in code order.
+    fn areas(
+        &self,
+        election: ElectionId,
+    ) -> impl Future<Output = Result<Vec<Area>, StoreError>> + Send;
+
+    /// Adds polling stations, all or nothing; each must be in a known district.
+    fn import_stations(
+        &self,
+        election: ElectionId,
+        stations: &[Station],
+        actor: &str,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Every polling station, in code order.
+    fn stations(
+        &self,
+        election: ElectionId,
+    ) -> impl Future<Output = Result<Vec<Station>, StoreError>> + Send;
+
+    /// Registers several devices, all or nothing.
+    fn register_devices(
+        &self,
+        election: ElectionId,
+        devices: &[NewDevice],
+        actor: &str,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<Vec<DeviceId>, StoreError>> + Send;
+
+    /// Every device of an election, in registration order.
+    fn devices(
+        &self,
+        election: ElectionId,
+    ) -> impl Future<Output = Result<Vec<Device>, StoreError>> + Send;
+
+    /// Stores (or replaces) a candidate's photo.
+    fn set_photo(
+        &self,
+        election: ElectionId,
+        photo: &Photo,
+        actor: &str,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    fn photo(
+        &self,
+        election: ElectionId,
+        candidate: &str,
+    ) -> impl Future<Output = Result<Option<Photo>, StoreError>> + Send;
+
+    /// Every photo's candidate code and SHA-256 (without the bytes), in code order.
+    fn photo_hashes(
+        &self,
+        election: ElectionId,
+    ) -> impl Future<Output = Result<Vec<(String, String)>, StoreError>> + Send;
+
+    /// Records an incident; false if one with the same request id was recorded before (a retried sync).
+    fn record_incident(
+        &self,
+        election: ElectionId,
+        incident: &Incident,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Every incident, oldest first.
+    fn incidents(
+        &self,
+        election: ElectionId,
+    ) -> impl Future<Output = Result<Vec<Incident>, StoreError>> + Send;
+
+    /// Every person who can sign in, by username.
+    fn users(&self) -> impl Future<Output = Result<Vec<User>, StoreError>> + Send;
 
     /// The newest entries of the audit log, newest first.
     fn audit_log(

@@ -89,6 +89,8 @@ pub struct CheckInRecord {
     pub station: String,
     pub at: crate::Timestamp,
     pub request_id: String,
+    /// Recorded at a station that could not reach the centre, and synced later.
+    pub provisional: bool,
 }
 
 /// Check-ins of one station in one Tehran clock hour.
@@ -228,4 +230,111 @@ pub struct User {
     pub failed_attempts: u32,
     /// Sign-in is refused until this instant after too many failures.
     pub locked_until: crate::Timestamp,
+}
+
+/// A county, or a district within a county: what an executive board is scoped to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AreaKind {
+    County,
+    District,
+}
+
+impl AreaKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            AreaKind::County => "county",
+            AreaKind::District => "district",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<AreaKind> {
+        match name {
+            "county" => Some(AreaKind::County),
+            "district" => Some(AreaKind::District),
+            _ => None,
+        }
+    }
+}
+
+/// A county (no parent) or a district (its parent is a county).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Area {
+    pub code: String,
+    pub kind: AreaKind,
+    /// The county of a district; empty for a county.
+    pub parent: String,
+    pub name_fa: String,
+    pub name_en: String,
+}
+
+/// A polling station, in a district.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Station {
+    pub code: String,
+    pub district: String,
+    pub name_fa: String,
+    pub name_en: String,
+    pub address: String,
+}
+
+/// A device to register: its station, kind and Ed25519 public key (lowercase hex).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDevice {
+    pub station: String,
+    pub kind: DeviceKind,
+    pub public_key: String,
+}
+
+/// A candidate's photo as shown on the ballot box screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Photo {
+    pub candidate: String,
+    /// `image/jpeg` or `image/png`.
+    pub content_type: String,
+    /// Lowercase hex SHA-256 of the bytes: what stations check.
+    pub sha256: String,
+    pub bytes: Vec<u8>,
+}
+
+/// What went wrong with a check-in a station recorded while it could not reach the centre.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IncidentKind {
+    /// The person had already been checked in elsewhere (or at the same station earlier).
+    DoubleVote,
+    /// The centre would have refused the person (not in the registry, under age, ...).
+    Ineligible,
+}
+
+impl IncidentKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            IncidentKind::DoubleVote => "double_vote",
+            IncidentKind::Ineligible => "ineligible",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<IncidentKind> {
+        match name {
+            "double_vote" => Some(IncidentKind::DoubleVote),
+            "ineligible" => Some(IncidentKind::Ineligible),
+            _ => None,
+        }
+    }
+}
+
+/// A problem found when a provisional check-in was synced; supervisors see every one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Incident {
+    pub kind: IncidentKind,
+    /// As the station sent it (it may not be a valid code, for an ineligible person).
+    pub national_code: String,
+    /// The station that synced, when its check-in happened, and its request id.
+    pub station: String,
+    pub at: crate::Timestamp,
+    pub request_id: String,
+    /// For a double vote: the check-in the centre already had. Empty and 0 otherwise.
+    pub first_station: String,
+    pub first_at: crate::Timestamp,
+    /// For an ineligible person: the refusal's code (e.g. `not_in_registry`).
+    pub detail: String,
 }
