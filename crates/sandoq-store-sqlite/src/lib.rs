@@ -1050,7 +1050,7 @@ impl Store for SqliteStore {
             .fetch_all(&self.pool)
             .await
             .map_err(db)?;
-        rows.iter().map(|row| device_from_row(row)).collect()
+        rows.iter().map(device_from_row).collect()
     }
 
     async fn set_photo(
