@@ -34,7 +34,7 @@ pub struct ImportProblem {
 }
 
 /// Why an import changed nothing.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ImportReport {
     pub rows: u64,
     pub problems_found: u64,

@@ -92,15 +92,6 @@ impl Problems {
     }
 }
 
-impl Default for ImportReport {
-    fn default() -> ImportReport {
-        ImportReport {
-            rows: 0,
-            problems_found: 0,
-            problems: Vec::new(),
-        }
-    }
-}
 
 fn refused(problem: ImportProblem) -> ImportFailure {
     ImportFailure::Report(ImportReport {
