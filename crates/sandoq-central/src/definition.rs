@@ -154,10 +154,84 @@ impl Definition {
 
 /// Lowercase hex SHA-256 of the canonical form: the definition's content hash.
 pub fn content_hash(canonical: &str) -> String {
-    Sha256::digest(canonical.as_bytes())
+    content_hash_bytes(canonical.as_bytes())
+}
+
+/// Lowercase hex SHA-256 of any bytes (photos, files).
+pub fn content_hash_bytes(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// The codes of every candidate (on a list or independent) of a stored canonical definition.
+pub fn candidate_codes(canonical: &str) -> Vec<String> {
+    let Ok(document) = serde_json::from_str::<Value>(canonical) else {
+        return Vec::new();
+    };
+    let code = |c: &Value| c["code"].as_str().map(str::to_string);
+    let on_lists = document["lists"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|l| l["candidates"].as_array().into_iter().flatten())
+        .filter_map(code);
+    let independents = document["independents"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(code);
+    on_lists.chain(independents).collect()
+}
+
+/// The whole election as stations receive it: the election itself, its definition (lists,
+/// candidates, independents), the SHA-256 of every candidate's photo, the counties, districts
+/// and stations. Returns the canonical text and its content hash, or None before a definition
+/// is set. Devices are not part of it: registering one does not change what stations check.
+pub async fn export<S: sandoq_store::Store>(
+    store: &S,
+    election: &sandoq_store::Election,
+) -> Result<Option<(String, String)>, sandoq_store::StoreError> {
+    let Some((canonical, _)) = store.definition(election.id).await? else {
+        return Ok(None);
+    };
+    let definition: Value = serde_json::from_str(&canonical)
+        .map_err(|e| sandoq_store::StoreError::Database(format!("stored definition: {e}")))?;
+    let spec = &election.spec;
+    let photos: Vec<Value> = store
+        .photo_hashes(election.id)
+        .await?
+        .into_iter()
+        .map(|(candidate, sha256)| json!({"candidate": candidate, "sha256": sha256}))
+        .collect();
+    let areas: Vec<Value> = store
+        .areas(election.id)
+        .await?
+        .into_iter()
+        .map(|a| json!({"code": a.code, "kind": a.kind.name(), "parent": a.parent, "name_fa": a.name_fa, "name_en": a.name_en}))
+        .collect();
+    let stations: Vec<Value> = store
+        .stations(election.id)
+        .await?
+        .into_iter()
+        .map(|s| json!({"code": s.code, "district": s.district, "name_fa": s.name_fa, "name_en": s.name_en, "address": s.address}))
+        .collect();
+    let document = json!({
+        "format": "sandoq-election-v1",
+        "election": {
+            "code": spec.code, "kind": spec.kind.name(), "name_fa": spec.name_fa, "name_en": spec.name_en,
+            "seats": spec.seats, "constituency": spec.constituency, "polling_day": spec.polling_day.to_string(),
+            "offline_policy": spec.offline_policy.name(),
+        },
+        "definition": definition,
+        "photos": photos,
+        "areas": areas,
+        "stations": stations,
+    });
+    let text = document.to_string();
+    let hash = content_hash(&text);
+    Ok(Some((text, hash)))
 }
 
 #[cfg(test)]

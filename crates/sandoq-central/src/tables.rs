@@ -92,7 +92,6 @@ impl Problems {
     }
 }
 
-
 fn refused(problem: ImportProblem) -> ImportFailure {
     ImportFailure::Report(ImportReport {
         rows: 0,

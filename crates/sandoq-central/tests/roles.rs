@@ -79,9 +79,23 @@ fn cookie(answer: &Answer) -> String {
 
 static KEY_SEED: AtomicU8 = AtomicU8::new(100);
 
-/// A valid request for each guarded route; unique where the route creates something.
-fn call_for(method: &str, path: &str, election: i64) -> (String, Vec<u8>) {
-    let path_with_id = path.replace("{election}", &election.to_string());
+/// A valid request for each guarded route, with its content type; unique where the route creates something.
+fn call_for(method: &str, path: &str, election: i64) -> (String, Vec<u8>, &'static str) {
+    let path_with_id = path
+        .replace("{election}", &election.to_string())
+        .replace("{kind}", "areas")
+        .replace("{candidate}", "10101");
+    match (method, path) {
+        ("POST", "/api/elections/{election}/imports/{kind}") => {
+            let code = support::unique("C");
+            let csv = format!("code,kind,parent,name_fa,name_en\n{code},county,,شهرستان,County\n");
+            return (path_with_id, csv.into_bytes(), "text/csv");
+        }
+        ("PUT", "/api/elections/{election}/photos/{candidate}") => {
+            return (path_with_id, PNG.to_vec(), "image/png");
+        }
+        _ => {}
+    }
     let body = match (method, path) {
         ("POST", "/api/elections") => json!({
             "code": support::unique("e"), "name_fa": "آموزشی", "name_en": "training", "kind": "training", "seats": 21,
@@ -105,13 +119,79 @@ fn call_for(method: &str, path: &str, election: i64) -> (String, Vec<u8>) {
     } else {
         body.to_string().into_bytes()
     };
-    (path_with_id, body)
+    (path_with_id, body, "application/json")
+}
+
+/// The smallest PNG: a 1x1 transparent pixel.
+pub const PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
+    0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x00, 0x01, 0x00, 0x00,
+    0x05, 0x00, 0x01, 0x0d, 0x0a, 0x2d, 0xb4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae,
+    0x42, 0x60, 0x82,
+];
+
+/// Areas, two stations and a definition, so that every route has something to work on.
+async fn set_up_election(store: &AnyStore, election: i64) {
+    let id = sandoq_store::ElectionId(election);
+    let area = |code: &str, kind, parent: &str| sandoq_store::Area {
+        code: code.into(),
+        kind,
+        parent: parent.into(),
+        name_fa: "حوزه".into(),
+        name_en: "Area".into(),
+    };
+    store
+        .import_areas(
+            id,
+            &[
+                area("T", sandoq_store::AreaKind::County, ""),
+                area("D1", sandoq_store::AreaKind::District, "T"),
+                area("D2", sandoq_store::AreaKind::District, "T"),
+            ],
+            "setup",
+            Timestamp(0),
+        )
+        .await
+        .unwrap();
+    let station = |code: &str, district: &str| sandoq_store::Station {
+        code: code.into(),
+        district: district.into(),
+        name_fa: "شعبه".into(),
+        name_en: "Station".into(),
+        address: String::new(),
+    };
+    store
+        .import_stations(
+            id,
+            &[station("S-0001", "D1"), station("S-0002", "D2")],
+            "setup",
+            Timestamp(0),
+        )
+        .await
+        .unwrap();
+    let definition = sandoq_central::definition::parse(
+        r#"{"lists": [{"code": "101", "name_fa": "امید", "name_en": "Hope", "candidates": [{"code": "10101", "name_fa": "یک", "name_en": "One"}]}]}"#.as_bytes(),
+        21,
+    )
+    .unwrap();
+    let canonical = definition.canonical();
+    store
+        .set_definition(
+            id,
+            &canonical,
+            &sandoq_central::definition::content_hash(&canonical),
+            "setup",
+            Timestamp(0),
+        )
+        .await
+        .unwrap();
 }
 
 async fn role_matrix(store: AnyStore) {
     let service = service(store).await;
     let hq = cookie(&sign_in(&service, "hq", PASSWORD).await);
-    let (path, body) = call_for("POST", "/api/elections", 0);
+    let (path, body, _) = call_for("POST", "/api/elections", 0);
     let created = request(
         service.addr,
         "POST",
@@ -125,6 +205,7 @@ async fn role_matrix(store: AnyStore) {
     .await;
     assert_eq!(created.status, 200, "{:?}", created.body);
     let election = created.body["election"].as_i64().unwrap();
+    set_up_election(&service.store, election).await;
     let guarded: Vec<_> = ROUTES
         .iter()
         .filter_map(|(m, p, roles)| roles.map(|r| (*m, *p, r)))
@@ -134,10 +215,10 @@ async fn role_matrix(store: AnyStore) {
     for role in Role::ALL {
         let session = cookie(&sign_in(&service, role.name(), PASSWORD).await);
         for &(method, route, allowed) in &guarded {
-            let (path, body) = call_for(method, route, election);
+            let (path, body, content_type) = call_for(method, route, election);
             let mut headers = vec![("cookie", session.clone())];
             if !body.is_empty() {
-                headers.push(("content-type", "application/json".into()));
+                headers.push(("content-type", content_type.into()));
             }
             let answer = request(service.addr, method, &path, &headers, &body).await;
             let expected = if allowed.contains(&role) { 200 } else { 403 };
@@ -156,12 +237,12 @@ async fn role_matrix(store: AnyStore) {
     }
     // Nobody signed in: 401, whatever the route.
     for &(method, route, _) in &guarded {
-        let (path, body) = call_for(method, route, election);
+        let (path, body, content_type) = call_for(method, route, election);
         let answer = request(
             service.addr,
             method,
             &path,
-            &[("content-type", "application/json".into())],
+            &[("content-type", content_type.into())],
             &body,
         )
         .await;
@@ -174,7 +255,7 @@ async fn role_matrix(store: AnyStore) {
     assert_eq!(calls, guarded.len() * Role::ALL.len());
     // A few rights stated independently of the table.
     let observer = cookie(&sign_in(&service, "observer", PASSWORD).await);
-    let (path, body) = call_for("POST", "/api/users", 0);
+    let (path, body, _) = call_for("POST", "/api/users", 0);
     let refused = request(
         service.addr,
         "POST",
@@ -328,7 +409,7 @@ async fn definition_story(store: AnyStore) {
             ("cookie", cookie.to_string()),
         ]
     };
-    let (path, body) = call_for("POST", "/api/elections", 0);
+    let (path, body, _) = call_for("POST", "/api/elections", 0);
     let election = request(service.addr, "POST", &path, &json_headers(&hq), &body)
         .await
         .body["election"]
@@ -364,7 +445,7 @@ async fn definition_story(store: AnyStore) {
         (404, Some("no_definition"))
     );
     // A good one: stored, and its hash is the SHA-256 of the canonical text anyone can recompute.
-    let (_, good) = call_for("PUT", "/api/elections/{election}/definition", election);
+    let (_, good, _) = call_for("PUT", "/api/elections/{election}/definition", election);
     let stored = request(service.addr, "PUT", &path, &json_headers(&hq), &good).await;
     assert_eq!(stored.status, 200, "{:?}", stored.body);
     let observer = cookie(&sign_in(&service, "observer", PASSWORD).await);

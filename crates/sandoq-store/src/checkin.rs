@@ -8,7 +8,7 @@
 //! succeed. A retried request (same request id) gets the same answer and never
 //! a second record.
 
-use crate::model::{CheckInRecord, Election, ElectionId};
+use crate::model::{CheckInRecord, Election, ElectionId, Incident, IncidentKind, OfflinePolicy};
 use crate::{Store, StoreError, Timestamp};
 use sandoq_i18n::{Bilingual, Lang};
 use sandoq_registry::{eligibility, Date, Eligibility, NationalCode, NationalCodeError};
@@ -185,6 +185,127 @@ pub async fn check_in<S: Store + ?Sized>(
             Ok(CheckInOutcome::Recorded { at: existing.at })
         }
         Insert::Existing(existing) => Ok(CheckInOutcome::AlreadyVoted { station: existing.station, at: existing.at }),
+        Insert::RequestIdTaken => Err(StoreError::invalid(
+            "request_id_reused",
+            "this request id was already used for another person; a new check-in needs a new request id",
+            "این شناسهٔ درخواست پیش‌تر برای شخص دیگری به کار رفته است؛ هر پذیرش شناسهٔ تازه می‌خواهد",
+        )),
+    }
+}
+
+/// How far ahead of the centre's clock a station's own clock may be, in seconds.
+pub const MAX_CLOCK_AHEAD_SECONDS: i64 = 300;
+
+/// What the centre made of a check-in a station recorded while offline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyncOutcome {
+    /// Accepted: the person is now checked in, marked provisional, at the station's time.
+    Recorded { at: Timestamp },
+    /// A conflict or an ineligible person: the incident supervisors will see.
+    Incident(Incident),
+}
+
+impl SyncOutcome {
+    pub fn code(&self) -> &'static str {
+        match self {
+            SyncOutcome::Recorded { .. } => "recorded",
+            SyncOutcome::Incident(incident) => incident.kind.name(),
+        }
+    }
+}
+
+/// Syncs one check-in that a station recorded under the `provisional` offline policy, at its
+/// own time `request.at`. The person already has a ballot, so nothing is refused: a person
+/// checked in elsewhere becomes a double-vote incident (with both stations and times), a person
+/// the centre would have refused becomes an ineligible incident. A retried sync (same station and
+/// request id) gives the same answer and records nothing twice.
+pub async fn sync_provisional<S: Store + ?Sized>(
+    store: &S,
+    election: &Election,
+    request: &CheckInRequest,
+    now: Timestamp,
+) -> Result<SyncOutcome, StoreError> {
+    if election.spec.offline_policy != OfflinePolicy::Provisional {
+        return Err(StoreError::invalid(
+            "offline_policy_refuse",
+            "this election does not allow provisional check-ins (its offline policy is refuse)",
+            "این انتخابات پذیرش موقت را نمی‌پذیرد (سیاست برون‌خط آن «رد» است)",
+        ));
+    }
+    if request.election != election.id {
+        return Err(StoreError::invalid(
+            "election_mismatch",
+            "the request names another election",
+            "درخواست به انتخابات دیگری اشاره دارد",
+        ));
+    }
+    validate_request(request)?;
+    if request.at.0 > now.0 + MAX_CLOCK_AHEAD_SECONDS {
+        return Err(StoreError::invalid(
+            "time_in_future",
+            "the check-in time is in the future; check the station's clock",
+            "زمان پذیرش در آینده است؛ ساعت شعبه را بررسی کنید",
+        ));
+    }
+    let incident = |kind: IncidentKind, first: Option<&CheckInRecord>, detail: &str| Incident {
+        kind,
+        national_code: request.national_code.trim().to_string(),
+        station: request.station.clone(),
+        at: request.at,
+        request_id: request.request_id.clone(),
+        first_station: first.map(|r| r.station.clone()).unwrap_or_default(),
+        first_at: first.map(|r| r.at).unwrap_or(Timestamp(0)),
+        detail: detail.to_string(),
+    };
+    let refused = |code: &str| incident(IncidentKind::Ineligible, None, code);
+    let found = match NationalCode::parse(&request.national_code) {
+        Err(error) => Err(refused(error.code)),
+        Ok(code) => match store.find_voter(election.id, code).await? {
+            None => Err(refused("not_in_registry")),
+            Some(entry) => {
+                let refusal = match eligibility::check(
+                    &entry,
+                    &election.spec.constituency,
+                    election.spec.polling_day,
+                ) {
+                    Eligibility::Eligible => None,
+                    Eligibility::UnderAge { .. } => Some("under_age"),
+                    Eligibility::OtherConstituency { .. } => Some("other_constituency"),
+                    Eligibility::Deceased => Some("deceased"),
+                    Eligibility::Barred => Some("barred"),
+                };
+                match refusal {
+                    Some(code) => Err(refused(code)),
+                    None => Ok(code),
+                }
+            }
+        },
+    };
+    let code = match found {
+        Ok(code) => code,
+        Err(incident) => {
+            store.record_incident(election.id, &incident).await?;
+            return Ok(SyncOutcome::Incident(incident));
+        }
+    };
+    let record = CheckInRecord {
+        station: request.station.clone(),
+        at: request.at,
+        request_id: request.request_id.clone(),
+        provisional: true,
+    };
+    match store.insert_check_in(election.id, code, &record).await? {
+        Insert::Inserted => Ok(SyncOutcome::Recorded { at: request.at }),
+        Insert::Existing(existing)
+            if existing.request_id == request.request_id && existing.station == request.station =>
+        {
+            Ok(SyncOutcome::Recorded { at: existing.at })
+        }
+        Insert::Existing(existing) => {
+            let incident = incident(IncidentKind::DoubleVote, Some(&existing), "");
+            store.record_incident(election.id, &incident).await?;
+            Ok(SyncOutcome::Incident(incident))
+        }
         Insert::RequestIdTaken => Err(StoreError::invalid(
             "request_id_reused",
             "this request id was already used for another person; a new check-in needs a new request id",

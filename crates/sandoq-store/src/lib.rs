@@ -10,7 +10,9 @@ pub mod checkin;
 pub mod model;
 pub mod time;
 
-pub use checkin::{check_in, CheckInOutcome, CheckInRequest, Insert, Refusal};
+pub use checkin::{
+    check_in, sync_provisional, CheckInOutcome, CheckInRequest, Insert, Refusal, SyncOutcome,
+};
 pub use model::*;
 pub use time::Timestamp;
 

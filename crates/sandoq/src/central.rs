@@ -5,9 +5,7 @@
 use crate::input_error;
 use clap::Subcommand;
 use sandoq_json::InputError;
-use sandoq_store::{
-    DeviceKind, ElectionId, ElectionKind, ElectionSpec, OfflinePolicy, Store, StoreError,
-};
+use sandoq_store::{ElectionId, ElectionKind, ElectionSpec, OfflinePolicy, Store, StoreError};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -80,6 +78,22 @@ pub enum Central {
         election: i64,
         file: PathBuf,
     },
+    /// Imports counties and districts (`areas`), polling stations (`stations`), station devices
+    /// (`devices`) or lists with their candidates (`candidates`) from CSV or JSON, all or nothing;
+    /// every problem is listed with its row and column. Formats: ARCHITECTURE.md / sandoq-central::tables.
+    ///
+    /// Example / نمونه:  sandoq central import --election 1 --kind stations stations.csv
+    Import {
+        #[arg(long, default_value = "sqlite://sandoq-central.db")]
+        database: String,
+        #[arg(long)]
+        election: i64,
+        /// `areas`, `stations`, `devices` or `candidates`.
+        #[arg(long)]
+        kind: String,
+        /// A `.csv` or `.json` file.
+        file: PathBuf,
+    },
     /// Registers a station device and its Ed25519 public key (64 hex characters).
     RegisterDevice {
         #[arg(long, default_value = "sqlite://sandoq-central.db")]
@@ -94,6 +108,38 @@ pub enum Central {
         #[arg(long)]
         public_key: String,
     },
+}
+
+/// Prints every problem of a refused import (row and column first) and returns its exit code.
+fn import_report(report: &sandoq_central::import::ImportReport) -> ExitCode {
+    let details: Vec<InputError> = report
+        .problems
+        .iter()
+        .map(|p| {
+            let place = match p.column {
+                Some(column) => format!("row {}, column {column}", p.row),
+                None => format!("row {}", p.row),
+            };
+            InputError::new(p.code, p.en.clone(), p.fa.clone()).at(place)
+        })
+        .collect();
+    let mut first = details
+        .first()
+        .cloned()
+        .unwrap_or_else(|| InputError::new("bad_csv", "bad file", "پروندهٔ نادرست"));
+    first.details = details;
+    eprintln!(
+        "{} problems in {} rows; nothing was imported / {} مشکل در {} ردیف؛ هیچ ردیفی وارد نشد",
+        report.problems_found, report.rows, report.problems_found, report.rows
+    );
+    input_error(&first)
+}
+
+fn import_failure(failure: sandoq_central::tables::ImportFailure) -> ExitCode {
+    match failure {
+        sandoq_central::tables::ImportFailure::Report(report) => import_report(&report),
+        sandoq_central::tables::ImportFailure::Store(error) => store_error(error),
+    }
 }
 
 fn store_error(error: StoreError) -> ExitCode {
@@ -239,29 +285,7 @@ async fn run_async(command: Central) -> anyhow::Result<ExitCode> {
             };
             let voters = match sandoq_central::import::parse_registry_csv(input) {
                 Ok(voters) => voters,
-                Err(report) => {
-                    let details: Vec<InputError> = report
-                        .problems
-                        .iter()
-                        .map(|p| {
-                            let place = match p.column {
-                                Some(column) => format!("row {}, column {column}", p.row),
-                                None => format!("row {}", p.row),
-                            };
-                            InputError::new(p.code, p.en.clone(), p.fa.clone()).at(place)
-                        })
-                        .collect();
-                    let mut first = details
-                        .first()
-                        .cloned()
-                        .unwrap_or_else(|| InputError::new("bad_csv", "bad file", "پروندهٔ نادرست"));
-                    first.details = details;
-                    eprintln!(
-                        "{} problems in {} rows; nothing was imported / {} مشکل در {} ردیف؛ هیچ ردیفی وارد نشد",
-                        report.problems_found, report.rows, report.problems_found, report.rows
-                    );
-                    return Ok(input_error(&first));
-                }
+                Err(report) => return Ok(import_report(&report)),
             };
             let store = match open_store(&database).await {
                 Ok(store) => store,
@@ -373,6 +397,83 @@ async fn run_async(command: Central) -> anyhow::Result<ExitCode> {
                 Err(error) => Ok(store_error(error)),
             }
         }
+        Central::Import {
+            database,
+            election,
+            kind,
+            file,
+        } => {
+            let format = match file.extension().and_then(|e| e.to_str()) {
+                Some("csv") => sandoq_central::tables::Format::Csv,
+                Some("json") => sandoq_central::tables::Format::Json,
+                _ => {
+                    return Ok(usage(
+                        "unknown_file_type",
+                        format!("{} must end in .csv or .json", file.display()),
+                        format!("{} باید پسوند .csv یا .json داشته باشد", file.display()),
+                        "FILE",
+                    ))
+                }
+            };
+            let bytes = match std::fs::read(&file) {
+                Ok(bytes) => bytes,
+                Err(e) => {
+                    return Ok(input_error(&InputError::new(
+                        "read_failed",
+                        format!("cannot read {}: {e}", file.display()),
+                        format!("خواندن {} ممکن نشد: {e}", file.display()),
+                    )))
+                }
+            };
+            let store = match open_store(&database).await {
+                Ok(store) => store,
+                Err(code) => return Ok(code),
+            };
+            let found = match find_election(&store, election).await {
+                Ok(found) => found,
+                Err(code) => return Ok(code),
+            };
+            let id = ElectionId(election);
+            use sandoq_central::tables;
+            let done = match kind.as_str() {
+                "areas" => tables::import_areas(&store, id, &bytes, format, "cli", now)
+                    .await
+                    .map(|n| serde_json::json!({"imported": n})),
+                "stations" => tables::import_stations(&store, id, &bytes, format, "cli", now)
+                    .await
+                    .map(|n| serde_json::json!({"imported": n})),
+                "devices" => tables::import_devices(&store, id, &bytes, format, "cli", now)
+                    .await
+                    .map(|ids| serde_json::json!({"imported": ids.len()})),
+                "candidates" => match tables::parse_candidates(&bytes, format, found.spec.seats) {
+                    Ok(definition) => {
+                        let canonical = definition.canonical();
+                        let hash = sandoq_central::definition::content_hash(&canonical);
+                        store
+                            .set_definition(id, &canonical, &hash, "cli", now)
+                            .await
+                            .map(|()| serde_json::json!({"hash": hash}))
+                            .map_err(tables::ImportFailure::Store)
+                    }
+                    Err(failure) => Err(failure),
+                },
+                _ => {
+                    return Ok(usage(
+                        "unknown_import",
+                        format!("unknown kind {kind:?} (areas, stations, devices, candidates)"),
+                        format!("نوع ناشناخته {kind:?} (areas، stations، devices، candidates)"),
+                        "--kind",
+                    ))
+                }
+            };
+            match done {
+                Ok(answer) => {
+                    println!("{answer}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(failure) => Ok(import_failure(failure)),
+            }
+        }
         Central::RegisterDevice {
             database,
             election,
@@ -380,18 +481,6 @@ async fn run_async(command: Central) -> anyhow::Result<ExitCode> {
             kind,
             public_key,
         } => {
-            let Some(kind) = DeviceKind::from_name(&kind) else {
-                return Ok(usage(
-                    "unknown_device_kind",
-                    format!("unknown kind {kind:?} (check_in_desk or ballot_box)"),
-                    format!("نوع دستگاه ناشناخته {kind:?}"),
-                    "--kind",
-                ));
-            };
-            let key = match sandoq_central::setup::public_key(&public_key) {
-                Ok(key) => key,
-                Err(error) => return Ok(store_error(error)),
-            };
             let store = match open_store(&database).await {
                 Ok(store) => store,
                 Err(code) => return Ok(code),
@@ -400,18 +489,27 @@ async fn run_async(command: Central) -> anyhow::Result<ExitCode> {
                 Ok(found) => found,
                 Err(code) => return Ok(code),
             };
-            match store
-                .register_device(ElectionId(election), &station, kind, &key, "cli", now)
-                .await
+            // One device is a one-row import: the same checks as a file (known station, kind, key).
+            let row =
+                serde_json::json!([{"station": station, "kind": kind, "public_key": public_key}]);
+            match sandoq_central::tables::import_devices(
+                &store,
+                ElectionId(election),
+                row.to_string().as_bytes(),
+                sandoq_central::tables::Format::Json,
+                "cli",
+                now,
+            )
+            .await
             {
-                Ok(id) => {
+                Ok(ids) => {
                     println!(
                         "{}",
-                        serde_json::json!({"device": id.0, "station": station, "kind": kind.name()})
+                        serde_json::json!({"device": ids.first().map(|d| d.0), "station": station, "kind": kind})
                     );
                     Ok(ExitCode::SUCCESS)
                 }
-                Err(error) => Ok(store_error(error)),
+                Err(failure) => Ok(import_failure(failure)),
             }
         }
     }

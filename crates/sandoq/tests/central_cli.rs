@@ -100,6 +100,57 @@ fn an_election_is_set_up_from_the_command_line() {
     bad_key.extend(db);
     assert!(stderr(&sandoq(&dir, &bad_key)).contains("error[bad_public_key]"));
     let key = "8a88e3dd7409f195fd52db2d3cba5d72ca6709bf1d94121bf3748801b40f6f5c";
+    let import = |kind: &str, file: &str| {
+        let mut args = vec!["central", "import", "--election", "1", "--kind", kind, file];
+        args.extend(db);
+        sandoq(&dir, &args)
+    };
+    // A device needs a station, a station a district, a district a county.
+    let mut early = vec![
+        "central",
+        "register-device",
+        "--election",
+        "1",
+        "--station",
+        "S-1",
+        "--kind",
+        "check_in_desk",
+        "--public-key",
+        key,
+    ];
+    early.extend(db);
+    assert!(stderr(&sandoq(&dir, &early)).contains("error[unknown_station]"));
+    std::fs::write(
+        dir.join("areas-bad.csv"),
+        "code,kind,parent,name_fa,name_en\nT,county,,تهران,Tehran\nD1,district,X,منطقهٔ ۱,District 1\nT,county,,تهران,Tehran\n",
+    )
+    .unwrap();
+    let refused = import("areas", "areas-bad.csv");
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        stderr(&refused).contains("error[duplicate_code] (row 3, column code)")
+            && stderr(&refused).contains("[unknown_county] (row 2, column parent)"),
+        "{}",
+        stderr(&refused)
+    );
+    std::fs::write(
+        dir.join("areas.json"),
+        r#"[{"code": "T", "kind": "county", "name_fa": "تهران", "name_en": "Tehran"},
+            {"code": "D1", "kind": "district", "parent": "T", "name_fa": "منطقهٔ ۱", "name_en": "District 1"}]"#,
+    )
+    .unwrap();
+    let done = import("areas", "areas.json");
+    assert!(done.status.success(), "{}", stderr(&done));
+    std::fs::write(
+        dir.join("stations.csv"),
+        "code,district,name_fa,name_en,address\nS-1,D1,مدرسهٔ البرز,Alborz school,خیابان انقلاب\n",
+    )
+    .unwrap();
+    let done = import("stations", "stations.csv");
+    assert!(done.status.success(), "{}", stderr(&done));
+    assert!(
+        stderr(&import("stations", "stations.csv")).contains("[code_taken] (row 1, column code)")
+    );
     let mut register = vec![
         "central",
         "register-device",
@@ -161,6 +212,18 @@ fn an_election_is_set_up_from_the_command_line() {
         String::from_utf8_lossy(&imported.stdout).contains("\"hash\""),
         "{}",
         stderr(&imported)
+    );
+    // Lists and candidates from CSV replace the definition, with a new hash.
+    std::fs::write(
+        dir.join("candidates.csv"),
+        "type,code,list,name_fa,name_en\nlist,101,,الف,A\ncandidate,10101,101,یک,One\ncandidate,9001,,منفرد,Independent\n",
+    )
+    .unwrap();
+    let done = import("candidates", "candidates.csv");
+    assert!(
+        String::from_utf8_lossy(&done.stdout).contains("\"hash\""),
+        "{}",
+        stderr(&done)
     );
     // The first headquarters account, its password from standard input.
     let create_user = |password: &str| {

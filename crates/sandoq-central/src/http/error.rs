@@ -16,6 +16,8 @@ pub struct AppError {
     pub fa: String,
     /// Every problem, when several are reported at once: `(code, en, fa)`.
     pub problems: Vec<(&'static str, String, String)>,
+    /// An import's problems, each with its row and column.
+    pub report: Option<crate::import::ImportReport>,
 }
 
 impl AppError {
@@ -31,6 +33,52 @@ impl AppError {
             en: en.into(),
             fa: fa.into(),
             problems: Vec::new(),
+            report: None,
+        }
+    }
+
+    /// An import that changed nothing, with every problem found.
+    pub fn import_refused(report: crate::import::ImportReport) -> AppError {
+        let mut error = AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "import_refused",
+            format!(
+                "the file has {} problem(s); nothing was imported",
+                report.problems_found
+            ),
+            format!(
+                "پرونده {} ایراد دارد؛ چیزی وارد نشد",
+                sandoq_i18n::number(report.problems_found, sandoq_i18n::Lang::Fa)
+            ),
+        );
+        error.report = Some(report);
+        error
+    }
+}
+
+impl AppError {
+    /// A one-row import's failure as a plain error with the problem's own code.
+    pub fn single(failure: crate::tables::ImportFailure) -> AppError {
+        match failure {
+            crate::tables::ImportFailure::Report(report) if report.problems.len() == 1 => {
+                let problem = &report.problems[0];
+                AppError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    problem.code,
+                    problem.en.clone(),
+                    problem.fa.clone(),
+                )
+            }
+            other => AppError::from(other),
+        }
+    }
+}
+
+impl From<crate::tables::ImportFailure> for AppError {
+    fn from(failure: crate::tables::ImportFailure) -> AppError {
+        match failure {
+            crate::tables::ImportFailure::Report(report) => AppError::import_refused(report),
+            crate::tables::ImportFailure::Store(error) => AppError::from(error),
         }
     }
 }
@@ -67,6 +115,15 @@ impl IntoResponse for AppError {
                 .problems
                 .iter()
                 .map(|(code, en, fa)| json!({"code": code, "en": en, "fa": fa}))
+                .collect();
+        }
+        if let Some(report) = &self.report {
+            error["rows"] = json!(report.rows);
+            error["problems_found"] = json!(report.problems_found);
+            error["problems"] = report
+                .problems
+                .iter()
+                .map(|p| json!({"row": p.row, "column": p.column, "code": p.code, "en": p.en, "fa": p.fa}))
                 .collect();
         }
         let body = json!({"error": error});

@@ -10,6 +10,8 @@
 pub mod device_auth;
 pub mod error;
 pub mod people;
+pub mod scope;
+pub mod setup_api;
 
 use crate::AnyStore;
 use axum::body::Bytes;
@@ -118,7 +120,41 @@ pub const ROUTES: &[(&str, &str, Option<&[Role]>)] = &[
         Some(&Role::ALL),
     ),
     ("POST", "/api/elections/{election}/check-ins", None),
+    (
+        "POST",
+        "/api/elections/{election}/provisional-check-ins",
+        None,
+    ),
+    ("GET", "/api/elections/{election}/areas", Some(&Role::ALL)),
+    (
+        "GET",
+        "/api/elections/{election}/stations",
+        Some(&Role::ALL),
+    ),
+    (
+        "GET",
+        "/api/elections/{election}/devices",
+        Some(&[Role::Hq, Role::Executive, Role::Supervisor, Role::Station]),
+    ),
+    (
+        "POST",
+        "/api/elections/{election}/imports/{kind}",
+        Some(&[Role::Hq]),
+    ),
+    (
+        "PUT",
+        "/api/elections/{election}/photos/{candidate}",
+        Some(&[Role::Hq]),
+    ),
+    ("GET", "/api/elections/{election}/photos/{candidate}", None),
+    ("GET", "/api/elections/{election}/export", Some(&Role::ALL)),
+    (
+        "GET",
+        "/api/elections/{election}/incidents",
+        Some(&[Role::Hq, Role::Executive, Role::Supervisor, Role::Station]),
+    ),
     ("POST", "/api/users", Some(&[Role::Hq])),
+    ("GET", "/api/users", Some(&[Role::Hq])),
     ("GET", "/api/audit-log", Some(&[Role::Hq, Role::Supervisor])),
 ];
 
@@ -140,13 +176,43 @@ pub fn app(state: AppState) -> Router {
         .route("/api/elections", post(post_election))
         .route("/api/elections/{election}", get(get_election))
         .route("/api/elections/{election}/turnout", get(get_turnout))
-        .route("/api/elections/{election}/devices", post(post_device))
+        .route(
+            "/api/elections/{election}/devices",
+            post(post_device).get(setup_api::get_devices),
+        )
         .route(
             "/api/elections/{election}/definition",
             axum::routing::put(put_definition).get(get_definition),
         )
         .route("/api/elections/{election}/check-ins", post(post_check_in))
-        .route("/api/users", post(post_user))
+        .route(
+            "/api/elections/{election}/provisional-check-ins",
+            post(setup_api::post_provisional_check_in),
+        )
+        .route("/api/elections/{election}/areas", get(setup_api::get_areas))
+        .route(
+            "/api/elections/{election}/stations",
+            get(setup_api::get_stations),
+        )
+        .route(
+            "/api/elections/{election}/imports/{kind}",
+            post(setup_api::post_import).layer(DefaultBodyLimit::max(setup_api::MAX_IMPORT_BYTES)),
+        )
+        .route(
+            "/api/elections/{election}/photos/{candidate}",
+            axum::routing::put(setup_api::put_photo)
+                .layer(DefaultBodyLimit::max(setup_api::MAX_PHOTO_BYTES))
+                .get(setup_api::get_photo),
+        )
+        .route(
+            "/api/elections/{election}/export",
+            get(setup_api::get_export),
+        )
+        .route(
+            "/api/elections/{election}/incidents",
+            get(setup_api::get_incidents),
+        )
+        .route("/api/users", post(post_user).get(setup_api::get_users))
         .route("/api/audit-log", get(get_audit_log))
         .merge(crate::pages::routes())
         .fallback(not_found)
@@ -198,12 +264,15 @@ fn body_error(rejection: BytesRejection) -> AppError {
     }
 }
 
-async fn post_check_in(
-    State(state): State<AppState>,
+/// A signed request of a check-in desk to `/api/elections/{election}/{tail}`: the device,
+/// the body, the time, and its election.
+async fn desk_request(
+    state: &AppState,
     election: Result<Path<i64>, PathRejection>,
-    headers: HeaderMap,
+    headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<Json<Value>, AppError> {
+    tail: &str,
+) -> Result<(sandoq_store::Device, Bytes, Timestamp, Arc<Election>), AppError> {
     let Ok(Path(election_id)) = election else {
         return Err(AppError::new(
             StatusCode::BAD_REQUEST,
@@ -212,13 +281,13 @@ async fn post_check_in(
             "شناسهٔ انتخابات باید عدد باشد",
         ));
     };
-    let body = json_bytes(&headers, body)?;
+    let body = json_bytes(headers, body)?;
     let now = (state.clock)();
-    let path = format!("/api/elections/{election_id}/check-ins");
+    let path = format!("/api/elections/{election_id}/{tail}");
     let device = device_auth::authenticate(
         &state.store,
         &state.devices,
-        &headers,
+        headers,
         "POST",
         &path,
         &body,
@@ -241,6 +310,18 @@ async fn post_check_in(
             "این دستگاه برای انتخابات دیگری ثبت شده است",
         ));
     }
+    let election = state.election(device.election).await?;
+    Ok((device, body, now, election))
+}
+
+async fn post_check_in(
+    State(state): State<AppState>,
+    election: Result<Path<i64>, PathRejection>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, AppError> {
+    let (device, body, now, election) =
+        desk_request(&state, election, &headers, body, "check-ins").await?;
     let request: CheckInBody = serde_json::from_slice(&body).map_err(|e| {
         AppError::new(
             StatusCode::BAD_REQUEST,
@@ -249,7 +330,6 @@ async fn post_check_in(
             format!("درخواست پذیرش معتبر نیست: {e}"),
         )
     })?;
-    let election = state.election(device.election).await?;
     // The station is the device's own: a desk can only check voters in at its station.
     let request = CheckInRequest {
         election: election.id,
@@ -492,7 +572,7 @@ async fn get_turnout(
     headers: HeaderMap,
 ) -> Result<Json<Value>, AppError> {
     let id = election_path(election)?;
-    people::require(
+    let user = people::require(
         &state.store,
         &headers,
         (state.clock)(),
@@ -500,7 +580,10 @@ async fn get_turnout(
     )
     .await?;
     state.election(id).await?;
-    let buckets = state.store.turnout(id).await?;
+    // An executive board or a station official counts only the stations it sees.
+    let seen = scope::stations_seen(&state.store, id, &user).await?;
+    let mut buckets = state.store.turnout(id).await?;
+    buckets.retain(|b| seen.includes(&b.station));
     let total: u64 = buckets.iter().map(|b| b.check_ins).sum();
     let rows: Vec<Value> = buckets
         .iter()
@@ -536,25 +619,23 @@ async fn post_device(
     .await?;
     let request: NewDevice = json_body(&headers, body)?;
     state.election(id).await?;
-    let kind = DeviceKind::from_name(&request.kind).ok_or_else(|| {
-        unprocessable(
-            "unknown_device_kind",
-            format!("unknown device kind {:?}", request.kind),
-            format!("نوع دستگاه ناشناخته {:?}", request.kind),
-        )
+    // One device is a one-row import: the same checks (known station, kind, key) and codes.
+    let row = json!([{"station": request.station, "kind": request.kind, "public_key": request.public_key}]);
+    let ids = crate::tables::import_devices(
+        &state.store,
+        id,
+        row.to_string().as_bytes(),
+        crate::tables::Format::Json,
+        &format!("user:{}", user.username),
+        now,
+    )
+    .await
+    .map_err(AppError::single)?;
+    let device = ids.first().copied().ok_or_else(|| {
+        AppError::from(sandoq_store::StoreError::Database(
+            "no device id returned".into(),
+        ))
     })?;
-    let key = crate::setup::public_key(&request.public_key)?;
-    let device = state
-        .store
-        .register_device(
-            id,
-            &request.station,
-            kind,
-            &key,
-            &format!("user:{}", user.username),
-            now,
-        )
-        .await?;
     Ok(Json(json!({"device": device.0})))
 }
 

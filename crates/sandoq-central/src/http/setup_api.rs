@@ -1,0 +1,540 @@
+//! Setup and supervision endpoints (issue 3 §2-4): imports of areas,
+//! stations, devices, lists with candidates and the registry; candidates'
+//! photos; the election export with its content hash; lists scoped to what
+//! the person may see; provisional check-ins synced by a station desk and the
+//! incidents they raise.
+
+use super::scope::{stations_seen, Seen};
+use super::{allowed, body_error, desk_request, election_path, people, AppError, AppState};
+use crate::tables::{self, Format};
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use sandoq_store::{sync_provisional, CheckInRequest, ElectionId, Photo, Store, SyncOutcome, User};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+/// The largest import file accepted over HTTP (the CLI has no limit: use it for a whole registry).
+pub const MAX_IMPORT_BYTES: usize = 64 * 1024 * 1024;
+/// The largest candidate photo.
+pub const MAX_PHOTO_BYTES: usize = 1024 * 1024;
+
+fn pair_path(
+    path: Result<Path<(i64, String)>, PathRejection>,
+) -> Result<(ElectionId, String), AppError> {
+    match path {
+        Ok(Path((id, name))) => Ok((ElectionId(id), name)),
+        Err(_) => Err(AppError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_path",
+            "the election id must be a number",
+            "شناسهٔ انتخابات باید عدد باشد",
+        )),
+    }
+}
+
+/// The signed-in person allowed on this route, and the election (which must exist).
+async fn person(
+    state: &AppState,
+    headers: &HeaderMap,
+    method: &str,
+    route: &str,
+    election: ElectionId,
+) -> Result<User, AppError> {
+    let user = people::require(
+        &state.store,
+        headers,
+        (state.clock)(),
+        allowed(method, route),
+    )
+    .await?;
+    state.election(election).await?;
+    Ok(user)
+}
+
+fn actor(user: &User) -> String {
+    format!("user:{}", user.username)
+}
+
+pub(super) async fn get_areas(
+    State(state): State<AppState>,
+    election: Result<Path<i64>, PathRejection>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, AppError> {
+    let id = election_path(election)?;
+    person(
+        &state,
+        &headers,
+        "GET",
+        "/api/elections/{election}/areas",
+        id,
+    )
+    .await?;
+    let areas: Vec<Value> = state
+        .store
+        .areas(id)
+        .await?
+        .into_iter()
+        .map(|a| json!({"code": a.code, "kind": a.kind.name(), "parent": a.parent, "name_fa": a.name_fa, "name_en": a.name_en}))
+        .collect();
+    Ok(Json(json!({"election": id.0, "areas": areas})))
+}
+
+pub(super) async fn get_stations(
+    State(state): State<AppState>,
+    election: Result<Path<i64>, PathRejection>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, AppError> {
+    let id = election_path(election)?;
+    let user = person(
+        &state,
+        &headers,
+        "GET",
+        "/api/elections/{election}/stations",
+        id,
+    )
+    .await?;
+    let seen = stations_seen(&state.store, id, &user).await?;
+    let stations: Vec<Value> = state
+        .store
+        .stations(id)
+        .await?
+        .into_iter()
+        .filter(|s| seen.includes(&s.code))
+        .map(|s| json!({"code": s.code, "district": s.district, "name_fa": s.name_fa, "name_en": s.name_en, "address": s.address}))
+        .collect();
+    Ok(Json(json!({"election": id.0, "stations": stations})))
+}
+
+pub(super) async fn get_devices(
+    State(state): State<AppState>,
+    election: Result<Path<i64>, PathRejection>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, AppError> {
+    let id = election_path(election)?;
+    let user = person(
+        &state,
+        &headers,
+        "GET",
+        "/api/elections/{election}/devices",
+        id,
+    )
+    .await?;
+    let seen = stations_seen(&state.store, id, &user).await?;
+    let devices: Vec<Value> = state
+        .store
+        .devices(id)
+        .await?
+        .into_iter()
+        .filter(|d| seen.includes(&d.station))
+        .map(|d| json!({"device": d.id.0, "station": d.station, "kind": d.kind.name(), "public_key": d.public_key, "status": d.status.name()}))
+        .collect();
+    Ok(Json(json!({"election": id.0, "devices": devices})))
+}
+
+/// `text/csv` or `application/json`; anything else is refused.
+pub fn table_format(headers: &HeaderMap) -> Result<Format, AppError> {
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if content_type.starts_with("text/csv") {
+        Ok(Format::Csv)
+    } else if content_type.starts_with("application/json") {
+        Ok(Format::Json)
+    } else {
+        Err(AppError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_content_type",
+            "send the file as text/csv or application/json",
+            "پرونده را با نوع text/csv یا application/json بفرستید",
+        ))
+    }
+}
+
+/// What an import did, for the API and the pages alike.
+pub async fn run_import(
+    state: &AppState,
+    election: ElectionId,
+    kind: &str,
+    bytes: &[u8],
+    format: Format,
+    actor: &str,
+) -> Result<Value, AppError> {
+    let now = (state.clock)();
+    let store = &state.store;
+    match kind {
+        "areas" => {
+            let n = tables::import_areas(store, election, bytes, format, actor, now).await?;
+            Ok(json!({"kind": kind, "imported": n}))
+        }
+        "stations" => {
+            let n = tables::import_stations(store, election, bytes, format, actor, now).await?;
+            Ok(json!({"kind": kind, "imported": n}))
+        }
+        "devices" => {
+            let ids = tables::import_devices(store, election, bytes, format, actor, now).await?;
+            Ok(
+                json!({"kind": kind, "imported": ids.len(), "devices": ids.iter().map(|d| d.0).collect::<Vec<_>>()}),
+            )
+        }
+        "candidates" => {
+            let seats = state.election(election).await?.spec.seats;
+            let definition = tables::parse_candidates(bytes, format, seats)?;
+            let canonical = definition.canonical();
+            let hash = crate::definition::content_hash(&canonical);
+            store
+                .set_definition(election, &canonical, &hash, actor, now)
+                .await?;
+            Ok(
+                json!({"kind": kind, "imported": definition.lists.len() + definition.independents.len()
+                + definition.lists.iter().map(|l| l.candidates.len()).sum::<usize>(), "hash": hash}),
+            )
+        }
+        "registry" => {
+            if format != Format::Csv {
+                return Err(AppError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "registry_needs_csv",
+                    "the registry is imported from CSV only",
+                    "فهرست واجدان شرایط فقط از CSV وارد می‌شود",
+                ));
+            }
+            let voters =
+                crate::import::parse_registry_csv(bytes).map_err(AppError::import_refused)?;
+            let n = store.import_voters(election, &voters, actor, now).await?;
+            Ok(json!({"kind": kind, "imported": n}))
+        }
+        _ => Err(AppError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_import",
+            format!("unknown import {kind:?} (areas, stations, devices, candidates, registry)"),
+            format!("درون‌ریزی ناشناخته {kind:?} (areas، stations، devices، candidates، registry)"),
+        )),
+    }
+}
+
+pub(super) async fn post_import(
+    State(state): State<AppState>,
+    path: Result<Path<(i64, String)>, PathRejection>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, AppError> {
+    let (id, kind) = pair_path(path)?;
+    let user = person(
+        &state,
+        &headers,
+        "POST",
+        "/api/elections/{election}/imports/{kind}",
+        id,
+    )
+    .await?;
+    let body = body.map_err(|rejection| {
+        let mut error = body_error(rejection);
+        if error.code == "body_too_large" {
+            error.en = format!("the file is larger than {} MiB; import it with the command line (sandoq central import-…)", MAX_IMPORT_BYTES >> 20);
+            error.fa = format!("پرونده از {} مگابایت بزرگ‌تر است؛ آن را با خط فرمان وارد کنید (sandoq central import-…)", MAX_IMPORT_BYTES >> 20);
+        }
+        error
+    })?;
+    let format = table_format(&headers)?;
+    let mut answer = run_import(&state, id, &kind, &body, format, &actor(&user)).await?;
+    answer["election"] = json!(id.0);
+    Ok(Json(answer))
+}
+
+/// The content type of an image, from its first bytes.
+fn image_type(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(&[0xff, 0xd8, 0xff]) {
+        Some("image/jpeg")
+    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else {
+        None
+    }
+}
+
+/// Checks and stores a candidate's photo; shared by the API and the pages.
+pub async fn store_photo(
+    state: &AppState,
+    election: ElectionId,
+    candidate: &str,
+    bytes: &[u8],
+    actor: &str,
+) -> Result<Photo, AppError> {
+    let candidate = sandoq_count::election::normalize_code(candidate);
+    let Some((canonical, _)) = state.store.definition(election).await? else {
+        return Err(AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "no_definition",
+            "import the lists and candidates before their photos",
+            "پیش از عکس‌ها، فهرست‌ها و نامزدها را وارد کنید",
+        ));
+    };
+    let known = crate::definition::candidate_codes(&canonical);
+    if !known.contains(&candidate) {
+        return Err(AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_candidate",
+            format!("there is no candidate {candidate:?} in this election"),
+            format!("نامزدی با کد {candidate:?} در این انتخابات نیست"),
+        ));
+    }
+    if bytes.len() > MAX_PHOTO_BYTES {
+        return Err(AppError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "photo_too_large",
+            "a photo may be at most 1 MiB",
+            "عکس حداکثر ۱ مگابایت است",
+        ));
+    }
+    let Some(content_type) = image_type(bytes) else {
+        return Err(AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "bad_image",
+            "the photo must be a JPEG or PNG image",
+            "عکس باید تصویر JPEG یا PNG باشد",
+        ));
+    };
+    let photo = Photo {
+        candidate,
+        content_type: content_type.to_string(),
+        sha256: crate::definition::content_hash_bytes(bytes),
+        bytes: bytes.to_vec(),
+    };
+    state
+        .store
+        .set_photo(election, &photo, actor, (state.clock)())
+        .await?;
+    Ok(photo)
+}
+
+pub(super) async fn put_photo(
+    State(state): State<AppState>,
+    path: Result<Path<(i64, String)>, PathRejection>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, AppError> {
+    let (id, candidate) = pair_path(path)?;
+    let user = person(
+        &state,
+        &headers,
+        "PUT",
+        "/api/elections/{election}/photos/{candidate}",
+        id,
+    )
+    .await?;
+    let body = body.map_err(body_error)?;
+    let content_type = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !matches!(content_type, "image/jpeg" | "image/png") {
+        return Err(AppError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_content_type",
+            "send the photo as image/jpeg or image/png",
+            "عکس را با نوع image/jpeg یا image/png بفرستید",
+        ));
+    }
+    let photo = store_photo(&state, id, &candidate, &body, &actor(&user)).await?;
+    Ok(Json(
+        json!({"election": id.0, "candidate": photo.candidate, "sha256": photo.sha256, "content_type": photo.content_type}),
+    ))
+}
+
+pub(super) async fn get_photo(
+    State(state): State<AppState>,
+    path: Result<Path<(i64, String)>, PathRejection>,
+) -> Result<Response, AppError> {
+    let (id, candidate) = pair_path(path)?;
+    state.election(id).await?;
+    let candidate = sandoq_count::election::normalize_code(&candidate);
+    let Some(photo) = state.store.photo(id, &candidate).await? else {
+        return Err(AppError::new(
+            StatusCode::NOT_FOUND,
+            "no_photo",
+            "this candidate has no photo",
+            "این نامزد عکس ندارد",
+        ));
+    };
+    Ok((
+        [
+            ("content-type", photo.content_type.clone()),
+            ("x-sandoq-sha256", photo.sha256.clone()),
+            ("cache-control", "no-cache".to_string()),
+        ],
+        photo.bytes,
+    )
+        .into_response())
+}
+
+pub(super) async fn get_export(
+    State(state): State<AppState>,
+    election: Result<Path<i64>, PathRejection>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, AppError> {
+    let id = election_path(election)?;
+    person(
+        &state,
+        &headers,
+        "GET",
+        "/api/elections/{election}/export",
+        id,
+    )
+    .await?;
+    let election = state.election(id).await?;
+    let Some((canonical, hash)) = crate::definition::export(&state.store, &election).await? else {
+        return Err(AppError::new(
+            StatusCode::NOT_FOUND,
+            "no_definition",
+            "this election has no definition yet",
+            "این انتخابات هنوز تعریف (فهرست‌ها و نامزدها) ندارد",
+        ));
+    };
+    let document: Value = serde_json::from_str(&canonical)
+        .map_err(|e| AppError::from(sandoq_store::StoreError::Database(e.to_string())))?;
+    Ok(Json(
+        json!({"election": id.0, "hash": hash, "canonical": canonical, "document": document}),
+    ))
+}
+
+fn incident_json(incident: &sandoq_store::Incident) -> Value {
+    let mut value = json!({
+        "kind": incident.kind.name(), "national_code": incident.national_code,
+        "station": incident.station, "at": incident.at.0, "at_tehran": incident.at.to_string(),
+        "request_id": incident.request_id,
+    });
+    match incident.kind {
+        sandoq_store::IncidentKind::DoubleVote => {
+            value["first_station"] = json!(incident.first_station);
+            value["first_at"] = json!(incident.first_at.0);
+            value["first_at_tehran"] = json!(incident.first_at.to_string());
+        }
+        sandoq_store::IncidentKind::Ineligible => value["refusal"] = json!(incident.detail),
+    }
+    value
+}
+
+/// Incidents that concern a station this person sees (either station of a double vote).
+pub async fn incidents_seen(
+    state: &AppState,
+    election: ElectionId,
+    user: &User,
+) -> Result<Vec<sandoq_store::Incident>, AppError> {
+    let seen = stations_seen(&state.store, election, user).await?;
+    Ok(state
+        .store
+        .incidents(election)
+        .await?
+        .into_iter()
+        .filter(|i| {
+            seen == Seen::All
+                || seen.includes(&i.station)
+                || (!i.first_station.is_empty() && seen.includes(&i.first_station))
+        })
+        .collect())
+}
+
+pub(super) async fn get_incidents(
+    State(state): State<AppState>,
+    election: Result<Path<i64>, PathRejection>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, AppError> {
+    let id = election_path(election)?;
+    let user = person(
+        &state,
+        &headers,
+        "GET",
+        "/api/elections/{election}/incidents",
+        id,
+    )
+    .await?;
+    let incidents = incidents_seen(&state, id, &user).await?;
+    Ok(Json(json!({
+        "election": id.0,
+        "incidents": incidents.iter().map(incident_json).collect::<Vec<_>>(),
+    })))
+}
+
+/// A check-in the desk recorded while offline: the code as typed, the desk's request id, and
+/// the instant it happened (seconds since 1970, UTC).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProvisionalBody {
+    national_code: String,
+    request_id: String,
+    checked_in_at: i64,
+}
+
+pub(super) async fn post_provisional_check_in(
+    State(state): State<AppState>,
+    election: Result<Path<i64>, PathRejection>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, AppError> {
+    let (device, body, now, election) =
+        desk_request(&state, election, &headers, body, "provisional-check-ins").await?;
+    let request: ProvisionalBody = serde_json::from_slice(&body).map_err(|e| {
+        AppError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            format!("not a provisional check-in: {e}"),
+            format!("پذیرش موقت معتبر نیست: {e}"),
+        )
+    })?;
+    let request = CheckInRequest {
+        election: election.id,
+        national_code: request.national_code,
+        station: device.station.clone(),
+        request_id: request.request_id,
+        at: sandoq_store::Timestamp(request.checked_in_at),
+    };
+    let outcome = sync_provisional(&state.store, &election, &request, now).await?;
+    let mut answer = json!({"outcome": outcome.code(), "station": device.station});
+    match &outcome {
+        SyncOutcome::Recorded { at } => {
+            answer["at"] = json!(at.0);
+            answer["message"] =
+                json!({"fa": "پذیرش موقت ثبت شد.", "en": "The provisional check-in is recorded."});
+        }
+        SyncOutcome::Incident(incident) => {
+            answer["incident"] = incident_json(incident);
+            answer["message"] = match incident.kind {
+                sandoq_store::IncidentKind::DoubleVote => json!({
+                    "fa": format!("رأی دوگانه: این شخص پیش‌تر در شعبهٔ {} پذیرش شده بود؛ به ناظران گزارش شد.", incident.first_station),
+                    "en": format!("Double vote: this person had already checked in at station {}; reported to the supervisors.", incident.first_station),
+                }),
+                sandoq_store::IncidentKind::Ineligible => json!({
+                    "fa": format!("این شخص واجد شرایط نبود ({}); به ناظران گزارش شد.", incident.detail),
+                    "en": format!("This person was not eligible ({}); reported to the supervisors.", incident.detail),
+                }),
+            };
+        }
+    }
+    Ok(Json(answer))
+}
+
+pub(super) async fn get_users(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, AppError> {
+    people::require(
+        &state.store,
+        &headers,
+        (state.clock)(),
+        allowed("GET", "/api/users"),
+    )
+    .await?;
+    let users: Vec<Value> = state
+        .store
+        .users()
+        .await?
+        .iter()
+        .map(|u| json!({"username": u.username, "role": u.role.name(), "scope": u.scope}))
+        .collect();
+    Ok(Json(json!({"users": users})))
+}
