@@ -2,8 +2,6 @@
 //! device requests, every refusal with its stable code (and nothing changed),
 //! and three desks checking in the same people at once.
 
-use ed25519_dalek::{Signer, SigningKey};
-use sandoq_central::http::device_auth::{canonical, hex};
 use sandoq_central::http::{app, AppState, Clock};
 use sandoq_central::AnyStore;
 use sandoq_registry::{synthetic, Date, NationalCode, RegistryEntry};
@@ -15,6 +13,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 mod support;
+
+use support::Desk;
 
 /// A request over real TCP: (status, body as JSON).
 async fn http(
@@ -34,41 +34,6 @@ async fn sqlite_store() -> AnyStore {
 
 async fn postgres_store() -> AnyStore {
     support::postgres_store().await
-}
-
-struct Desk {
-    key: SigningKey,
-}
-
-impl Desk {
-    fn new(seed: u8) -> Desk {
-        Desk {
-            key: SigningKey::from_bytes(&[seed; 32]),
-        }
-    }
-
-    fn public(&self) -> String {
-        hex(self.key.verifying_key().as_bytes())
-    }
-
-    fn headers(
-        &self,
-        path: &str,
-        body: &[u8],
-        timestamp: i64,
-        nonce: &str,
-    ) -> Vec<(&'static str, String)> {
-        let signature = self
-            .key
-            .sign(canonical("POST", path, timestamp, nonce, body).as_bytes());
-        vec![
-            ("content-type", "application/json".into()),
-            ("x-sandoq-device-key", self.public()),
-            ("x-sandoq-timestamp", timestamp.to_string()),
-            ("x-sandoq-nonce", nonce.into()),
-            ("x-sandoq-signature", hex(&signature.to_bytes())),
-        ]
-    }
 }
 
 struct World {

@@ -800,7 +800,7 @@ pub fn openapi_document() -> Value {
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
-            None if *path == "/api/elections/{election}/check-ins" => {
+            None if path.ends_with("check-ins") => {
                 "Signed by a registered check-in desk".to_string()
             }
             None => "Anyone".to_string(),
@@ -815,8 +815,34 @@ pub fn openapi_document() -> Value {
                 "422": {"description": "Refused", "content": {"application/json": {"schema": error}}}
             }
         });
-        if path.contains("{election}") {
-            operation["parameters"] = json!([{"name": "election", "in": "path", "required": true, "schema": {"type": "integer"}}]);
+        let mut parameters = Vec::new();
+        for name in ["election", "kind", "candidate"] {
+            if path.contains(&format!("{{{name}}}")) {
+                let schema = if name == "election" {
+                    json!({"type": "integer"})
+                } else if name == "kind" {
+                    json!({"type": "string", "enum": ["areas", "stations", "devices", "candidates", "registry"]})
+                } else {
+                    json!({"type": "string"})
+                };
+                parameters
+                    .push(json!({"name": name, "in": "path", "required": true, "schema": schema}));
+            }
+        }
+        if !parameters.is_empty() {
+            operation["parameters"] = Value::Array(parameters);
+        }
+        if path.ends_with("/imports/{kind}") {
+            operation["description"] = json!("A setup file as text/csv or application/json (the registry: CSV only), all or nothing. \
+                Columns: areas code,kind,parent,name_fa,name_en; stations code,district,name_fa,name_en,address; \
+                devices station,kind,public_key; candidates type,code,list,name_fa,name_en; \
+                registry national_code,birth_date,constituency,deceased,barred. A refused file answers 422 import_refused \
+                with every problem's row and column.");
+        }
+        if *path == "/api/elections/{election}/provisional-check-ins" {
+            operation["description"] = json!("Syncs a check-in a desk recorded while the centre was unreachable \
+                (offline policy provisional). Body: {national_code, request_id, checked_in_at (seconds since 1970, UTC)}. \
+                Signed like check-ins. Answers recorded, double_vote or ineligible (with the incident).");
         }
         let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));
         entry[method.to_ascii_lowercase()] = operation;

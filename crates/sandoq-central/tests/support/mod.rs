@@ -1,6 +1,8 @@
 //! What the HTTP tests share: fresh stores on both backends and a plain HTTP/1.1 client over TCP.
 #![allow(dead_code)]
 
+use ed25519_dalek::{Signer, SigningKey};
+use sandoq_central::http::device_auth::{canonical, hex};
 use sandoq_central::{open, AnyStore};
 use serde_json::Value;
 use std::net::SocketAddr;
@@ -103,3 +105,49 @@ pub async fn request(
         body: serde_json::from_str(&body).unwrap_or(Value::Null),
     }
 }
+
+/// A station device with its signing key.
+pub struct Desk {
+    pub key: SigningKey,
+}
+
+impl Desk {
+    pub fn new(seed: u8) -> Desk {
+        Desk {
+            key: SigningKey::from_bytes(&[seed; 32]),
+        }
+    }
+
+    pub fn public(&self) -> String {
+        hex(self.key.verifying_key().as_bytes())
+    }
+
+    /// The headers of a signed POST.
+    pub fn headers(
+        &self,
+        path: &str,
+        body: &[u8],
+        timestamp: i64,
+        nonce: &str,
+    ) -> Vec<(&'static str, String)> {
+        let signature = self
+            .key
+            .sign(canonical("POST", path, timestamp, nonce, body).as_bytes());
+        vec![
+            ("content-type", "application/json".into()),
+            ("x-sandoq-device-key", self.public()),
+            ("x-sandoq-timestamp", timestamp.to_string()),
+            ("x-sandoq-nonce", nonce.into()),
+            ("x-sandoq-signature", hex(&signature.to_bytes())),
+        ]
+    }
+}
+
+/// The smallest PNG: a 1x1 transparent pixel.
+pub const PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
+    0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x00, 0x01, 0x00, 0x00,
+    0x05, 0x00, 0x01, 0x0d, 0x0a, 0x2d, 0xb4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae,
+    0x42, 0x60, 0x82,
+];

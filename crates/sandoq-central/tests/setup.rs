@@ -1,0 +1,771 @@
+//! Setting an election up over HTTP and what people then see (issue 3 §2-4),
+//! against both backends: imports that refuse bad files whole with every
+//! problem by row and column, photos, the export and its content hash,
+//! executive boards and station officials scoped to their own stations, and
+//! provisional check-ins whose conflicts become incidents supervisors see.
+
+mod support;
+
+use sandoq_central::http::{app, people, AppState, Clock};
+use sandoq_central::AnyStore;
+use sandoq_registry::{synthetic, Date, NationalCode};
+use sandoq_store::{ElectionId, Role, Store, Timestamp};
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use support::{request, Desk};
+
+const PASSWORD: &str = "a long enough password";
+
+struct Service {
+    addr: SocketAddr,
+    store: AnyStore,
+    now: Timestamp,
+    hq: String,
+}
+
+impl Service {
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        cookie: &str,
+        content_type: &str,
+        body: &[u8],
+    ) -> (u16, Value) {
+        let mut headers = vec![("cookie", cookie.to_string())];
+        if !content_type.is_empty() {
+            headers.push(("content-type", content_type.to_string()));
+        }
+        let answer = request(self.addr, method, path, &headers, body).await;
+        (answer.status, answer.body)
+    }
+
+    async fn sign_in(&self, username: &str) -> String {
+        let body = json!({"username": username, "password": PASSWORD}).to_string();
+        let answer = request(
+            self.addr,
+            "POST",
+            "/api/sessions",
+            &[("content-type", "application/json".into())],
+            body.as_bytes(),
+        )
+        .await;
+        assert_eq!(answer.status, 200, "{:?}", answer.body);
+        let line = answer
+            .head
+            .lines()
+            .find(|l| l.starts_with("set-cookie:"))
+            .unwrap();
+        line["set-cookie:".len()..]
+            .trim()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string()
+    }
+
+    async fn import(
+        &self,
+        election: i64,
+        kind: &str,
+        content_type: &str,
+        body: &str,
+    ) -> (u16, Value) {
+        self.call(
+            "POST",
+            &format!("/api/elections/{election}/imports/{kind}"),
+            &self.hq,
+            content_type,
+            body.as_bytes(),
+        )
+        .await
+    }
+}
+
+async fn service(store: AnyStore) -> Service {
+    let polling_day = Date::from_jalali(1405, 2, 11).unwrap();
+    let now = Timestamp::from_tehran(polling_day, 10, 0);
+    let clock: Clock = Arc::new(move || now);
+    let users = [
+        ("hq", Role::Hq, ""),
+        ("supervisor", Role::Supervisor, ""),
+        ("exec-d1", Role::Executive, "D1"),
+        ("exec-county", Role::Executive, "T"),
+        ("exec-elsewhere", Role::Executive, "NOWHERE"),
+        ("official-s2", Role::Station, "S-2"),
+        ("observer", Role::Observer, ""),
+    ];
+    for (name, role, scope) in users {
+        let hash = people::hash_password(PASSWORD).unwrap();
+        store
+            .create_user(name, role, scope, &hash, "setup", now)
+            .await
+            .unwrap();
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = AppState::new(store.clone(), clock);
+    tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
+    let mut service = Service {
+        addr,
+        store,
+        now,
+        hq: String::new(),
+    };
+    service.hq = service.sign_in("hq").await;
+    service
+}
+
+async fn new_election(service: &Service, policy: &str) -> i64 {
+    let body = json!({
+        "code": support::unique("e"), "name_fa": "آموزشی", "name_en": "training", "kind": "training", "seats": 21,
+        "constituency": "tehran-rey-tajrish", "polling_day": "1405/02/11", "offline_policy": policy
+    });
+    let (status, answer) = service
+        .call(
+            "POST",
+            "/api/elections",
+            &service.hq,
+            "application/json",
+            body.to_string().as_bytes(),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer:?}");
+    answer["election"].as_i64().unwrap()
+}
+
+fn problems(answer: &Value) -> Vec<(u64, String, String)> {
+    answer["error"]["problems"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no problems in {answer:?}"))
+        .iter()
+        .map(|p| {
+            (
+                p["row"].as_u64().unwrap(),
+                p["column"].as_str().unwrap_or("").to_string(),
+                p["code"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn triple(row: u64, column: &str, code: &str) -> (u64, String, String) {
+    (row, column.to_string(), code.to_string())
+}
+
+const AREAS: &str = "code,kind,parent,name_fa,name_en\nT,county,,تهران,Tehran\nD1,district,T,منطقهٔ ۱,District 1\nD2,district,T,منطقهٔ ۲,District 2\n";
+const STATIONS: &str = "code,district,name_fa,name_en,address\nS-1,D1,دبستان فردوسی,Ferdowsi school,خیابان انقلاب\nS-2,D2,دبیرستان البرز,Alborz school,خیابان کریم‌خان\n";
+
+/// An election with areas, two stations and a desk at each.
+async fn set_up(service: &Service, policy: &str) -> (i64, Desk, Desk) {
+    let election = new_election(service, policy).await;
+    assert_eq!(
+        service.import(election, "areas", "text/csv", AREAS).await.0,
+        200
+    );
+    assert_eq!(
+        service
+            .import(election, "stations", "text/csv", STATIONS)
+            .await
+            .0,
+        200
+    );
+    let (a, b) = (
+        Desk::new(election as u8 * 2 + 1),
+        Desk::new(election as u8 * 2 + 2),
+    );
+    let devices = format!(
+        "station,kind,public_key\nS-1,check_in_desk,{}\nS-2,check_in_desk,{}\n",
+        a.public(),
+        b.public()
+    );
+    let (status, answer) = service
+        .import(election, "devices", "text/csv", &devices)
+        .await;
+    assert_eq!(status, 200, "{answer:?}");
+    (election, a, b)
+}
+
+async fn imports_refuse_bad_files_whole(store: AnyStore) {
+    let service = service(store).await;
+    let election = new_election(&service, "refuse").await;
+    // Areas: a district whose county is unknown, a duplicate, a bad kind, an empty name.
+    let bad = "code,kind,parent,name_fa,name_en\nT,county,,تهران,Tehran\nD1,district,X,منطقهٔ ۱,District 1\nT,county,,تهران,Tehran\nD3,city,T,,District 3\n";
+    let (status, answer) = service.import(election, "areas", "text/csv", bad).await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (422, Some("import_refused"))
+    );
+    assert_eq!(
+        problems(&answer),
+        vec![
+            triple(3, "code", "duplicate_code"),
+            triple(4, "kind", "unknown_area_kind"),
+            triple(4, "name_fa", "empty_field"),
+            triple(2, "parent", "unknown_county"),
+        ]
+    );
+    assert!(answer["error"]["fa"]
+        .as_str()
+        .unwrap()
+        .contains("چیزی وارد نشد"));
+    let (_, areas) = service
+        .call(
+            "GET",
+            &format!("/api/elections/{election}/areas"),
+            &service.hq,
+            "",
+            b"",
+        )
+        .await;
+    assert_eq!(areas["areas"], json!([]), "a refused file changes nothing");
+    // The same areas as JSON, good this time.
+    let json_areas = r#"[{"code": "T", "kind": "county", "name_fa": "تهران", "name_en": "Tehran"},
+        {"code": "D1", "kind": "district", "parent": "T", "name_fa": "منطقهٔ ۱", "name_en": "District 1"}]"#;
+    let (status, answer) = service
+        .import(election, "areas", "application/json", json_areas)
+        .await;
+    assert_eq!(
+        (status, answer["imported"].as_u64()),
+        (200, Some(2)),
+        "{answer:?}"
+    );
+    // Stations: an unknown district refuses the whole file.
+    let stations = "code,district,name_fa,name_en,address\nS-1,D1,دبستان,School,نشانی\nS-2,D9,دبیرستان,High school,نشانی\n";
+    let (status, answer) = service
+        .import(election, "stations", "text/csv", stations)
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        problems(&answer),
+        vec![triple(2, "district", "unknown_district")]
+    );
+    assert_eq!(
+        service.store.stations(ElectionId(election)).await.unwrap(),
+        vec![]
+    );
+    let (status, _) = service
+        .import(
+            election,
+            "stations",
+            "text/csv",
+            &stations.replace("D9", "D1"),
+        )
+        .await;
+    assert_eq!(status, 200);
+    // Devices: unknown station, bad key, the same key twice.
+    let key = Desk::new(9).public();
+    let devices = format!("station,kind,public_key\nS-9,check_in_desk,{key}\nS-1,ballot_box,abc\nS-1,check_in_desk,{key}\nS-2,check_in_desk,{key}\n");
+    let (status, answer) = service
+        .import(election, "devices", "text/csv", &devices)
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        problems(&answer),
+        vec![
+            triple(1, "station", "unknown_station"),
+            triple(2, "public_key", "bad_public_key"),
+            triple(3, "public_key", "duplicate_code"),
+            triple(4, "public_key", "duplicate_code"),
+        ]
+    );
+    assert!(service
+        .store
+        .devices(ElectionId(election))
+        .await
+        .unwrap()
+        .is_empty());
+    // Lists and candidates: a candidate on two lists, a code that is both a list's and a candidate's.
+    let candidates = "type,code,list,name_fa,name_en\nlist,101,,امید,Hope\ncandidate,10101,101,یک,One\ncandidate,10101,,یک,One\ncandidate,101,,دو,Two\n";
+    let (status, answer) = service
+        .import(election, "candidates", "text/csv", candidates)
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        problems(&answer),
+        vec![
+            triple(3, "list", "candidate_on_two_lists"),
+            triple(4, "code", "list_candidate_code_collision")
+        ]
+    );
+    // The registry over HTTP: a bad check digit names its row and column.
+    let registry = "national_code,birth_date,constituency,deceased,barred\n0012345678,1370/05/14,tehran-rey-tajrish,0,0\n";
+    let (status, answer) = service
+        .import(election, "registry", "text/csv", registry)
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        problems(&answer),
+        vec![triple(1, "national_code", "national_code_check_digit")]
+    );
+    let (status, answer) = service
+        .import(
+            election,
+            "registry",
+            "text/csv",
+            &registry.replace("0012345678", "0012345679"),
+        )
+        .await;
+    assert_eq!(
+        (status, answer["imported"].as_u64()),
+        (200, Some(1)),
+        "{answer:?}"
+    );
+    // Wrong content type, unknown import, bytes that are not UTF-8.
+    let (status, answer) = service.import(election, "areas", "text/plain", AREAS).await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (415, Some("unsupported_content_type"))
+    );
+    let (status, answer) = service.import(election, "parties", "text/csv", AREAS).await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (404, Some("unknown_import"))
+    );
+    let mut latin1 = b"code,district,name_fa,name_en,address\nS-3,D1,".to_vec();
+    latin1.extend_from_slice(&[0xe9, 0xe8]);
+    latin1.extend_from_slice(b",x,y\n");
+    let (status, answer) = service
+        .call(
+            "POST",
+            &format!("/api/elections/{election}/imports/stations"),
+            &service.hq,
+            "text/csv",
+            &latin1,
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(problems(&answer), vec![triple(1, "", "not_utf8")]);
+    // Every refusal above left the audit log with only the successful imports.
+    let actions: Vec<String> = service
+        .store
+        .audit_log(100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .filter(|a| a.starts_with("import"))
+        .collect();
+    assert_eq!(
+        actions,
+        vec!["import_voters", "import_stations", "import_areas"]
+    );
+}
+
+async fn photos_and_the_export(store: AnyStore) {
+    let service = service(store).await;
+    let (election, _, _) = set_up(&service, "refuse").await;
+    let export = |cookie: String| {
+        let service = &service;
+        async move {
+            service
+                .call(
+                    "GET",
+                    &format!("/api/elections/{election}/export"),
+                    &cookie,
+                    "",
+                    b"",
+                )
+                .await
+        }
+    };
+    assert_eq!(
+        export(service.hq.clone()).await.1["error"]["code"],
+        "no_definition"
+    );
+    let candidates = "type,code,list,name_fa,name_en\nlist,101,,امید,Hope\ncandidate,10101,101,مریم احمدی,Maryam Ahmadi\ncandidate,9001,,علی رضایی,Ali Rezaei\n";
+    let (status, answer) = service
+        .import(election, "candidates", "text/csv", candidates)
+        .await;
+    assert_eq!(status, 200, "{answer:?}");
+    let definition_hash = answer["hash"].as_str().unwrap().to_string();
+    let (_, before) = export(service.hq.clone()).await;
+    let hash_before = before["hash"].as_str().unwrap().to_string();
+    assert_eq!(before["document"]["stations"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        before["document"]["definition"]["lists"][0]["candidates"][0]["name_en"],
+        "Maryam Ahmadi"
+    );
+    // Anyone can recompute the hash from the canonical text.
+    assert_eq!(
+        sandoq_central::definition::content_hash(before["canonical"].as_str().unwrap()),
+        hash_before
+    );
+    let png = support::PNG;
+    let photo_path = format!("/api/elections/{election}/photos/10101");
+    let (status, answer) = service
+        .call("PUT", &photo_path, &service.hq, "image/png", png)
+        .await;
+    assert_eq!(status, 200, "{answer:?}");
+    let sha = answer["sha256"].as_str().unwrap().to_string();
+    assert_eq!(sha, sandoq_central::definition::content_hash_bytes(png));
+    let served = request(service.addr, "GET", &photo_path, &[], b"").await;
+    assert_eq!(served.status, 200);
+    assert!(
+        served.head.contains("content-type: image/png"),
+        "{}",
+        served.head
+    );
+    // The photo is part of what stations check: the export's hash changes, the definition's does not.
+    let (_, after) = export(service.hq.clone()).await;
+    assert_ne!(after["hash"].as_str().unwrap(), hash_before);
+    assert_eq!(
+        after["document"]["photos"],
+        json!([{"candidate": "10101", "sha256": sha}])
+    );
+    let (_, definition) = service
+        .call(
+            "GET",
+            &format!("/api/elections/{election}/definition"),
+            &service.hq,
+            "",
+            b"",
+        )
+        .await;
+    assert_eq!(definition["hash"].as_str().unwrap(), definition_hash);
+    // Refusals: not an image, an unknown candidate, a wrong content type, too large.
+    let (status, answer) = service
+        .call("PUT", &photo_path, &service.hq, "image/png", b"GIF89a...")
+        .await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (422, Some("bad_image"))
+    );
+    let (status, answer) = service
+        .call(
+            "PUT",
+            &format!("/api/elections/{election}/photos/55555"),
+            &service.hq,
+            "image/png",
+            png,
+        )
+        .await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (422, Some("unknown_candidate"))
+    );
+    let (status, answer) = service
+        .call("PUT", &photo_path, &service.hq, "image/gif", png)
+        .await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (415, Some("unsupported_content_type"))
+    );
+    let big = vec![0xffu8; 2 * 1024 * 1024];
+    let (status, answer) = service
+        .call("PUT", &photo_path, &service.hq, "image/jpeg", &big)
+        .await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (413, Some("body_too_large"))
+    );
+    assert_eq!(
+        export(service.hq.clone()).await.1["hash"],
+        after["hash"],
+        "refusals changed nothing"
+    );
+    let missing = request(
+        service.addr,
+        "GET",
+        &format!("/api/elections/{election}/photos/9001"),
+        &[],
+        b"",
+    )
+    .await;
+    assert_eq!(
+        (missing.status, missing.body["error"]["code"].as_str()),
+        (404, Some("no_photo"))
+    );
+}
+
+async fn check_in(
+    service: &Service,
+    election: i64,
+    desk: &Desk,
+    code: NationalCode,
+    request_id: &str,
+) -> Value {
+    let path = format!("/api/elections/{election}/check-ins");
+    let body = json!({"national_code": code.to_string(), "request_id": request_id}).to_string();
+    let headers = desk.headers(&path, body.as_bytes(), service.now.0, &support::unique("n"));
+    let answer = request(service.addr, "POST", &path, &headers, body.as_bytes()).await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    answer.body
+}
+
+async fn sync(
+    service: &Service,
+    election: i64,
+    desk: &Desk,
+    code: &str,
+    request_id: &str,
+    at: i64,
+) -> (u16, Value) {
+    let path = format!("/api/elections/{election}/provisional-check-ins");
+    let body =
+        json!({"national_code": code, "request_id": request_id, "checked_in_at": at}).to_string();
+    let headers = desk.headers(&path, body.as_bytes(), service.now.0, &support::unique("n"));
+    let answer = request(service.addr, "POST", &path, &headers, body.as_bytes()).await;
+    (answer.status, answer.body)
+}
+
+async fn registry(service: &Service, election: i64, n: usize) -> Vec<NationalCode> {
+    let codes: Vec<NationalCode> = synthetic::national_codes(election as u64 + 77)
+        .take(n)
+        .collect();
+    let mut csv = String::from("national_code,birth_date,constituency,deceased,barred\n");
+    for code in &codes {
+        csv.push_str(&format!("{code},1360/01/01,tehran-rey-tajrish,0,0\n"));
+    }
+    let (status, answer) = service.import(election, "registry", "text/csv", &csv).await;
+    assert_eq!(status, 200, "{answer:?}");
+    codes
+}
+
+async fn scoped_views_and_provisional_incidents(store: AnyStore) {
+    let service = service(store).await;
+    let (election, desk1, desk2) = set_up(&service, "provisional").await;
+    let codes = registry(&service, election, 4).await;
+    // Online at S-1 at 10:00, then S-2 syncs a check-in of the same person made offline at 09:40.
+    assert_eq!(
+        check_in(&service, election, &desk1, codes[0], "r-1").await["outcome"],
+        "recorded"
+    );
+    let earlier = service.now.0 - 20 * 60;
+    let (status, answer) = sync(
+        &service,
+        election,
+        &desk2,
+        &codes[0].to_string(),
+        "off-1",
+        earlier,
+    )
+    .await;
+    assert_eq!(status, 200, "{answer:?}");
+    assert_eq!(answer["outcome"], "double_vote");
+    assert_eq!(answer["incident"]["first_station"], "S-1");
+    assert_eq!(answer["incident"]["station"], "S-2");
+    assert_eq!(answer["incident"]["at"], earlier);
+    assert_eq!(answer["incident"]["first_at"], service.now.0);
+    // The same sync retried: the same answer, no second incident.
+    let (_, again) = sync(
+        &service,
+        election,
+        &desk2,
+        &codes[0].to_string(),
+        "off-1",
+        earlier,
+    )
+    .await;
+    assert_eq!(again, answer);
+    // A clean provisional check-in is recorded, marked provisional, and counts as a check-in.
+    let (_, clean) = sync(
+        &service,
+        election,
+        &desk2,
+        &codes[1].to_string(),
+        "off-2",
+        earlier,
+    )
+    .await;
+    assert_eq!(clean["outcome"], "recorded");
+    assert_eq!(
+        check_in(&service, election, &desk1, codes[1], "r-2").await["outcome"],
+        "already_voted"
+    );
+    // Someone the centre would have refused.
+    let (_, ineligible) = sync(&service, election, &desk2, "0012345679", "off-3", earlier).await;
+    assert_eq!(
+        (
+            ineligible["outcome"].as_str(),
+            ineligible["incident"]["refusal"].as_str()
+        ),
+        (Some("ineligible"), Some("not_in_registry"))
+    );
+    // A station clock far ahead is refused and changes nothing.
+    let (status, future) = sync(
+        &service,
+        election,
+        &desk2,
+        &codes[2].to_string(),
+        "off-4",
+        service.now.0 + 3600,
+    )
+    .await;
+    assert_eq!(
+        (status, future["error"]["code"].as_str()),
+        (422, Some("time_in_future"))
+    );
+    assert_eq!(
+        service
+            .store
+            .count_check_ins(ElectionId(election))
+            .await
+            .unwrap(),
+        2
+    );
+
+    // Who sees what.
+    let get = |cookie: String, what: &'static str| {
+        let service = &service;
+        async move {
+            service
+                .call(
+                    "GET",
+                    &format!("/api/elections/{election}/{what}"),
+                    &cookie,
+                    "",
+                    b"",
+                )
+                .await
+                .1
+        }
+    };
+    let station_codes = |v: &Value, key: &str, field: &str| -> Vec<String> {
+        v[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s[field].as_str().unwrap().to_string())
+            .collect()
+    };
+    let supervisor = service.sign_in("supervisor").await;
+    let exec_d1 = service.sign_in("exec-d1").await;
+    let exec_county = service.sign_in("exec-county").await;
+    let exec_elsewhere = service.sign_in("exec-elsewhere").await;
+    let official = service.sign_in("official-s2").await;
+    let observer = service.sign_in("observer").await;
+    assert_eq!(
+        get(supervisor.clone(), "incidents").await["incidents"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        station_codes(
+            &get(exec_county.clone(), "stations").await,
+            "stations",
+            "code"
+        ),
+        vec!["S-1", "S-2"]
+    );
+    assert_eq!(
+        station_codes(&get(exec_d1.clone(), "stations").await, "stations", "code"),
+        vec!["S-1"]
+    );
+    assert_eq!(
+        station_codes(&get(exec_d1.clone(), "devices").await, "devices", "station"),
+        vec!["S-1"]
+    );
+    assert_eq!(
+        station_codes(
+            &get(exec_d1.clone(), "turnout").await,
+            "by_station_and_hour",
+            "station"
+        ),
+        vec!["S-1"]
+    );
+    assert_eq!(get(exec_d1.clone(), "turnout").await["check_ins"], 1);
+    assert_eq!(
+        station_codes(&get(official.clone(), "stations").await, "stations", "code"),
+        vec!["S-2"]
+    );
+    assert_eq!(
+        station_codes(
+            &get(official.clone(), "turnout").await,
+            "by_station_and_hour",
+            "station"
+        ),
+        vec!["S-2"]
+    );
+    // The double vote involves S-1, so the board of D1 sees it; the ineligible person was at S-2 only.
+    let d1_incidents = get(exec_d1.clone(), "incidents").await;
+    assert_eq!(
+        station_codes(&d1_incidents, "incidents", "kind"),
+        vec!["double_vote"]
+    );
+    assert_eq!(
+        get(official.clone(), "incidents").await["incidents"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    // A scope that names no area of this election sees nothing, never everything.
+    assert_eq!(
+        get(exec_elsewhere.clone(), "stations").await["stations"],
+        json!([])
+    );
+    assert_eq!(get(exec_elsewhere, "turnout").await["check_ins"], 0);
+    let (status, _) = service
+        .call(
+            "GET",
+            &format!("/api/elections/{election}/incidents"),
+            &observer,
+            "",
+            b"",
+        )
+        .await;
+    assert_eq!(status, 403, "observers see public data only");
+    assert_eq!(
+        station_codes(&get(observer, "stations").await, "stations", "code"),
+        vec!["S-1", "S-2"]
+    );
+
+    // Under the refuse policy the centre takes no provisional check-ins.
+    let (strict, _, desk) = set_up(&service, "refuse").await;
+    let codes = registry(&service, strict, 1).await;
+    let (status, answer) = sync(
+        &service,
+        strict,
+        &desk,
+        &codes[0].to_string(),
+        "off-1",
+        earlier,
+    )
+    .await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (422, Some("offline_policy_refuse"))
+    );
+    assert_eq!(
+        service
+            .store
+            .count_check_ins(ElectionId(strict))
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_imports_refuse_bad_files_whole() {
+    imports_refuse_bad_files_whole(support::sqlite_store().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_imports_refuse_bad_files_whole() {
+    imports_refuse_bad_files_whole(support::postgres_store().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_photos_and_the_export() {
+    photos_and_the_export(support::sqlite_store().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_photos_and_the_export() {
+    photos_and_the_export(support::postgres_store().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_scoped_views_and_provisional_incidents() {
+    scoped_views_and_provisional_incidents(support::sqlite_store().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_scoped_views_and_provisional_incidents() {
+    scoped_views_and_provisional_incidents(support::postgres_store().await).await;
+}
