@@ -84,6 +84,8 @@ impl Problems {
     /// Ok if no problem was found; otherwise the report (and the collector is emptied).
     fn finish(&mut self, rows: u64) -> Result<(), ImportFailure> {
         self.report.rows = rows;
+        // By row, so that a person can fix the file from top to bottom (stable: columns keep their order).
+        self.report.problems.sort_by_key(|p| p.row);
         if self.is_empty() {
             Ok(())
         } else {

@@ -200,10 +200,10 @@ async fn imports_refuse_bad_files_whole(store: AnyStore) {
     assert_eq!(
         problems(&answer),
         vec![
+            triple(2, "parent", "unknown_county"),
             triple(3, "code", "duplicate_code"),
             triple(4, "kind", "unknown_area_kind"),
             triple(4, "name_fa", "empty_field"),
-            triple(2, "parent", "unknown_county"),
         ]
     );
     assert!(answer["error"]["fa"]

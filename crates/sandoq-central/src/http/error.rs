@@ -17,7 +17,7 @@ pub struct AppError {
     /// Every problem, when several are reported at once: `(code, en, fa)`.
     pub problems: Vec<(&'static str, String, String)>,
     /// An import's problems, each with its row and column.
-    pub report: Option<crate::import::ImportReport>,
+    pub report: Option<Box<crate::import::ImportReport>>,
 }
 
 impl AppError {
@@ -51,7 +51,7 @@ impl AppError {
                 sandoq_i18n::number(report.problems_found, sandoq_i18n::Lang::Fa)
             ),
         );
-        error.report = Some(report);
+        error.report = Some(Box::new(report));
         error
     }
 }

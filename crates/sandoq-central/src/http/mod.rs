@@ -71,7 +71,7 @@ impl AppState {
         }
     }
 
-    async fn election(&self, id: ElectionId) -> Result<Arc<Election>, AppError> {
+    pub(crate) async fn election(&self, id: ElectionId) -> Result<Arc<Election>, AppError> {
         if let Some(election) = self.elections.read().ok().and_then(|m| m.get(&id).cloned()) {
             return Ok(election);
         }
@@ -657,26 +657,16 @@ async fn post_user(
     let now = (state.clock)();
     let user = people::require(&state.store, &headers, now, allowed("POST", "/api/users")).await?;
     let request: NewUser = json_body(&headers, body)?;
-    let role = Role::from_name(&request.role).ok_or_else(|| {
-        unprocessable(
-            "unknown_role",
-            format!("unknown role {:?}", request.role),
-            format!("نقش ناشناخته {:?}", request.role),
-        )
-    })?;
-    crate::setup::check_new_user(&request.username, role, &request.scope, &request.password)?;
-    let hash = people::hash_password(&request.password)?;
-    let id = state
-        .store
-        .create_user(
-            &request.username,
-            role,
-            request.scope.trim(),
-            &hash,
-            &format!("user:{}", user.username),
-            now,
-        )
-        .await?;
+    let id = people::create_user(
+        &state.store,
+        &user,
+        &request.username,
+        &request.role,
+        &request.scope,
+        &request.password,
+        now,
+    )
+    .await?;
     Ok(Json(json!({"user": id.0})))
 }
 

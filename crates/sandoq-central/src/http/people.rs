@@ -161,6 +161,38 @@ pub async fn require<S: Store>(
     Ok(user)
 }
 
+/// Creates a person who can sign in, checked by the same rules everywhere (API, pages, CLI).
+pub async fn create_user<S: Store>(
+    store: &S,
+    actor: &User,
+    username: &str,
+    role: &str,
+    scope: &str,
+    password: &str,
+    now: Timestamp,
+) -> Result<sandoq_store::UserId, AppError> {
+    let role = Role::from_name(role).ok_or_else(|| {
+        AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_role",
+            format!("unknown role {role:?}"),
+            format!("نقش ناشناخته {role:?}"),
+        )
+    })?;
+    crate::setup::check_new_user(username, role, scope, password)?;
+    let hash = hash_password(password)?;
+    Ok(store
+        .create_user(
+            username,
+            role,
+            scope.trim(),
+            &hash,
+            &format!("user:{}", actor.username),
+            now,
+        )
+        .await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

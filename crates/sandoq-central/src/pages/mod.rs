@@ -7,6 +7,8 @@
 //! Invariants: every value written into HTML is escaped; no page loads anything
 //! from another host; the session is the same cookie as the API's.
 
+pub mod setup;
+
 use crate::http::{people, AppError, AppState};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -31,6 +33,7 @@ pub fn routes() -> Router<AppState> {
         .route("/sign-out", post(sign_out))
         .route("/audit-log", get(audit_log))
         .route("/assets/fonts/{file}", get(font))
+        .merge(setup::routes())
 }
 
 /// `?lang=en` for English; Persian otherwise.
@@ -124,6 +127,16 @@ input { width: 100%; font: inherit; padding: 0.6rem 0.8rem; border: 1px solid #9
 button.primary { margin-top: 1.5rem; width: 100%; min-height: 52px; font: inherit; font-weight: 700; color: #fff; background: #14532d; border: 0; border-radius: 8px; cursor: pointer; }
 .error { background: #fee2e2; color: #7f1d1d; border-radius: 8px; padding: 0.6rem 0.9rem; margin-top: 1rem; }
 .muted { color: #64748b; }
+.ok { background: #dcfce7; color: #14532d; border-radius: 8px; padding: 0.6rem 0.9rem; margin-top: 1rem; }
+.subnav { margin: 0 0 1rem; }
+select { width: 100%; font: inherit; padding: 0.6rem 0.8rem; border: 1px solid #94a3b8; border-radius: 8px; min-height: 48px; background: #fff; }
+form.inline { display: flex; gap: 0.5rem; align-items: center; }
+form.inline input[type=file] { min-height: 40px; padding: 0.3rem; }
+form.inline button { white-space: nowrap; font: inherit; min-height: 40px; border-radius: 8px; border: 1px solid #14532d; background: #fff; color: #14532d; cursor: pointer; }
+.sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+img.photo { border-radius: 50%; object-fit: cover; background: #e2e8f0; }
+ul.devices { margin: 0; padding-inline-start: 1rem; font-size: 0.9rem; }
+table.report td { vertical-align: top; }
 "#;
 
 /// The frame of every page.
@@ -145,6 +158,15 @@ fn layout(
     };
     let nav = match user {
         Some(user) => {
+            let users = if user.role == Role::Hq {
+                format!(
+                    r#"<a href="/users{}">{}</a>"#,
+                    lang_param(lang),
+                    t(lang, "کاربران و نقش‌ها", "Users and roles")
+                )
+            } else {
+                String::new()
+            };
             let audit = if matches!(user.role, Role::Hq | Role::Supervisor) {
                 format!(
                     r#"<a href="/audit-log{}">{}</a>"#,
@@ -155,7 +177,7 @@ fn layout(
                 String::new()
             };
             format!(
-                r#"<nav><a href="/{q}">{overview}</a>{audit}</nav><span class="muted" style="color:#d1fae5">{name} · {role}</span>
+                r#"<nav><a href="/{q}">{overview}</a>{users}{audit}</nav><span class="muted" style="color:#d1fae5">{name} · {role}</span>
 <form method="post" action="/sign-out{q}"><button type="submit">{out}</button></form>"#,
                 q = lang_param(lang),
                 overview = t(lang, "نمای کلی", "Overview"),
@@ -381,7 +403,16 @@ async fn overview(
                 format!(r#"<span class="badge">{}</span>"#, t(lang, "واقعی", "live"))
             }
         };
-        let turnout = state.store.turnout(election.id).await.unwrap_or_default();
+        // An executive board or a station official counts only the stations it sees.
+        let seen = match crate::http::scope::stations_seen(&state.store, election.id, &user).await {
+            Ok(seen) => seen,
+            Err(error) => return AppError::from(error).into_response(),
+        };
+        let mut turnout = match state.store.turnout(election.id).await {
+            Ok(turnout) => turnout,
+            Err(error) => return AppError::from(error).into_response(),
+        };
+        turnout.retain(|b| seen.includes(&b.station));
         let total: u64 = turnout.iter().map(|b| b.check_ins).sum();
         let rows: String = turnout
             .iter()
@@ -414,7 +445,8 @@ async fn overview(
         body.push_str(&format!(
             r#"<section class="card" data-election="{id}"><h2>{name} {kind}</h2>
 <p>{day_label}: <strong class="polling-day">{day}</strong> · {seats_label}: {seats} · {area_label}: <bdi>{area}</bdi></p>
-<p>{total_label}: <strong class="numeric total">{total}</strong></p>{table}</section>"#,
+<p>{total_label}: <strong class="numeric total">{total}</strong></p>{links}{table}</section>"#,
+            links = setup::election_nav(lang, election, &user),
             id = election.id.0,
             name = escape(name),
             day_label = t(lang, "روز رأی‌گیری", "Polling day"),
