@@ -3,9 +3,9 @@
 
 use sandoq_registry::{NationalCode, RegistryEntry};
 use sandoq_store::{
-    Area, AuditEntry, CheckInRecord, Device, DeviceId, DeviceKind, Election, ElectionId,
-    ElectionSpec, Incident, Insert, NewDevice, Photo, Role, Station, Store, StoreError, Timestamp,
-    TurnoutBucket, User, UserId, Voter,
+    Area, Attempt, AuditEntry, CheckInRecord, CheckInRule, Device, DeviceId, DeviceKind, Election,
+    ElectionId, ElectionSpec, Incident, Insert, NewDevice, Photo, Role, Station, Store, StoreError,
+    Timestamp, TurnoutBucket, User, UserId, Voter,
 };
 use sandoq_store_postgres::PgStore;
 use sandoq_store_sqlite::SqliteStore;
@@ -96,6 +96,15 @@ impl Store for AnyStore {
         record: &CheckInRecord,
     ) -> Result<Insert, StoreError> {
         dispatch!(self, s => s.insert_check_in(election, code, record))
+    }
+    async fn try_check_in(
+        &self,
+        election: ElectionId,
+        code: NationalCode,
+        record: &CheckInRecord,
+        rule: &CheckInRule,
+    ) -> Result<Attempt, StoreError> {
+        dispatch!(self, s => s.try_check_in(election, code, record, rule))
     }
     async fn turnout(&self, election: ElectionId) -> Result<Vec<TurnoutBucket>, StoreError> {
         dispatch!(self, s => s.turnout(election))

@@ -55,6 +55,34 @@ pub fn eighteenth_birthday(birth_date: Date) -> Option<Date> {
     birth_date.add_jalali_years(VOTING_AGE)
 }
 
+/// Whether someone born on `birth_date` is 18 on `polling_day` (the rule of [`check`]).
+fn old_enough(birth_date: Date, polling_day: Date) -> bool {
+    match eighteenth_birthday(birth_date) {
+        Some(eighteen_on) => eighteen_on <= polling_day,
+        // Outside the supported calendar range means born long before 1210 AP + 18: old enough.
+        None => true,
+    }
+}
+
+/// The latest birth date that is 18 on `polling_day`: a person is old enough exactly when born
+/// on or before it. Found by bisection over [`old_enough`] (which only grows older as the birth
+/// date moves back), so that a database can apply the age rule as a plain comparison without the
+/// rule being written twice.
+pub fn latest_eligible_birth(polling_day: Date) -> Date {
+    // Someone born 19 years (at most 6,940 days) before polling day is old enough; someone born
+    // on polling day is not.
+    let (mut old, mut young) = (polling_day.0 - 19 * 366, polling_day.0);
+    while young - old > 1 {
+        let middle = old + (young - old) / 2;
+        if old_enough(Date(middle), polling_day) {
+            old = middle;
+        } else {
+            young = middle;
+        }
+    }
+    Date(old)
+}
+
 /// Decides eligibility; a deceased entry is reported before anything else,
 /// then a bar, then the constituency, then age.
 pub fn check(entry: &RegistryEntry, constituency: &str, polling_day: Date) -> Eligibility {
@@ -69,16 +97,53 @@ pub fn check(entry: &RegistryEntry, constituency: &str, polling_day: Date) -> El
             constituency: entry.constituency.clone(),
         };
     }
+    if old_enough(entry.birth_date, polling_day) {
+        return Eligibility::Eligible;
+    }
     match eighteenth_birthday(entry.birth_date) {
-        Some(eighteen_on) if eighteen_on > polling_day => Eligibility::UnderAge { eighteen_on },
-        // Outside the supported calendar range means born long before 1210 AP + 18: old enough.
-        _ => Eligibility::Eligible,
+        Some(eighteen_on) => Eligibility::UnderAge { eighteen_on },
+        None => Eligibility::Eligible,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_latest_eligible_birth_is_the_age_rule() {
+        // Every birth date within two years of the boundary, for polling days around leap years
+        // and month ends: born on or before the cut-off exactly when check() says old enough.
+        for (y, m, d) in [
+            (1405, 2, 11),
+            (1404, 12, 29),
+            (1403, 12, 30),
+            (1408, 1, 1),
+            (1410, 6, 31),
+            (1399, 12, 30),
+        ] {
+            let polling = Date::from_jalali(y, m, d).unwrap();
+            let cutoff = latest_eligible_birth(polling);
+            for day in cutoff.0 - 800..cutoff.0 + 800 {
+                let entry = RegistryEntry {
+                    birth_date: Date(day),
+                    constituency: "tehran".into(),
+                    deceased: false,
+                    barred: false,
+                };
+                assert_eq!(
+                    day <= cutoff.0,
+                    check(&entry, "tehran", polling) == Eligibility::Eligible,
+                    "polling {y}/{m}/{d}, born day {day}"
+                );
+            }
+        }
+        let polling = Date::from_jalali(1405, 2, 11).unwrap();
+        assert_eq!(
+            latest_eligible_birth(polling),
+            Date::from_jalali(1387, 2, 11).unwrap()
+        );
+    }
 
     fn born(y: i32, m: u32, d: u32) -> RegistryEntry {
         RegistryEntry {

@@ -7,10 +7,10 @@
 
 use sandoq_registry::{Date, NationalCode, RegistryEntry};
 use sandoq_store::{
-    Area, AreaKind, AuditEntry, CheckInRecord, Device, DeviceId, DeviceKind, DeviceStatus,
-    Election, ElectionId, ElectionKind, ElectionSpec, Incident, IncidentKind, Insert, NewDevice,
-    OfflinePolicy, Photo, Role, Station, Store, StoreError, Timestamp, TurnoutBucket, User, UserId,
-    Voter,
+    Area, AreaKind, Attempt, AuditEntry, CheckInRecord, CheckInRule, Device, DeviceId, DeviceKind,
+    DeviceStatus, Election, ElectionId, ElectionKind, ElectionSpec, Incident, IncidentKind, Insert,
+    NewDevice, OfflinePolicy, Photo, Role, Station, Store, StoreError, Timestamp, TurnoutBucket,
+    User, UserId, Voter,
 };
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::Row;
@@ -193,6 +193,29 @@ impl PgStore {
             .await
             .map_err(db)?;
         Ok(found.and_then(|n| NationalCode::from_u64(n as u64)))
+    }
+
+    /// The check-in of a person after an insert that did nothing: theirs, or (none) the request id was taken.
+    async fn existing_check_in(
+        &self,
+        election: ElectionId,
+        code: NationalCode,
+    ) -> Result<Insert, StoreError> {
+        let existing = sqlx::query("SELECT station_code, checked_in_at, request_id, provisional FROM check_ins WHERE election_id = $1 AND national_code = $2")
+            .bind(election.0)
+            .bind(code.as_u64() as i64)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db)?;
+        match existing {
+            Some(row) => Ok(Insert::Existing(CheckInRecord {
+                station: row.try_get("station_code").map_err(db)?,
+                at: Timestamp(row.try_get("checked_in_at").map_err(db)?),
+                request_id: row.try_get("request_id").map_err(db)?,
+                provisional: row.try_get("provisional").map_err(db)?,
+            })),
+            None => Ok(Insert::RequestIdTaken),
+        }
     }
 
     /// Direct SQL access, for tests that try to break the invariants.
@@ -460,21 +483,81 @@ impl Store for PgStore {
         if inserted.rows_affected() == 1 {
             return Ok(Insert::Inserted);
         }
-        let existing = sqlx::query("SELECT station_code, checked_in_at, request_id, provisional FROM check_ins WHERE election_id = $1 AND national_code = $2")
-            .bind(election.0)
-            .bind(code.as_u64() as i64)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db)?;
-        match existing {
-            Some(row) => Ok(Insert::Existing(CheckInRecord {
-                station: row.try_get("station_code").map_err(db)?,
+        self.existing_check_in(election, code).await
+    }
+
+    /// One statement, one round trip: read the registry entry and, if it passes the rule,
+    /// insert the check-in; the answer carries the entry and, when nothing was inserted, the
+    /// check-in already there.
+    async fn try_check_in(
+        &self,
+        election: ElectionId,
+        code: NationalCode,
+        record: &CheckInRecord,
+        rule: &CheckInRule,
+    ) -> Result<Attempt, StoreError> {
+        let row = sqlx::query(
+            "WITH v AS (SELECT birth_date, constituency, deceased, barred FROM voters WHERE election_id = $1 AND national_code = $2), \
+             ins AS (INSERT INTO check_ins (election_id, national_code, station_code, checked_in_at, request_id, provisional) \
+                     SELECT $1, $2, $3, $4, $5, $6 FROM v \
+                     WHERE NOT v.deceased AND NOT v.barred AND v.constituency = $7 AND v.birth_date <= $8 \
+                     ON CONFLICT DO NOTHING RETURNING 1) \
+             SELECT v.birth_date, v.constituency, v.deceased, v.barred, EXISTS (SELECT 1 FROM ins) AS inserted, \
+                    c.station_code, c.checked_in_at, c.request_id, c.provisional \
+             FROM (SELECT 1) AS one LEFT JOIN v ON TRUE \
+             LEFT JOIN check_ins c ON c.election_id = $1 AND c.national_code = $2",
+        )
+        .bind(election.0)
+        .bind(code.as_u64() as i64)
+        .bind(&record.station)
+        .bind(record.at.0)
+        .bind(&record.request_id)
+        .bind(record.provisional)
+        .bind(&rule.constituency)
+        .bind(rule.latest_birth.0)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db)?;
+        let birth: Option<i64> = row.try_get("birth_date").map_err(db)?;
+        let Some(birth) = birth else {
+            return Ok(Attempt {
+                entry: None,
+                insert: None,
+            });
+        };
+        let entry = RegistryEntry {
+            birth_date: Date(birth),
+            constituency: row.try_get("constituency").map_err(db)?,
+            deceased: row.try_get("deceased").map_err(db)?,
+            barred: row.try_get("barred").map_err(db)?,
+        };
+        if !rule.admits(&entry) {
+            return Ok(Attempt {
+                entry: Some(entry),
+                insert: None,
+            });
+        }
+        let insert = if row.try_get::<bool, _>("inserted").map_err(db)? {
+            Insert::Inserted
+        } else if let Some(station) = row
+            .try_get::<Option<String>, _>("station_code")
+            .map_err(db)?
+        {
+            Insert::Existing(CheckInRecord {
+                station,
                 at: Timestamp(row.try_get("checked_in_at").map_err(db)?),
                 request_id: row.try_get("request_id").map_err(db)?,
                 provisional: row.try_get("provisional").map_err(db)?,
-            })),
-            None => Ok(Insert::RequestIdTaken),
-        }
+            })
+        } else {
+            // Nothing inserted and nothing visible to this statement: another desk's check-in
+            // committed while it ran, or the request id belongs to someone else. Look again.
+            self.existing_check_in(election, code).await?
+        };
+        Ok(Attempt {
+            entry: Some(entry),
+            insert: Some(insert),
+        })
     }
 
     async fn turnout(&self, election: ElectionId) -> Result<Vec<TurnoutBucket>, StoreError> {

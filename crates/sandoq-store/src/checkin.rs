@@ -11,7 +11,9 @@
 use crate::model::{CheckInRecord, Election, ElectionId, Incident, IncidentKind, OfflinePolicy};
 use crate::{Store, StoreError, Timestamp};
 use sandoq_i18n::{Bilingual, Lang};
-use sandoq_registry::{eligibility, Date, Eligibility, NationalCode, NationalCodeError};
+use sandoq_registry::{
+    eligibility, Date, Eligibility, NationalCode, NationalCodeError, RegistryEntry,
+};
 
 /// One check-in as asked by a station.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -153,43 +155,28 @@ pub async fn check_in<S: Store + ?Sized>(
         Ok(code) => code,
         Err(error) => return Ok(CheckInOutcome::Refused(Refusal::InvalidCode(error))),
     };
-    let Some(entry) = store.find_voter(election.id, code).await? else {
-        return Ok(CheckInOutcome::Refused(Refusal::NotInRegistry));
-    };
-    match eligibility::check(
-        &entry,
-        &election.spec.constituency,
-        election.spec.polling_day,
-    ) {
-        Eligibility::Eligible => {}
-        Eligibility::UnderAge { eighteen_on } => {
-            return Ok(CheckInOutcome::Refused(Refusal::UnderAge { eighteen_on }))
-        }
-        Eligibility::OtherConstituency { constituency } => {
-            return Ok(CheckInOutcome::Refused(Refusal::OtherConstituency {
-                constituency,
-            }))
-        }
-        Eligibility::Deceased => return Ok(CheckInOutcome::Refused(Refusal::Deceased)),
-        Eligibility::Barred => return Ok(CheckInOutcome::Refused(Refusal::Barred)),
-    }
     let record = CheckInRecord {
         station: request.station.clone(),
         at: request.at,
         request_id: request.request_id.clone(),
         provisional: false,
     };
-    match store.insert_check_in(election.id, code, &record).await? {
+    let insert = match attempt(store, election, code, &record).await? {
+        Err(refusal) => return Ok(CheckInOutcome::Refused(refusal)),
+        Ok(insert) => insert,
+    };
+    match insert {
         Insert::Inserted => Ok(CheckInOutcome::Recorded { at: request.at }),
-        Insert::Existing(existing) if existing.request_id == request.request_id && existing.station == request.station => {
+        Insert::Existing(existing)
+            if existing.request_id == request.request_id && existing.station == request.station =>
+        {
             Ok(CheckInOutcome::Recorded { at: existing.at })
         }
-        Insert::Existing(existing) => Ok(CheckInOutcome::AlreadyVoted { station: existing.station, at: existing.at }),
-        Insert::RequestIdTaken => Err(StoreError::invalid(
-            "request_id_reused",
-            "this request id was already used for another person; a new check-in needs a new request id",
-            "این شناسهٔ درخواست پیش‌تر برای شخص دیگری به کار رفته است؛ هر پذیرش شناسهٔ تازه می‌خواهد",
-        )),
+        Insert::Existing(existing) => Ok(CheckInOutcome::AlreadyVoted {
+            station: existing.station,
+            at: existing.at,
+        }),
+        Insert::RequestIdTaken => Err(request_id_reused()),
     }
 }
 
@@ -258,32 +245,10 @@ pub async fn sync_provisional<S: Store + ?Sized>(
         detail: detail.to_string(),
     };
     let refused = |code: &str| incident(IncidentKind::Ineligible, None, code);
-    let found = match NationalCode::parse(&request.national_code) {
-        Err(error) => Err(refused(error.code)),
-        Ok(code) => match store.find_voter(election.id, code).await? {
-            None => Err(refused("not_in_registry")),
-            Some(entry) => {
-                let refusal = match eligibility::check(
-                    &entry,
-                    &election.spec.constituency,
-                    election.spec.polling_day,
-                ) {
-                    Eligibility::Eligible => None,
-                    Eligibility::UnderAge { .. } => Some("under_age"),
-                    Eligibility::OtherConstituency { .. } => Some("other_constituency"),
-                    Eligibility::Deceased => Some("deceased"),
-                    Eligibility::Barred => Some("barred"),
-                };
-                match refusal {
-                    Some(code) => Err(refused(code)),
-                    None => Ok(code),
-                }
-            }
-        },
-    };
-    let code = match found {
+    let code = match NationalCode::parse(&request.national_code) {
         Ok(code) => code,
-        Err(incident) => {
+        Err(error) => {
+            let incident = refused(error.code);
             store.record_incident(election.id, &incident).await?;
             return Ok(SyncOutcome::Incident(incident));
         }
@@ -294,7 +259,15 @@ pub async fn sync_provisional<S: Store + ?Sized>(
         request_id: request.request_id.clone(),
         provisional: true,
     };
-    match store.insert_check_in(election.id, code, &record).await? {
+    let insert = match attempt(store, election, code, &record).await? {
+        Err(refusal) => {
+            let incident = refused(CheckInOutcome::Refused(refusal).code());
+            store.record_incident(election.id, &incident).await?;
+            return Ok(SyncOutcome::Incident(incident));
+        }
+        Ok(insert) => insert,
+    };
+    match insert {
         Insert::Inserted => Ok(SyncOutcome::Recorded { at: request.at }),
         Insert::Existing(existing)
             if existing.request_id == request.request_id && existing.station == request.station =>
@@ -306,12 +279,87 @@ pub async fn sync_provisional<S: Store + ?Sized>(
             store.record_incident(election.id, &incident).await?;
             Ok(SyncOutcome::Incident(incident))
         }
-        Insert::RequestIdTaken => Err(StoreError::invalid(
-            "request_id_reused",
-            "this request id was already used for another person; a new check-in needs a new request id",
-            "این شناسهٔ درخواست پیش‌تر برای شخص دیگری به کار رفته است؛ هر پذیرش شناسهٔ تازه می‌خواهد",
-        )),
+        Insert::RequestIdTaken => Err(request_id_reused()),
     }
+}
+
+fn request_id_reused() -> StoreError {
+    StoreError::invalid(
+        "request_id_reused",
+        "this request id was already used for another person; a new check-in needs a new request id",
+        "این شناسهٔ درخواست پیش‌تر برای شخص دیگری به کار رفته است؛ هر پذیرش شناسهٔ تازه می‌خواهد",
+    )
+}
+
+/// Looks the person up and records the check-in if they may vote, in one call to the store (one
+/// statement where the backend can): the refusal, or what the insert found.
+async fn attempt<S: Store + ?Sized>(
+    store: &S,
+    election: &Election,
+    code: NationalCode,
+    record: &CheckInRecord,
+) -> Result<Result<Insert, Refusal>, StoreError> {
+    let rule = CheckInRule::for_election(election);
+    let found = store.try_check_in(election.id, code, record, &rule).await?;
+    let Some(entry) = found.entry else {
+        return Ok(Err(Refusal::NotInRegistry));
+    };
+    // The refusal, and its precise reason, always come from the eligibility rules themselves.
+    let refusal = match eligibility::check(
+        &entry,
+        &election.spec.constituency,
+        election.spec.polling_day,
+    ) {
+        Eligibility::Eligible => None,
+        Eligibility::UnderAge { eighteen_on } => Some(Refusal::UnderAge { eighteen_on }),
+        Eligibility::OtherConstituency { constituency } => {
+            Some(Refusal::OtherConstituency { constituency })
+        }
+        Eligibility::Deceased => Some(Refusal::Deceased),
+        Eligibility::Barred => Some(Refusal::Barred),
+    };
+    if let Some(refusal) = refusal {
+        return Ok(Err(refusal));
+    }
+    match found.insert {
+        Some(insert) => Ok(Ok(insert)),
+        // The rule and the eligibility check agree (a test holds them to it); should they ever
+        // not, the person is still checked in by the plain atomic insert.
+        None => Ok(Ok(store.insert_check_in(election.id, code, record).await?)),
+    }
+}
+
+/// Who may be checked in, in a form a database can test in the same statement as the insert:
+/// derived from the eligibility rules (`eligibility::latest_eligible_birth`), never written anew.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckInRule {
+    pub constituency: String,
+    /// Born on or before this day: 18 on polling day.
+    pub latest_birth: Date,
+}
+
+impl CheckInRule {
+    pub fn for_election(election: &Election) -> CheckInRule {
+        CheckInRule {
+            constituency: election.spec.constituency.clone(),
+            latest_birth: eligibility::latest_eligible_birth(election.spec.polling_day),
+        }
+    }
+
+    pub fn admits(&self, entry: &RegistryEntry) -> bool {
+        !entry.deceased
+            && !entry.barred
+            && entry.constituency == self.constituency
+            && entry.birth_date <= self.latest_birth
+    }
+}
+
+/// What one check-in attempt found: the registry entry, and, if the entry passed the rule,
+/// what the atomic insert found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    pub entry: Option<RegistryEntry>,
+    pub insert: Option<Insert>,
 }
 
 /// Whether `text` is a well-formed code: 1-64 ASCII letters, digits or `-_.:`.

@@ -11,7 +11,8 @@ pub mod model;
 pub mod time;
 
 pub use checkin::{
-    check_in, sync_provisional, CheckInOutcome, CheckInRequest, Insert, Refusal, SyncOutcome,
+    check_in, sync_provisional, Attempt, CheckInOutcome, CheckInRequest, CheckInRule, Insert,
+    Refusal, SyncOutcome,
 };
 pub use model::*;
 pub use time::Timestamp;
@@ -149,6 +150,27 @@ pub trait Store: Send + Sync {
         code: NationalCode,
         record: &CheckInRecord,
     ) -> impl Future<Output = Result<Insert, StoreError>> + Send;
+
+    /// Looks a person up and, if the entry passes `rule`, inserts the check-in as
+    /// [`Store::insert_check_in`] does. Backends that can do both in one statement override this.
+    fn try_check_in(
+        &self,
+        election: ElectionId,
+        code: NationalCode,
+        record: &CheckInRecord,
+        rule: &CheckInRule,
+    ) -> impl Future<Output = Result<Attempt, StoreError>> + Send {
+        async move {
+            let entry = self.find_voter(election, code).await?;
+            let insert = match &entry {
+                Some(entry) if rule.admits(entry) => {
+                    Some(self.insert_check_in(election, code, record).await?)
+                }
+                _ => None,
+            };
+            Ok(Attempt { entry, insert })
+        }
+    }
 
     /// Check-ins per station and Tehran clock hour.
     fn turnout(
