@@ -3,9 +3,9 @@
 
 use sandoq_registry::{NationalCode, RegistryEntry};
 use sandoq_store::{
-    Area, Attempt, AuditEntry, CheckInRecord, CheckInRule, Device, DeviceId, DeviceKind, Election,
-    ElectionId, ElectionSpec, Incident, Insert, NewDevice, Photo, Role, Station, Store, StoreError,
-    Timestamp, TurnoutBucket, User, UserId, Voter,
+    Area, Attempt, AuditEntry, CheckInRecord, CheckInRule, Device, DeviceId, DeviceKind,
+    DeviceNonce, Election, ElectionId, ElectionSpec, Incident, Insert, NewDevice, Photo, Role,
+    Station, Store, StoreError, Timestamp, TurnoutBucket, User, UserId, Voter,
 };
 use sandoq_store_postgres::PgStore;
 use sandoq_store_sqlite::SqliteStore;
@@ -103,8 +103,9 @@ impl Store for AnyStore {
         code: NationalCode,
         record: &CheckInRecord,
         rule: &CheckInRule,
+        nonce: Option<&DeviceNonce>,
     ) -> Result<Attempt, StoreError> {
-        dispatch!(self, s => s.try_check_in(election, code, record, rule))
+        dispatch!(self, s => s.try_check_in(election, code, record, rule, nonce))
     }
     async fn turnout(&self, election: ElectionId) -> Result<Vec<TurnoutBucket>, StoreError> {
         dispatch!(self, s => s.turnout(election))

@@ -275,6 +275,7 @@ async fn service() -> SocketAddr {
             station: "1203".into(),
             request_id: format!("r{i}"),
             at: now,
+            nonce: None,
         };
         check_in(&store, &election, &request).await.unwrap();
     }

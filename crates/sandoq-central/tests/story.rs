@@ -101,6 +101,7 @@ fn request(
         station: station.into(),
         request_id: request_id.into(),
         at,
+        nonce: None,
     }
 }
 

@@ -8,9 +8,9 @@
 use sandoq_registry::{Date, NationalCode, RegistryEntry};
 use sandoq_store::{
     Area, AreaKind, Attempt, AuditEntry, CheckInRecord, CheckInRule, Device, DeviceId, DeviceKind,
-    DeviceStatus, Election, ElectionId, ElectionKind, ElectionSpec, Incident, IncidentKind, Insert,
-    NewDevice, OfflinePolicy, Photo, Role, Station, Store, StoreError, Timestamp, TurnoutBucket,
-    User, UserId, Voter,
+    DeviceNonce, DeviceStatus, Election, ElectionId, ElectionKind, ElectionSpec, Incident,
+    IncidentKind, Insert, NewDevice, OfflinePolicy, Photo, Role, Station, Store, StoreError,
+    Timestamp, TurnoutBucket, User, UserId, Voter,
 };
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::Row;
@@ -99,6 +99,36 @@ fn device_from_row(row: &sqlx::postgres::PgRow) -> Result<Device, StoreError> {
             .ok_or_else(|| StoreError::Database(format!("bad device status {status}")))?,
     })
 }
+
+/// One check-in in one statement: (optionally) spend the device's nonce, read the registry
+/// entry, insert the check-in if the entry passes the rule; answer with the entry, whether this
+/// statement inserted, and the check-in already there. Parameters: $1 election, $2 national
+/// code, $3-$6 the record, $7 constituency, $8 latest eligible birth day, $9-$10 device and nonce.
+macro_rules! check_in_sql {
+    ($nonce:literal, $voter_gate:literal, $fresh:literal) => {
+        concat!(
+            "WITH ", $nonce,
+            "v AS (SELECT birth_date, constituency, deceased, barred FROM voters WHERE election_id = $1 AND national_code = $2", $voter_gate, "), ",
+            "ins AS (INSERT INTO check_ins (election_id, national_code, station_code, checked_in_at, request_id, provisional) ",
+            "SELECT $1, $2, $3, $4, $5, $6 FROM v ",
+            "WHERE NOT v.deceased AND NOT v.barred AND v.constituency = $7 AND v.birth_date <= $8 ",
+            "ON CONFLICT DO NOTHING RETURNING 1) ",
+            "SELECT ", $fresh, " AS fresh, v.birth_date, v.constituency, v.deceased, v.barred, EXISTS (SELECT 1 FROM ins) AS inserted, ",
+            "c.station_code, c.checked_in_at, c.request_id, c.provisional ",
+            "FROM (SELECT 1) AS one LEFT JOIN v ON TRUE ",
+            "LEFT JOIN check_ins c ON c.election_id = $1 AND c.national_code = $2"
+        )
+    };
+}
+
+/// A replayed nonce inserts nothing, so the voter is not even read and nothing is written.
+/// The nonce commits with the check-in (synchronously): one fsync for both.
+const CHECK_IN_WITH_NONCE: &str = check_in_sql!(
+    "n AS (INSERT INTO device_nonces (device_id, nonce) VALUES ($9, $10) ON CONFLICT DO NOTHING RETURNING 1), ",
+    " AND EXISTS (SELECT 1 FROM n)",
+    "EXISTS (SELECT 1 FROM n)"
+);
+const CHECK_IN: &str = check_in_sql!("", " AND $9::BIGINT IS NULL AND $10::TEXT IS NULL", "TRUE");
 
 fn db(error: sqlx::Error) -> StoreError {
     StoreError::Database(error.to_string())
@@ -486,41 +516,47 @@ impl Store for PgStore {
         self.existing_check_in(election, code).await
     }
 
-    /// One statement, one round trip: read the registry entry and, if it passes the rule,
-    /// insert the check-in; the answer carries the entry and, when nothing was inserted, the
-    /// check-in already there.
+    /// One statement, one round trip ([`CHECK_IN_WITH_NONCE`]): spend the nonce, read the
+    /// registry entry and, if it passes the rule, insert the check-in; the answer carries the
+    /// entry and, when nothing was inserted, the check-in already there.
     async fn try_check_in(
         &self,
         election: ElectionId,
         code: NationalCode,
         record: &CheckInRecord,
         rule: &CheckInRule,
+        nonce: Option<&DeviceNonce>,
     ) -> Result<Attempt, StoreError> {
-        let row = sqlx::query(
-            "WITH v AS (SELECT birth_date, constituency, deceased, barred FROM voters WHERE election_id = $1 AND national_code = $2), \
-             ins AS (INSERT INTO check_ins (election_id, national_code, station_code, checked_in_at, request_id, provisional) \
-                     SELECT $1, $2, $3, $4, $5, $6 FROM v \
-                     WHERE NOT v.deceased AND NOT v.barred AND v.constituency = $7 AND v.birth_date <= $8 \
-                     ON CONFLICT DO NOTHING RETURNING 1) \
-             SELECT v.birth_date, v.constituency, v.deceased, v.barred, EXISTS (SELECT 1 FROM ins) AS inserted, \
-                    c.station_code, c.checked_in_at, c.request_id, c.provisional \
-             FROM (SELECT 1) AS one LEFT JOIN v ON TRUE \
-             LEFT JOIN check_ins c ON c.election_id = $1 AND c.national_code = $2",
-        )
-        .bind(election.0)
-        .bind(code.as_u64() as i64)
-        .bind(&record.station)
-        .bind(record.at.0)
-        .bind(&record.request_id)
-        .bind(record.provisional)
-        .bind(&rule.constituency)
-        .bind(rule.latest_birth.0)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(db)?;
+        let sql = if nonce.is_some() {
+            CHECK_IN_WITH_NONCE
+        } else {
+            CHECK_IN
+        };
+        let row = sqlx::query(sql)
+            .bind(election.0)
+            .bind(code.as_u64() as i64)
+            .bind(&record.station)
+            .bind(record.at.0)
+            .bind(&record.request_id)
+            .bind(record.provisional)
+            .bind(&rule.constituency)
+            .bind(rule.latest_birth.0)
+            .bind(nonce.map(|n| n.device.0))
+            .bind(nonce.map(|n| n.nonce.as_str()))
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db)?;
+        if !row.try_get::<bool, _>("fresh").map_err(db)? {
+            return Ok(Attempt {
+                replayed: true,
+                entry: None,
+                insert: None,
+            });
+        }
         let birth: Option<i64> = row.try_get("birth_date").map_err(db)?;
         let Some(birth) = birth else {
             return Ok(Attempt {
+                replayed: false,
                 entry: None,
                 insert: None,
             });
@@ -533,6 +569,7 @@ impl Store for PgStore {
         };
         if !rule.admits(&entry) {
             return Ok(Attempt {
+                replayed: false,
                 entry: Some(entry),
                 insert: None,
             });
@@ -555,6 +592,7 @@ impl Store for PgStore {
             self.existing_check_in(election, code).await?
         };
         Ok(Attempt {
+            replayed: false,
             entry: Some(entry),
             insert: Some(insert),
         })

@@ -8,7 +8,9 @@
 //! succeed. A retried request (same request id) gets the same answer and never
 //! a second record.
 
-use crate::model::{CheckInRecord, Election, ElectionId, Incident, IncidentKind, OfflinePolicy};
+use crate::model::{
+    CheckInRecord, DeviceNonce, Election, ElectionId, Incident, IncidentKind, OfflinePolicy,
+};
 use crate::{Store, StoreError, Timestamp};
 use sandoq_i18n::{Bilingual, Lang};
 use sandoq_registry::{
@@ -25,6 +27,9 @@ pub struct CheckInRequest {
     /// Chosen by the station, unique per attempt; a retry reuses it.
     pub request_id: String,
     pub at: Timestamp,
+    /// The signed request's nonce, spent in the same statement as the check-in where the backend
+    /// can (one round trip); a nonce spent before is a replay and changes nothing.
+    pub nonce: Option<DeviceNonce>,
 }
 
 /// Why a person cannot be checked in.
@@ -153,7 +158,10 @@ pub async fn check_in<S: Store + ?Sized>(
     validate_request(request)?;
     let code = match NationalCode::parse(&request.national_code) {
         Ok(code) => code,
-        Err(error) => return Ok(CheckInOutcome::Refused(Refusal::InvalidCode(error))),
+        Err(error) => {
+            spend(store, request.nonce.as_ref()).await?;
+            return Ok(CheckInOutcome::Refused(Refusal::InvalidCode(error)));
+        }
     };
     let record = CheckInRecord {
         station: request.station.clone(),
@@ -161,7 +169,7 @@ pub async fn check_in<S: Store + ?Sized>(
         request_id: request.request_id.clone(),
         provisional: false,
     };
-    let insert = match attempt(store, election, code, &record).await? {
+    let insert = match attempt(store, election, code, &record, request.nonce.as_ref()).await? {
         Err(refusal) => return Ok(CheckInOutcome::Refused(refusal)),
         Ok(insert) => insert,
     };
@@ -248,6 +256,7 @@ pub async fn sync_provisional<S: Store + ?Sized>(
     let code = match NationalCode::parse(&request.national_code) {
         Ok(code) => code,
         Err(error) => {
+            spend(store, request.nonce.as_ref()).await?;
             let incident = refused(error.code);
             store.record_incident(election.id, &incident).await?;
             return Ok(SyncOutcome::Incident(incident));
@@ -259,7 +268,7 @@ pub async fn sync_provisional<S: Store + ?Sized>(
         request_id: request.request_id.clone(),
         provisional: true,
     };
-    let insert = match attempt(store, election, code, &record).await? {
+    let insert = match attempt(store, election, code, &record, request.nonce.as_ref()).await? {
         Err(refusal) => {
             let incident = refused(CheckInOutcome::Refused(refusal).code());
             store.record_incident(election.id, &incident).await?;
@@ -283,6 +292,26 @@ pub async fn sync_provisional<S: Store + ?Sized>(
     }
 }
 
+/// A signed request received twice: refused, nothing changed.
+pub fn replayed() -> StoreError {
+    StoreError::invalid(
+        "replayed_request",
+        "this request was already received (replayed)",
+        "این درخواست پیش‌تر دریافت شده است (تکراری)",
+    )
+}
+
+/// Spends a request's nonce on its own, on paths that write nothing else.
+async fn spend<S: Store + ?Sized>(
+    store: &S,
+    nonce: Option<&DeviceNonce>,
+) -> Result<(), StoreError> {
+    match nonce {
+        Some(n) if !store.use_nonce(n.device, &n.nonce).await? => Err(replayed()),
+        _ => Ok(()),
+    }
+}
+
 fn request_id_reused() -> StoreError {
     StoreError::invalid(
         "request_id_reused",
@@ -298,9 +327,15 @@ async fn attempt<S: Store + ?Sized>(
     election: &Election,
     code: NationalCode,
     record: &CheckInRecord,
+    nonce: Option<&DeviceNonce>,
 ) -> Result<Result<Insert, Refusal>, StoreError> {
     let rule = CheckInRule::for_election(election);
-    let found = store.try_check_in(election.id, code, record, &rule).await?;
+    let found = store
+        .try_check_in(election.id, code, record, &rule, nonce)
+        .await?;
+    if found.replayed {
+        return Err(replayed());
+    }
     let Some(entry) = found.entry else {
         return Ok(Err(Refusal::NotInRegistry));
     };
@@ -358,6 +393,8 @@ impl CheckInRule {
 /// what the atomic insert found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attempt {
+    /// The nonce had been spent before: nothing was looked up or written.
+    pub replayed: bool,
     pub entry: Option<RegistryEntry>,
     pub insert: Option<Insert>,
 }

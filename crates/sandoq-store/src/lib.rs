@@ -151,7 +151,8 @@ pub trait Store: Send + Sync {
         record: &CheckInRecord,
     ) -> impl Future<Output = Result<Insert, StoreError>> + Send;
 
-    /// Looks a person up and, if the entry passes `rule`, inserts the check-in as
+    /// Spends the request's nonce (if any; a nonce spent before answers `replayed` and does
+    /// nothing else), looks a person up and, if the entry passes `rule`, inserts the check-in as
     /// [`Store::insert_check_in`] does. Backends that can do both in one statement override this.
     fn try_check_in(
         &self,
@@ -159,8 +160,18 @@ pub trait Store: Send + Sync {
         code: NationalCode,
         record: &CheckInRecord,
         rule: &CheckInRule,
+        nonce: Option<&DeviceNonce>,
     ) -> impl Future<Output = Result<Attempt, StoreError>> + Send {
         async move {
+            if let Some(n) = nonce {
+                if !self.use_nonce(n.device, &n.nonce).await? {
+                    return Ok(Attempt {
+                        replayed: true,
+                        entry: None,
+                        insert: None,
+                    });
+                }
+            }
             let entry = self.find_voter(election, code).await?;
             let insert = match &entry {
                 Some(entry) if rule.admits(entry) => {
@@ -168,7 +179,11 @@ pub trait Store: Send + Sync {
                 }
                 _ => None,
             };
-            Ok(Attempt { entry, insert })
+            Ok(Attempt {
+                replayed: false,
+                entry,
+                insert,
+            })
         }
     }
 

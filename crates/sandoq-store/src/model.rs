@@ -172,6 +172,13 @@ pub struct Device {
     pub status: DeviceStatus,
 }
 
+/// A nonce a signed device request carries, to be spent with the write it asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceNonce {
+    pub device: DeviceId,
+    pub nonce: String,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct UserId(pub i64);
 

@@ -287,6 +287,7 @@ pub fn run_check_in(
                         station: format!("S-{worker:04}"),
                         request_id: format!("w{worker}-{n}"),
                         at: Timestamp(n as i64),
+                        nonce: None,
                     };
                     let t = Instant::now();
                     let outcome = check_in(&*store, &election, &request).await.map_err(|e| anyhow::anyhow!("{e}"))?;

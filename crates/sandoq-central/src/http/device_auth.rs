@@ -63,26 +63,54 @@ fn unauthorized(code: &'static str, en: &str, fa: &str) -> AppError {
 /// headquarters' action, and a check-in should not pay a lookup each time.
 #[derive(Debug, Default)]
 pub struct DeviceCache {
-    devices: std::sync::RwLock<std::collections::HashMap<String, (Device, std::time::Instant)>>,
+    /// The device, its key ready to verify with (decompressed once), and when it was read.
+    #[allow(clippy::type_complexity)]
+    devices: std::sync::RwLock<
+        std::collections::HashMap<String, (Device, VerifyingKey, std::time::Instant)>,
+    >,
 }
 
 /// How long a cached device is trusted before it is read again.
 pub const DEVICE_CACHE_SECONDS: u64 = 30;
 
 impl DeviceCache {
-    async fn get<S: Store>(&self, store: &S, key: &str) -> Result<Option<Device>, AppError> {
+    async fn get<S: Store>(
+        &self,
+        store: &S,
+        key: &str,
+        bytes: &[u8; 32],
+    ) -> Result<Option<(Device, VerifyingKey)>, AppError> {
         let fresh = std::time::Duration::from_secs(DEVICE_CACHE_SECONDS);
-        if let Some((device, at)) = self.devices.read().ok().and_then(|m| m.get(key).cloned()) {
+        if let Some((device, verifying, at)) =
+            self.devices.read().ok().and_then(|m| m.get(key).cloned())
+        {
             if at.elapsed() < fresh {
-                return Ok(Some(device));
+                return Ok(Some((device, verifying)));
             }
         }
-        let device = store.device_by_key(key).await?;
-        if let (Some(device), Ok(mut map)) = (&device, self.devices.write()) {
-            map.insert(key.to_string(), (device.clone(), std::time::Instant::now()));
+        let Some(device) = store.device_by_key(key).await? else {
+            return Ok(None);
+        };
+        let Ok(verifying) = VerifyingKey::from_bytes(bytes) else {
+            return Ok(None);
+        };
+        if let Ok(mut map) = self.devices.write() {
+            map.insert(
+                key.to_string(),
+                (device.clone(), verifying, std::time::Instant::now()),
+            );
         }
-        Ok(device)
+        Ok(Some((device, verifying)))
     }
+}
+
+/// A request received twice.
+pub fn replayed() -> AppError {
+    unauthorized(
+        "replayed_request",
+        "this request was already received (replayed)",
+        "این درخواست پیش‌تر دریافت شده است (تکراری)",
+    )
 }
 
 /// Checks a signed request and returns the device that sent it; the nonce is spent.
@@ -95,6 +123,24 @@ pub async fn authenticate<S: Store>(
     body: &[u8],
     now: Timestamp,
 ) -> Result<Device, AppError> {
+    let (device, nonce) = verify(store, cache, headers, method, path, body, now).await?;
+    if !store.use_nonce(device.id, &nonce).await? {
+        return Err(replayed());
+    }
+    Ok(device)
+}
+
+/// Checks a signed request and returns the device that sent it and its nonce, not yet spent:
+/// the caller spends it with the write the request asks for (or through [`authenticate`]).
+pub async fn verify<S: Store>(
+    store: &S,
+    cache: &DeviceCache,
+    headers: &HeaderMap,
+    method: &str,
+    path: &str,
+    body: &[u8],
+    now: Timestamp,
+) -> Result<(Device, String), AppError> {
     let header = |name: &str| {
         headers
             .get(name)
@@ -131,7 +177,8 @@ pub async fn authenticate<S: Store>(
     {
         return Err(bad());
     }
-    let Some(device) = cache.get(store, &hex(&key_bytes)).await? else {
+    let Some((device, verifying_key)) = cache.get(store, &hex(&key_bytes), &key_bytes).await?
+    else {
         return Err(unauthorized(
             "unknown_device",
             "this device is not registered",
@@ -146,7 +193,6 @@ pub async fn authenticate<S: Store>(
             "این دستگاه باطل شده است",
         ));
     }
-    let verifying_key = VerifyingKey::from_bytes(&key_bytes).map_err(|_| bad())?;
     let message = canonical(method, path, timestamp, nonce, body);
     verifying_key
         .verify_strict(message.as_bytes(), &Signature::from_bytes(&signature_bytes))
@@ -158,12 +204,5 @@ pub async fn authenticate<S: Store>(
             "زمان درخواست بیش از پنج دقیقه با ساعت مرکز فاصله دارد؛ ساعت دستگاه را بررسی کنید",
         ));
     }
-    if !store.use_nonce(device.id, nonce).await? {
-        return Err(unauthorized(
-            "replayed_request",
-            "this request was already received (replayed)",
-            "این درخواست پیش‌تر دریافت شده است (تکراری)",
-        ));
-    }
-    Ok(device)
+    Ok((device, nonce.to_string()))
 }

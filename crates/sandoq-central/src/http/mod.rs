@@ -272,7 +272,16 @@ async fn desk_request(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
     tail: &str,
-) -> Result<(sandoq_store::Device, Bytes, Timestamp, Arc<Election>), AppError> {
+) -> Result<
+    (
+        sandoq_store::Device,
+        sandoq_store::DeviceNonce,
+        Bytes,
+        Timestamp,
+        Arc<Election>,
+    ),
+    AppError,
+> {
     let Ok(Path(election_id)) = election else {
         return Err(AppError::new(
             StatusCode::BAD_REQUEST,
@@ -284,7 +293,8 @@ async fn desk_request(
     let body = json_bytes(headers, body)?;
     let now = (state.clock)();
     let path = format!("/api/elections/{election_id}/{tail}");
-    let device = device_auth::authenticate(
+    // The nonce is spent with the check-in itself (one round trip where the store can).
+    let (device, nonce) = device_auth::verify(
         &state.store,
         &state.devices,
         headers,
@@ -311,7 +321,11 @@ async fn desk_request(
         ));
     }
     let election = state.election(device.election).await?;
-    Ok((device, body, now, election))
+    let nonce = sandoq_store::DeviceNonce {
+        device: device.id,
+        nonce,
+    };
+    Ok((device, nonce, body, now, election))
 }
 
 async fn post_check_in(
@@ -320,7 +334,7 @@ async fn post_check_in(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, AppError> {
-    let (device, body, now, election) =
+    let (device, nonce, body, now, election) =
         desk_request(&state, election, &headers, body, "check-ins").await?;
     let request: CheckInBody = serde_json::from_slice(&body).map_err(|e| {
         AppError::new(
@@ -337,8 +351,11 @@ async fn post_check_in(
         station: device.station.clone(),
         request_id: request.request_id,
         at: now,
+        nonce: Some(nonce),
     };
-    let outcome = check_in(&state.store, &election, &request).await?;
+    let outcome = check_in(&state.store, &election, &request)
+        .await
+        .map_err(device_error)?;
     let message = outcome.message();
     let mut answer = json!({
         "outcome": outcome.code(),
@@ -358,6 +375,15 @@ async fn post_check_in(
         CheckInOutcome::Refused(_) => {}
     }
     Ok(Json(answer))
+}
+
+/// A store error of a signed request: a replay is refused like a bad signature (401).
+fn device_error(error: sandoq_store::StoreError) -> AppError {
+    if error.code() == "replayed_request" {
+        device_auth::replayed()
+    } else {
+        AppError::from(error)
+    }
 }
 
 /// The raw body of a JSON request: `application/json`, within the size limit.

@@ -476,7 +476,7 @@ pub(super) async fn post_provisional_check_in(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, AppError> {
-    let (device, body, now, election) =
+    let (device, nonce, body, now, election) =
         desk_request(&state, election, &headers, body, "provisional-check-ins").await?;
     let request: ProvisionalBody = serde_json::from_slice(&body).map_err(|e| {
         AppError::new(
@@ -492,8 +492,11 @@ pub(super) async fn post_provisional_check_in(
         station: device.station.clone(),
         request_id: request.request_id,
         at: sandoq_store::Timestamp(request.checked_in_at),
+        nonce: Some(nonce),
     };
-    let outcome = sync_provisional(&state.store, &election, &request, now).await?;
+    let outcome = sync_provisional(&state.store, &election, &request, now)
+        .await
+        .map_err(super::device_error)?;
     let mut answer = json!({"outcome": outcome.code(), "station": device.station});
     match &outcome {
         SyncOutcome::Recorded { at } => {
