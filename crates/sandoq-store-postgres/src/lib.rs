@@ -101,8 +101,8 @@ fn device_from_row(row: &sqlx::postgres::PgRow) -> Result<Device, StoreError> {
 }
 
 /// One check-in in one statement: (optionally) spend the device's nonce, read the registry
-/// entry, insert the check-in if the entry passes the rule; answer with the entry, whether this
-/// statement inserted, and the check-in already there. Parameters: $1 election, $2 national
+/// entry, insert the check-in if the entry passes the rule; answer with the entry and whether
+/// this statement inserted. Parameters: $1 election, $2 national
 /// code, $3-$6 the record, $7 constituency, $8 latest eligible birth day, $9-$10 device and nonce.
 macro_rules! check_in_sql {
     ($nonce:literal, $voter_gate:literal, $fresh:literal) => {
@@ -113,10 +113,8 @@ macro_rules! check_in_sql {
             "SELECT $1, $2, $3, $4, $5, $6 FROM v ",
             "WHERE NOT v.deceased AND NOT v.barred AND v.constituency = $7 AND v.birth_date <= $8 ",
             "ON CONFLICT DO NOTHING RETURNING 1) ",
-            "SELECT ", $fresh, " AS fresh, v.birth_date, v.constituency, v.deceased, v.barred, EXISTS (SELECT 1 FROM ins) AS inserted, ",
-            "c.station_code, c.checked_in_at, c.request_id, c.provisional ",
-            "FROM (SELECT 1) AS one LEFT JOIN v ON TRUE ",
-            "LEFT JOIN check_ins c ON c.election_id = $1 AND c.national_code = $2"
+            "SELECT ", $fresh, " AS fresh, v.birth_date, v.constituency, v.deceased, v.barred, EXISTS (SELECT 1 FROM ins) AS inserted ",
+            "FROM (SELECT 1) AS one LEFT JOIN v ON TRUE"
         )
     };
 }
@@ -517,8 +515,8 @@ impl Store for PgStore {
     }
 
     /// One statement, one round trip ([`CHECK_IN_WITH_NONCE`]): spend the nonce, read the
-    /// registry entry and, if it passes the rule, insert the check-in; the answer carries the
-    /// entry and, when nothing was inserted, the check-in already there.
+    /// registry entry and, if it passes the rule, insert the check-in. Only a person checked in
+    /// before costs a second round trip, to read that check-in.
     async fn try_check_in(
         &self,
         election: ElectionId,
@@ -576,19 +574,9 @@ impl Store for PgStore {
         }
         let insert = if row.try_get::<bool, _>("inserted").map_err(db)? {
             Insert::Inserted
-        } else if let Some(station) = row
-            .try_get::<Option<String>, _>("station_code")
-            .map_err(db)?
-        {
-            Insert::Existing(CheckInRecord {
-                station,
-                at: Timestamp(row.try_get("checked_in_at").map_err(db)?),
-                request_id: row.try_get("request_id").map_err(db)?,
-                provisional: row.try_get("provisional").map_err(db)?,
-            })
         } else {
-            // Nothing inserted and nothing visible to this statement: another desk's check-in
-            // committed while it ran, or the request id belongs to someone else. Look again.
+            // Nothing inserted: the person was checked in before (or while this ran), or the
+            // request id belongs to someone else. A second, rarer, round trip tells which.
             self.existing_check_in(election, code).await?
         };
         Ok(Attempt {
