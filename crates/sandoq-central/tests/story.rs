@@ -375,6 +375,104 @@ async fn simultaneous_check_ins(store: AnyStore, people: usize, stations: usize)
     assert_eq!(store.count_check_ins(id).await.unwrap(), people as u64);
 }
 
+/// Signed requests racing each other: the same request replayed at once is taken exactly once;
+/// a retry (same request id, new nonce) racing its original answers the same and records once;
+/// one request id for different people records one of them. On PostgreSQL these land in the
+/// same batch statement, which is what this checks.
+async fn replays_and_retries_under_races(store: AnyStore) {
+    let t0 = Timestamp::from_tehran(polling_day(), 9, 0);
+    let id = store
+        .create_election(&spec("replays"), "hq:admin", t0)
+        .await
+        .unwrap();
+    let election = Arc::new(store.election(id).await.unwrap().unwrap());
+    let codes: Vec<NationalCode> = synthetic::national_codes(9).take(20).collect();
+    let adult = Date::from_jalali(1360, 1, 1).unwrap();
+    let voters: Vec<Voter> = codes
+        .iter()
+        .map(|&c| voter(c, adult, "tehran-rey-tajrish", false, false))
+        .collect();
+    store
+        .import_voters(id, &voters, "hq:admin", t0)
+        .await
+        .unwrap();
+    let device = store
+        .register_device(
+            id,
+            "S-1",
+            sandoq_store::DeviceKind::CheckInDesk,
+            &"ab".repeat(32),
+            "hq:admin",
+            t0,
+        )
+        .await
+        .unwrap();
+    let store = Arc::new(store);
+    let race = |requests: Vec<CheckInRequest>| {
+        let (store, election) = (store.clone(), election.clone());
+        async move {
+            let tasks: Vec<_> = requests
+                .into_iter()
+                .map(|req| {
+                    let (store, election) = (store.clone(), election.clone());
+                    tokio::spawn(async move { check_in(&*store, &election, &req).await })
+                })
+                .collect();
+            let mut answers = Vec::new();
+            for task in tasks {
+                answers.push(task.await.unwrap());
+            }
+            answers
+        }
+    };
+    let nonce = |n: &str| {
+        Some(sandoq_store::DeviceNonce {
+            device,
+            nonce: n.to_string(),
+        })
+    };
+    // One request, replayed 16 times at once.
+    let mut same = request(&election, &codes[0].to_string(), "S-1", "r-0", t0);
+    same.nonce = nonce("n-0");
+    let answers = race(vec![same; 16]).await;
+    let taken = answers.iter().filter(|a| a.is_ok()).count();
+    assert_eq!(taken, 1, "{answers:?}");
+    assert!(answers
+        .iter()
+        .filter_map(|a| a.as_ref().err())
+        .all(|e| e.code() == "replayed_request"));
+    // A retry racing its original: same request id, fresh nonces.
+    let retries: Vec<CheckInRequest> = (0..16)
+        .map(|i| {
+            let mut req = request(&election, &codes[1].to_string(), "S-1", "r-1", t0);
+            req.nonce = nonce(&format!("n-1-{i}"));
+            req
+        })
+        .collect();
+    for answer in race(retries).await {
+        assert_eq!(answer.unwrap(), CheckInOutcome::Recorded { at: t0 });
+    }
+    // One request id, sixteen different people.
+    let clash: Vec<CheckInRequest> = (0..16)
+        .map(|i| {
+            let mut req = request(&election, &codes[2 + i].to_string(), "S-1", "r-2", t0);
+            req.nonce = nonce(&format!("n-2-{i}"));
+            req
+        })
+        .collect();
+    let answers = race(clash).await;
+    assert_eq!(
+        answers.iter().filter(|a| a.is_ok()).count(),
+        1,
+        "{answers:?}"
+    );
+    assert!(answers
+        .iter()
+        .filter_map(|a| a.as_ref().err())
+        .all(|e| e.code() == "request_id_reused"));
+    assert_eq!(store.count_check_ins(id).await.unwrap(), 3);
+}
+
 /// A registry of many batches imports whole; one person already there refuses the whole file, named.
 async fn large_import(store: AnyStore) {
     let t0 = Timestamp::from_tehran(polling_day(), 7, 0);
@@ -468,6 +566,18 @@ async fn sqlite_one_check_in_per_person_under_races() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_one_check_in_per_person_under_races() {
     simultaneous_check_ins(postgres_store().await, 500, 6).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_replays_and_retries_under_races() {
+    replays_and_retries_under_races(sqlite_store().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_replays_and_retries_under_races() {
+    for _ in 0..20 {
+        replays_and_retries_under_races(postgres_store().await).await;
+    }
 }
 
 #[tokio::test]

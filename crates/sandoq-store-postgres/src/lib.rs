@@ -100,33 +100,32 @@ fn device_from_row(row: &sqlx::postgres::PgRow) -> Result<Device, StoreError> {
     })
 }
 
-/// One check-in in one statement: (optionally) spend the device's nonce, read the registry
-/// entry, insert the check-in if the entry passes the rule; answer with the entry and whether
-/// this statement inserted. Parameters: $1 election, $2 national
-/// code, $3-$6 the record, $7 constituency, $8 latest eligible birth day, $9-$10 device and nonce.
-macro_rules! check_in_sql {
-    ($nonce:literal, $voter_gate:literal, $fresh:literal) => {
-        concat!(
-            "WITH ", $nonce,
-            "v AS (SELECT birth_date, constituency, deceased, barred FROM voters WHERE election_id = $1 AND national_code = $2", $voter_gate, "), ",
-            "ins AS (INSERT INTO check_ins (election_id, national_code, station_code, checked_in_at, request_id, provisional) ",
-            "SELECT $1, $2, $3, $4, $5, $6 FROM v ",
-            "WHERE NOT v.deceased AND NOT v.barred AND v.constituency = $7 AND v.birth_date <= $8 ",
-            "ON CONFLICT DO NOTHING RETURNING 1) ",
-            "SELECT ", $fresh, " AS fresh, v.birth_date, v.constituency, v.deceased, v.barred, EXISTS (SELECT 1 FROM ins) AS inserted ",
-            "FROM (SELECT 1) AS one LEFT JOIN v ON TRUE"
-        )
-    };
-}
-
-/// A replayed nonce inserts nothing, so the voter is not even read and nothing is written.
-/// The nonce commits with the check-in (synchronously): one fsync for both.
-const CHECK_IN_WITH_NONCE: &str = check_in_sql!(
-    "n AS (INSERT INTO device_nonces (device_id, nonce) VALUES ($9, $10) ON CONFLICT DO NOTHING RETURNING 1), ",
-    " AND EXISTS (SELECT 1 FROM n)",
-    "EXISTS (SELECT 1 FROM n)"
-);
-const CHECK_IN: &str = check_in_sql!("", " AND $9::BIGINT IS NULL AND $10::TEXT IS NULL", "TRUE");
+/// Many check-ins in one statement. Each row of the arrays is one check-in: $1 election, $2
+/// national code, $3-$6 the record (station, instant, request id, provisional), $7 the
+/// constituency and $8 the latest eligible birth day (the rule), $9-$10 the device and nonce
+/// (NULL for none). In order: spend the nonces (a nonce spent before makes its check-in a
+/// replay: nothing else is read or written for it), read the registry entries, insert the
+/// check-ins whose entries pass the rule (ON CONFLICT DO NOTHING: the primary key keeps one
+/// check-in per person, whatever the batches and desks). One row comes back per check-in, in
+/// order: whether its nonce was fresh, its registry entry, whether this statement inserted it.
+const CHECK_IN_BATCH: &str = "\
+WITH req AS (\
+  SELECT * FROM unnest($1::BIGINT[], $2::BIGINT[], $3::TEXT[], $4::BIGINT[], $5::TEXT[], $6::BOOLEAN[], $7::TEXT[], $8::BIGINT[], $9::BIGINT[], $10::TEXT[]) \
+  WITH ORDINALITY AS r(election, code, station, at, request_id, provisional, constituency, latest_birth, device, nonce, i)), \
+n AS (INSERT INTO device_nonces (device_id, nonce) SELECT device, nonce FROM req WHERE device IS NOT NULL \
+  ON CONFLICT DO NOTHING RETURNING device_id, nonce), \
+fresh AS (SELECT req.*, (req.device IS NULL OR EXISTS (SELECT 1 FROM n WHERE n.device_id = req.device AND n.nonce = req.nonce)) AS fresh FROM req), \
+v AS (SELECT fresh.i, fresh.election, fresh.code, fresh.station, fresh.at, fresh.request_id, fresh.provisional, \
+  fresh.constituency AS rule_constituency, fresh.latest_birth, \
+  voters.birth_date, voters.constituency, voters.deceased, voters.barred \
+  FROM fresh JOIN voters ON voters.election_id = fresh.election AND voters.national_code = fresh.code WHERE fresh.fresh), \
+ins AS (INSERT INTO check_ins (election_id, national_code, station_code, checked_in_at, request_id, provisional) \
+  SELECT election, code, station, at, request_id, provisional FROM v \
+  WHERE NOT deceased AND NOT barred AND constituency = rule_constituency AND birth_date <= latest_birth \
+  ON CONFLICT DO NOTHING RETURNING election_id, national_code, request_id) \
+SELECT fresh.i, fresh.fresh, v.birth_date, v.constituency, v.deceased, v.barred, \
+  EXISTS (SELECT 1 FROM ins WHERE ins.election_id = fresh.election AND ins.national_code = fresh.code AND ins.request_id = fresh.request_id) AS inserted \
+FROM fresh LEFT JOIN v ON v.i = fresh.i ORDER BY fresh.i";
 
 fn db(error: sqlx::Error) -> StoreError {
     StoreError::Database(error.to_string())
@@ -141,6 +140,151 @@ pub struct PgStore {
     pool: PgPool,
     /// Connections that commit without waiting for fsync, used only for device nonces.
     nonce_pool: PgPool,
+    /// Check-ins waiting for a batch (see [`run_batches`]).
+    batches: tokio::sync::mpsc::Sender<BatchJob>,
+}
+
+/// One check-in waiting for its batch.
+struct BatchJob {
+    election: i64,
+    code: i64,
+    record: CheckInRecord,
+    rule: CheckInRule,
+    nonce: Option<DeviceNonce>,
+    reply: tokio::sync::oneshot::Sender<Result<BatchAnswer, StoreError>>,
+}
+
+/// What the batch statement found for one check-in.
+#[derive(Debug, Clone)]
+struct BatchAnswer {
+    fresh: bool,
+    entry: Option<RegistryEntry>,
+    inserted: bool,
+}
+
+/// The most check-ins one statement carries.
+const MAX_BATCH: usize = 256;
+/// Batch statements in flight at once (each on its own connection).
+const BATCH_WRITERS: usize = 4;
+
+/// Check-ins of many desks in one statement ([`CHECK_IN_BATCH`]): each writer takes every
+/// check-in waiting (up to [`MAX_BATCH`]), runs them as one auto-committed statement, and
+/// answers each only after that commit. Per-statement costs (round trip, planning, commit,
+/// WAL flush) are shared, as the SQLite backend's group commit shares its fsync.
+async fn run_batches(
+    pool: PgPool,
+    jobs: std::sync::Arc<tokio::sync::Mutex<tokio::sync::mpsc::Receiver<BatchJob>>>,
+) {
+    loop {
+        let mut batch = Vec::new();
+        {
+            let mut jobs = jobs.lock().await;
+            let Some(first) = jobs.recv().await else {
+                return;
+            };
+            batch.push(first);
+            while batch.len() < MAX_BATCH {
+                match jobs.try_recv() {
+                    Ok(job) => batch.push(job),
+                    Err(_) => break,
+                }
+            }
+        }
+        run_batch(&pool, batch).await;
+    }
+}
+
+async fn run_batch(pool: &PgPool, batch: Vec<BatchJob>) {
+    // The same nonce twice in one statement would be spent once yet read as fresh by both:
+    // every repeat is answered as the replay it is, before the statement.
+    let mut seen = std::collections::HashSet::new();
+    let mut jobs = Vec::with_capacity(batch.len());
+    for job in batch {
+        let repeat = job
+            .nonce
+            .as_ref()
+            .is_some_and(|n| !seen.insert((n.device.0, n.nonce.clone())));
+        if repeat {
+            let _ = job.reply.send(Ok(BatchAnswer {
+                fresh: false,
+                entry: None,
+                inserted: false,
+            }));
+        } else {
+            jobs.push(job);
+        }
+    }
+    let column = |f: &dyn Fn(&BatchJob) -> i64| jobs.iter().map(f).collect::<Vec<i64>>();
+    let text = |f: &dyn Fn(&BatchJob) -> String| jobs.iter().map(f).collect::<Vec<String>>();
+    let result = sqlx::query(CHECK_IN_BATCH)
+        .bind(column(&|j| j.election))
+        .bind(column(&|j| j.code))
+        .bind(text(&|j| j.record.station.clone()))
+        .bind(column(&|j| j.record.at.0))
+        .bind(text(&|j| j.record.request_id.clone()))
+        .bind(
+            jobs.iter()
+                .map(|j| j.record.provisional)
+                .collect::<Vec<bool>>(),
+        )
+        .bind(text(&|j| j.rule.constituency.clone()))
+        .bind(column(&|j| j.rule.latest_birth.0))
+        .bind(
+            jobs.iter()
+                .map(|j| j.nonce.as_ref().map(|n| n.device.0))
+                .collect::<Vec<Option<i64>>>(),
+        )
+        .bind(
+            jobs.iter()
+                .map(|j| j.nonce.as_ref().map(|n| n.nonce.clone()))
+                .collect::<Vec<Option<String>>>(),
+        )
+        .fetch_all(pool)
+        .await;
+    let rows = match result {
+        Ok(rows) if rows.len() == jobs.len() => rows,
+        Ok(rows) => {
+            let error = StoreError::Database(format!(
+                "a batch of {} check-ins answered {} rows",
+                jobs.len(),
+                rows.len()
+            ));
+            for job in jobs {
+                let _ = job.reply.send(Err(error.clone()));
+            }
+            return;
+        }
+        Err(error) => {
+            let error = db(error);
+            for job in jobs {
+                let _ = job.reply.send(Err(error.clone()));
+            }
+            return;
+        }
+    };
+    // Rows come back in the order of the jobs (ORDER BY their position).
+    for (job, row) in jobs.into_iter().zip(rows) {
+        let _ = job.reply.send(batch_answer(&row));
+    }
+}
+
+fn batch_answer(row: &sqlx::postgres::PgRow) -> Result<BatchAnswer, StoreError> {
+    let fresh: bool = row.try_get("fresh").map_err(db)?;
+    let birth: Option<i64> = row.try_get("birth_date").map_err(db)?;
+    let entry = match birth {
+        Some(birth) => Some(RegistryEntry {
+            birth_date: Date(birth),
+            constituency: row.try_get("constituency").map_err(db)?,
+            deceased: row.try_get("deceased").map_err(db)?,
+            barred: row.try_get("barred").map_err(db)?,
+        }),
+        None => None,
+    };
+    Ok(BatchAnswer {
+        fresh,
+        entry,
+        inserted: row.try_get("inserted").map_err(db)?,
+    })
 }
 
 impl PgStore {
@@ -159,8 +303,17 @@ impl PgStore {
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(30))
             .connect_lazy_with(options);
-        let store = PgStore { pool, nonce_pool };
+        let (batches, jobs) = tokio::sync::mpsc::channel(4 * MAX_BATCH);
+        let store = PgStore {
+            pool: pool.clone(),
+            nonce_pool,
+            batches,
+        };
         store.migrate().await?;
+        let jobs = std::sync::Arc::new(tokio::sync::Mutex::new(jobs));
+        for _ in 0..BATCH_WRITERS {
+            tokio::spawn(run_batches(pool.clone(), jobs.clone()));
+        }
         Ok(store)
     }
 
@@ -525,45 +678,31 @@ impl Store for PgStore {
         rule: &CheckInRule,
         nonce: Option<&DeviceNonce>,
     ) -> Result<Attempt, StoreError> {
-        let sql = if nonce.is_some() {
-            CHECK_IN_WITH_NONCE
-        } else {
-            CHECK_IN
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job = BatchJob {
+            election: election.0,
+            code: code.as_u64() as i64,
+            record: record.clone(),
+            rule: rule.clone(),
+            nonce: nonce.cloned(),
+            reply,
         };
-        let row = sqlx::query(sql)
-            .bind(election.0)
-            .bind(code.as_u64() as i64)
-            .bind(&record.station)
-            .bind(record.at.0)
-            .bind(&record.request_id)
-            .bind(record.provisional)
-            .bind(&rule.constituency)
-            .bind(rule.latest_birth.0)
-            .bind(nonce.map(|n| n.device.0))
-            .bind(nonce.map(|n| n.nonce.as_str()))
-            .fetch_one(&self.pool)
-            .await
-            .map_err(db)?;
-        if !row.try_get::<bool, _>("fresh").map_err(db)? {
+        let gone = || StoreError::Database("the check-in writers have stopped".into());
+        self.batches.send(job).await.map_err(|_| gone())?;
+        let found = answer.await.map_err(|_| gone())??;
+        if !found.fresh {
             return Ok(Attempt {
                 replayed: true,
                 entry: None,
                 insert: None,
             });
         }
-        let birth: Option<i64> = row.try_get("birth_date").map_err(db)?;
-        let Some(birth) = birth else {
+        let Some(entry) = found.entry else {
             return Ok(Attempt {
                 replayed: false,
                 entry: None,
                 insert: None,
             });
-        };
-        let entry = RegistryEntry {
-            birth_date: Date(birth),
-            constituency: row.try_get("constituency").map_err(db)?,
-            deceased: row.try_get("deceased").map_err(db)?,
-            barred: row.try_get("barred").map_err(db)?,
         };
         if !rule.admits(&entry) {
             return Ok(Attempt {
@@ -572,10 +711,10 @@ impl Store for PgStore {
                 insert: None,
             });
         }
-        let insert = if row.try_get::<bool, _>("inserted").map_err(db)? {
+        let insert = if found.inserted {
             Insert::Inserted
         } else {
-            // Nothing inserted: the person was checked in before (or while this ran), or the
+            // Nothing inserted: the person was checked in before (or in the same batch), or the
             // request id belongs to someone else. A second, rarer, round trip tells which.
             self.existing_check_in(election, code).await?
         };
