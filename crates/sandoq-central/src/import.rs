@@ -133,87 +133,10 @@ pub fn parse_registry_csv<R: Read>(input: R) -> Result<Vec<Voter>, ImportReport>
             );
             continue;
         }
-        let code = NationalCode::parse(&record[0]).map_err(|e| ImportProblem {
-            row,
-            column: Some("national_code"),
-            code: e.code,
-            en: e.en,
-            fa: e.fa,
-        });
-        let birth_date = Date::parse(&record[1]).map_err(|e| ImportProblem {
-            row,
-            column: Some("birth_date"),
-            code: e.code,
-            en: e.en,
-            fa: e.fa,
-        });
-        let constituency = record[2].trim().to_string();
-        let deceased = flag(&record[3]);
-        let barred = flag(&record[4]);
-        let mut row_ok = true;
-        if let Err(problem) = &code {
-            add(&mut report, problem.clone());
-            row_ok = false;
-        }
-        if let Err(problem) = &birth_date {
-            add(&mut report, problem.clone());
-            row_ok = false;
-        }
-        if constituency.is_empty() {
-            add(
-                &mut report,
-                ImportProblem {
-                    row,
-                    column: Some("constituency"),
-                    code: "empty_constituency",
-                    en: "the constituency is empty".into(),
-                    fa: "حوزهٔ انتخابیه خالی است".into(),
-                },
-            );
-            row_ok = false;
-        }
-        for (value, column) in [(deceased, "deceased"), (barred, "barred")] {
-            if value.is_none() {
-                add(
-                    &mut report,
-                    ImportProblem {
-                        row,
-                        column: Some(column),
-                        code: "bad_flag",
-                        en: format!("{column} must be 0 or 1"),
-                        fa: format!("{column} باید ۰ یا ۱ باشد"),
-                    },
-                );
-                row_ok = false;
-            }
-        }
-        if let Ok(code) = code {
-            if !seen.insert(code) {
-                add(
-                    &mut report,
-                    ImportProblem {
-                        row,
-                        column: Some("national_code"),
-                        code: "duplicate_national_code",
-                        en: format!("national code {code} appears on an earlier row"),
-                        fa: format!("کد ملی {code} در ردیفی پیش‌تر هم آمده است"),
-                    },
-                );
-                row_ok = false;
-            }
-            if row_ok {
-                if let Ok(birth_date) = birth_date {
-                    voters.push(Voter {
-                        national_code: code,
-                        entry: RegistryEntry {
-                            birth_date,
-                            constituency,
-                            deceased: deceased == Some(true),
-                            barred: barred == Some(true),
-                        },
-                    });
-                }
-            }
+        let cells = [&record[0], &record[1], &record[2], &record[3], &record[4]];
+        let mut add_problem = |problem| add(&mut report, problem);
+        if let Some(voter) = registry_row(row, cells, &mut seen, &mut add_problem) {
+            voters.push(voter);
         }
     }
     if report.problems_found > 0 {
@@ -221,6 +144,130 @@ pub fn parse_registry_csv<R: Read>(input: R) -> Result<Vec<Voter>, ImportReport>
     } else {
         Ok(voters)
     }
+}
+
+/// The registry as JSON: an array of objects with the keys of [`REGISTRY_COLUMNS`] (flags may be
+/// `true`/`false` or `0`/`1`); the same checks as the CSV form.
+pub fn parse_registry_json(bytes: &[u8]) -> Result<Vec<Voter>, ImportReport> {
+    let rows = match crate::tables::read_rows(bytes, crate::tables::Format::Json, &REGISTRY_COLUMNS)
+    {
+        Ok(rows) => rows,
+        Err(crate::tables::ImportFailure::Report(report)) => return Err(report),
+        Err(crate::tables::ImportFailure::Store(_)) => return Err(ImportReport::default()),
+    };
+    let mut report = ImportReport {
+        rows: rows.len() as u64,
+        ..ImportReport::default()
+    };
+    let mut seen = HashSet::new();
+    let mut voters = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let cells = [
+            row.cells[0].as_str(),
+            row.cells[1].as_str(),
+            row.cells[2].as_str(),
+            row.cells[3].as_str(),
+            row.cells[4].as_str(),
+        ];
+        let mut add = |problem: ImportProblem| {
+            report.problems_found += 1;
+            if report.problems.len() < MAX_LISTED_PROBLEMS {
+                report.problems.push(problem);
+            }
+        };
+        if let Some(voter) = registry_row(row.number, cells, &mut seen, &mut add) {
+            voters.push(voter);
+        }
+    }
+    if report.problems_found > 0 {
+        Err(report)
+    } else {
+        Ok(voters)
+    }
+}
+
+/// Checks one registry row (`cells` in the order of [`REGISTRY_COLUMNS`]); every problem goes to
+/// `add`. Shared by the CSV and JSON forms.
+fn registry_row(
+    row: u64,
+    cells: [&str; 5],
+    seen: &mut HashSet<NationalCode>,
+    add: &mut impl FnMut(ImportProblem),
+) -> Option<Voter> {
+    let code = NationalCode::parse(&cells[0]).map_err(|e| ImportProblem {
+        row,
+        column: Some("national_code"),
+        code: e.code,
+        en: e.en,
+        fa: e.fa,
+    });
+    let birth_date = Date::parse(&cells[1]).map_err(|e| ImportProblem {
+        row,
+        column: Some("birth_date"),
+        code: e.code,
+        en: e.en,
+        fa: e.fa,
+    });
+    let constituency = cells[2].trim().to_string();
+    let deceased = flag(&cells[3]);
+    let barred = flag(&cells[4]);
+    let mut row_ok = true;
+    if let Err(problem) = &code {
+        add(problem.clone());
+        row_ok = false;
+    }
+    if let Err(problem) = &birth_date {
+        add(problem.clone());
+        row_ok = false;
+    }
+    if constituency.is_empty() {
+        add(ImportProblem {
+            row,
+            column: Some("constituency"),
+            code: "empty_constituency",
+            en: "the constituency is empty".into(),
+            fa: "حوزهٔ انتخابیه خالی است".into(),
+        });
+        row_ok = false;
+    }
+    for (value, column) in [(deceased, "deceased"), (barred, "barred")] {
+        if value.is_none() {
+            add(ImportProblem {
+                row,
+                column: Some(column),
+                code: "bad_flag",
+                en: format!("{column} must be 0 or 1"),
+                fa: format!("{column} باید ۰ یا ۱ باشد"),
+            });
+            row_ok = false;
+        }
+    }
+    if let Ok(code) = code {
+        if !seen.insert(code) {
+            add(ImportProblem {
+                row,
+                column: Some("national_code"),
+                code: "duplicate_national_code",
+                en: format!("national code {code} appears on an earlier row"),
+                fa: format!("کد ملی {code} در ردیفی پیش‌تر هم آمده است"),
+            });
+            row_ok = false;
+        }
+        if row_ok {
+            if let Ok(birth_date) = birth_date {
+                return Some(Voter {
+                    national_code: code,
+                    entry: RegistryEntry {
+                        birth_date,
+                        constituency,
+                        deceased: deceased == Some(true),
+                        barred: barred == Some(true),
+                    },
+                });
+            }
+        }
+    }
+    None
 }
 
 pub(crate) fn csv_problem(row: u64, error: &csv::Error) -> ImportProblem {
@@ -331,6 +378,36 @@ mod tests {
             parse_registry_csv(&bytes[..]).unwrap_err().problems[0].code,
             "not_utf8"
         );
+    }
+
+    #[test]
+    fn json_rows_are_checked_like_csv_rows() {
+        let json = r#"[{"national_code": "0012345679", "birth_date": "1370/05/14", "constituency": "tehran", "deceased": false, "barred": 0},
+            {"national_code": "0012345678", "birth_date": "1370/13/01", "constituency": "tehran", "deceased": "no", "barred": false}]"#;
+        let report = parse_registry_json(json.as_bytes()).unwrap_err();
+        let found: Vec<(u64, Option<&str>, &str)> = report
+            .problems
+            .iter()
+            .map(|p| (p.row, p.column, p.code))
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                (2, Some("national_code"), "national_code_check_digit"),
+                (2, Some("birth_date"), "date_invalid"),
+                (2, Some("deceased"), "bad_flag"),
+            ]
+        );
+        let good = parse_registry_json(
+            &json.as_bytes()[..json.find(",\n").unwrap()]
+                .iter()
+                .chain(b"]")
+                .copied()
+                .collect::<Vec<u8>>(),
+        )
+        .unwrap();
+        assert_eq!(good.len(), 1);
+        assert!(!good[0].entry.barred);
     }
 
     #[test]

@@ -45,7 +45,8 @@ pub enum Central {
         #[arg(long, default_value = "refuse")]
         offline_policy: String,
     },
-    /// Imports the registry of eligible voters from CSV, all or nothing (see `sandoq synth-registry`).
+    /// Imports the registry of eligible voters from CSV (or a `.json` array of rows), all or nothing
+    /// (see `sandoq synth-registry`).
     ImportRegistry {
         #[arg(long, default_value = "sqlite://sandoq-central.db")]
         database: String,
@@ -283,7 +284,22 @@ async fn run_async(command: Central) -> anyhow::Result<ExitCode> {
                     )))
                 }
             };
-            let voters = match sandoq_central::import::parse_registry_csv(input) {
+            let parsed = if file.extension().and_then(|e| e.to_str()) == Some("json") {
+                let mut bytes = Vec::new();
+                match std::io::Read::read_to_end(&mut { input }, &mut bytes) {
+                    Ok(_) => sandoq_central::import::parse_registry_json(&bytes),
+                    Err(e) => {
+                        return Ok(input_error(&InputError::new(
+                            "read_failed",
+                            format!("cannot read {}: {e}", file.display()),
+                            format!("خواندن {} ممکن نشد: {e}", file.display()),
+                        )))
+                    }
+                }
+            } else {
+                sandoq_central::import::parse_registry_csv(input)
+            };
+            let voters = match parsed {
                 Ok(voters) => voters,
                 Err(report) => return Ok(import_report(&report)),
             };

@@ -195,16 +195,11 @@ pub async fn run_import(
             )
         }
         "registry" => {
-            if format != Format::Csv {
-                return Err(AppError::new(
-                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                    "registry_needs_csv",
-                    "the registry is imported from CSV only",
-                    "فهرست واجدان شرایط فقط از CSV وارد می‌شود",
-                ));
+            let voters = match format {
+                Format::Csv => crate::import::parse_registry_csv(bytes),
+                Format::Json => crate::import::parse_registry_json(bytes),
             }
-            let voters =
-                crate::import::parse_registry_csv(bytes).map_err(AppError::import_refused)?;
+            .map_err(AppError::import_refused)?;
             let n = store.import_voters(election, &voters, actor, now).await?;
             Ok(json!({"kind": kind, "imported": n}))
         }

@@ -217,11 +217,7 @@ fn imports_html(
             Some((done, Err(error))) if *done == kind => report_table(lang, error),
             _ => String::new(),
         };
-        let formats = if kind == "registry" {
-            "CSV"
-        } else {
-            t(lang, "CSV یا JSON", "CSV or JSON")
-        };
+        let formats = t(lang, "CSV یا JSON", "CSV or JSON");
         body.push_str(&format!(
             r#"<section class="card" id="import-{kind}"><h2>{title}</h2>
 <p class="muted">{formats} · {columns_label}: <code dir="ltr">{columns}</code></p>
