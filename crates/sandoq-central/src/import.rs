@@ -194,14 +194,14 @@ fn registry_row(
     seen: &mut HashSet<NationalCode>,
     add: &mut impl FnMut(ImportProblem),
 ) -> Option<Voter> {
-    let code = NationalCode::parse(&cells[0]).map_err(|e| ImportProblem {
+    let code = NationalCode::parse(cells[0]).map_err(|e| ImportProblem {
         row,
         column: Some("national_code"),
         code: e.code,
         en: e.en,
         fa: e.fa,
     });
-    let birth_date = Date::parse(&cells[1]).map_err(|e| ImportProblem {
+    let birth_date = Date::parse(cells[1]).map_err(|e| ImportProblem {
         row,
         column: Some("birth_date"),
         code: e.code,
@@ -209,8 +209,8 @@ fn registry_row(
         fa: e.fa,
     });
     let constituency = cells[2].trim().to_string();
-    let deceased = flag(&cells[3]);
-    let barred = flag(&cells[4]);
+    let deceased = flag(cells[3]);
+    let barred = flag(cells[4]);
     let mut row_ok = true;
     if let Err(problem) = &code {
         add(problem.clone());

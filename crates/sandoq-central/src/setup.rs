@@ -65,6 +65,35 @@ pub fn check_new_user(
     Ok(())
 }
 
+/// Setup data (areas, stations, lists, candidates, photos, the registry) changes only while the
+/// election is being set up: what stations compare must not move under them.
+pub fn require_setup(election: &sandoq_store::Election) -> Result<(), StoreError> {
+    if election.status == sandoq_store::ElectionStatus::Setup {
+        Ok(())
+    } else {
+        Err(StoreError::invalid(
+            "election_not_in_setup",
+            format!(
+                "this election is {}: its setup data can no longer change",
+                election.status.name()
+            ),
+            format!(
+                "این انتخابات در وضعیت {} است: داده‌های آماده‌سازی آن دیگر تغییر نمی‌کند",
+                election.status.name()
+            ),
+        ))
+    }
+}
+
+/// Devices may still be registered on polling day (a broken desk is replaced), not after.
+pub fn require_not_closed(election: &sandoq_store::Election) -> Result<(), StoreError> {
+    if election.status == sandoq_store::ElectionStatus::Closed {
+        Err(sandoq_store::checkin::not_voting(election.status))
+    } else {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

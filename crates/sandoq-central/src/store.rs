@@ -4,8 +4,8 @@
 use sandoq_registry::{NationalCode, RegistryEntry};
 use sandoq_store::{
     Area, Attempt, AuditEntry, CheckInRecord, CheckInRule, Device, DeviceId, DeviceKind,
-    DeviceNonce, Election, ElectionId, ElectionSpec, Incident, Insert, NewDevice, Photo, Role,
-    Station, Store, StoreError, Timestamp, TurnoutBucket, User, UserId, Voter,
+    DeviceNonce, Election, ElectionId, ElectionSpec, ElectionStatus, Incident, Insert, NewDevice,
+    Photo, Role, Station, Store, StoreError, Timestamp, TurnoutBucket, User, UserId, Voter,
 };
 use sandoq_store_postgres::PgStore;
 use sandoq_store_sqlite::SqliteStore;
@@ -69,6 +69,16 @@ impl Store for AnyStore {
         election: ElectionId,
     ) -> Result<Option<(String, String)>, StoreError> {
         dispatch!(self, s => s.definition(election))
+    }
+    async fn set_election_status(
+        &self,
+        id: ElectionId,
+        from: ElectionStatus,
+        to: ElectionStatus,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.set_election_status(id, from, to, actor, at))
     }
     async fn elections(&self) -> Result<Vec<Election>, StoreError> {
         dispatch!(self, s => s.elections())

@@ -56,6 +56,7 @@ async fn world(store: AnyStore, voters: usize) -> World {
         seats: 21,
         constituency: "tehran-rey-tajrish".into(),
         polling_day,
+        hours: sandoq_store::PollingHours::default(),
         offline_policy: OfflinePolicy::Refuse,
     };
     let election = store
@@ -84,6 +85,18 @@ async fn world(store: AnyStore, voters: usize) -> World {
         .import_voters(election, &registry, "hq", now)
         .await
         .unwrap();
+    for id in [election, other] {
+        store
+            .set_election_status(
+                id,
+                sandoq_store::ElectionStatus::Setup,
+                sandoq_store::ElectionStatus::Voting,
+                "hq",
+                now,
+            )
+            .await
+            .unwrap();
+    }
     for (seed, station) in [(1u8, "S-0001"), (2, "S-0002"), (3, "S-0003")] {
         store
             .register_device(

@@ -7,10 +7,7 @@ mod support;
 
 use sandoq_central::http::{app, people, AppState, Clock};
 use sandoq_registry::{synthetic, Date, RegistryEntry};
-use sandoq_store::{
-    check_in, CheckInRequest, ElectionKind, ElectionSpec, OfflinePolicy, Role, Store, Timestamp,
-    Voter,
-};
+use sandoq_store::{ElectionKind, ElectionSpec, OfflinePolicy, Role, Store, Timestamp, Voter};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -247,10 +244,10 @@ async fn service() -> SocketAddr {
         seats: 21,
         constituency: "tehran-rey-tajrish".into(),
         polling_day,
+        hours: sandoq_store::PollingHours::default(),
         offline_policy: OfflinePolicy::Refuse,
     };
     let id = store.create_election(&spec, "setup", now).await.unwrap();
-    let election = store.election(id).await.unwrap().unwrap();
     let adult = Date::from_jalali(1360, 1, 1).unwrap();
     let voters: Vec<Voter> = synthetic::national_codes(2)
         .take(3)
@@ -268,16 +265,19 @@ async fn service() -> SocketAddr {
         .import_voters(id, &voters, "setup", now)
         .await
         .unwrap();
+    // Three check-ins at station 1203 as fixture data, written straight to the store: the
+    // election stays in setup so that the pages can import into it below.
     for (i, voter) in voters.iter().enumerate() {
-        let request = CheckInRequest {
-            election: id,
-            national_code: voter.national_code.to_string(),
+        let record = sandoq_store::CheckInRecord {
             station: "1203".into(),
-            request_id: format!("r{i}"),
             at: now,
-            nonce: None,
+            request_id: format!("r{i}"),
+            provisional: false,
         };
-        check_in(&store, &election, &request).await.unwrap();
+        store
+            .insert_check_in(id, voter.national_code, &record)
+            .await
+            .unwrap();
     }
     // A double vote found when a provisional check-in was synced, for the incidents page.
     store
@@ -347,6 +347,8 @@ async fn headquarters_pages_in_chromium() {
     browser.click("button.primary").await;
     browser.wait_for(".polling-day").await;
     assert_eq!(browser.text(".polling-day").await, "۱۱ اردیبهشت ۱۴۰۵");
+    assert_eq!(browser.text(".hours").await, "۰۸:۰۰ تا ۱۸:۰۰");
+    assert_eq!(browser.text(".status").await, "در حال آماده‌سازی");
     assert_eq!(browser.text(".total").await, "۳");
     assert!(browser
         .text(".training")

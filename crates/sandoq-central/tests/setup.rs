@@ -526,7 +526,72 @@ async fn registry(service: &Service, election: i64, n: usize) -> Vec<NationalCod
 async fn scoped_views_and_provisional_incidents(store: AnyStore) {
     let service = service(store).await;
     let (election, desk1, desk2) = set_up(&service, "provisional").await;
-    let codes = registry(&service, election, 4).await;
+    let codes = registry(&service, election, 5).await;
+    // Before voting opens, no check-in; then the setup data is frozen (devices may still come).
+    let early = request(
+        service.addr,
+        "POST",
+        &format!("/api/elections/{election}/check-ins"),
+        &desk1.headers(
+            &format!("/api/elections/{election}/check-ins"),
+            br#"{"national_code": "0012345679", "request_id": "e-1"}"#,
+            service.now.0,
+            "early",
+        ),
+        br#"{"national_code": "0012345679", "request_id": "e-1"}"#,
+    )
+    .await;
+    assert_eq!(
+        (early.status, early.body["error"]["code"].as_str()),
+        (422, Some("election_not_voting"))
+    );
+    let set_status = |to: &'static str| {
+        let service = &service;
+        async move {
+            service
+                .call(
+                    "POST",
+                    &format!("/api/elections/{election}/status"),
+                    &service.hq,
+                    "application/json",
+                    json!({"status": to}).to_string().as_bytes(),
+                )
+                .await
+        }
+    };
+    assert_eq!(
+        set_status("closed").await.1["error"]["code"],
+        "bad_status_change"
+    );
+    assert_eq!(
+        set_status("voting").await,
+        (200, json!({"election": election, "status": "voting"}))
+    );
+    let (status_code, refused) = service
+        .import(
+            election,
+            "areas",
+            "text/csv",
+            "code,kind,parent,name_fa,name_en\nT2,county,,ری,Rey\n",
+        )
+        .await;
+    assert_eq!(
+        (status_code, refused["error"]["code"].as_str()),
+        (422, Some("election_not_in_setup"))
+    );
+    let extra = Desk::new(200);
+    let (status_code, _) = service
+        .import(
+            election,
+            "devices",
+            "text/csv",
+            &format!(
+                "station,kind,public_key\nS-1,ballot_box,{}\n",
+                extra.public()
+            ),
+        )
+        .await;
+    assert_eq!(status_code, 200, "a replacement device on polling day");
     // Online at S-1 at 10:00, then S-2 syncs a check-in of the same person made offline at 09:40.
     assert_eq!(
         check_in(&service, election, &desk1, codes[0], "r-1").await["outcome"],
@@ -657,7 +722,7 @@ async fn scoped_views_and_provisional_incidents(store: AnyStore) {
     );
     assert_eq!(
         station_codes(&get(exec_d1.clone(), "devices").await, "devices", "station"),
-        vec!["S-1"]
+        vec!["S-1", "S-1"]
     );
     assert_eq!(
         station_codes(
@@ -713,6 +778,30 @@ async fn scoped_views_and_provisional_incidents(store: AnyStore) {
         station_codes(&get(observer, "stations").await, "stations", "code"),
         vec!["S-1", "S-2"]
     );
+
+    // After voting closes: no more check-ins, but offline stations may still sync.
+    assert_eq!(set_status("closed").await.0, 200);
+    let path = format!("/api/elections/{election}/check-ins");
+    let body = json!({"national_code": codes[3].to_string(), "request_id": "late"}).to_string();
+    let late = request(
+        service.addr,
+        "POST",
+        &path,
+        &desk1.headers(&path, body.as_bytes(), service.now.0, "late"),
+        body.as_bytes(),
+    )
+    .await;
+    assert_eq!(late.body["error"]["code"], "election_closed");
+    let (_, synced) = sync(
+        &service,
+        election,
+        &desk2,
+        &codes[4].to_string(),
+        "off-5",
+        earlier,
+    )
+    .await;
+    assert_eq!(synced["outcome"], "recorded");
 
     // Under the refuse policy the centre takes no provisional check-ins.
     let (strict, _, desk) = set_up(&service, "refuse").await;

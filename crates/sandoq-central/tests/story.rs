@@ -66,6 +66,7 @@ fn spec(code: &str) -> ElectionSpec {
         seats: 21,
         constituency: "tehran-rey-tajrish".into(),
         polling_day: polling_day(),
+        hours: sandoq_store::PollingHours::default(),
         offline_policy: OfflinePolicy::Refuse,
     }
 }
@@ -184,6 +185,52 @@ async fn story(store: AnyStore) {
         "nothing of a refused import is kept"
     );
 
+    // Check-ins wait for voting to open; then the setup data is frozen.
+    let request_early = request(&election, &codes[0].to_string(), "S-0001", "early", t0);
+    assert_eq!(
+        check_in(&store, &election, &request_early)
+            .await
+            .unwrap_err()
+            .code(),
+        "election_not_voting"
+    );
+    sandoq_store::advance_status(
+        &store,
+        &election,
+        sandoq_store::ElectionStatus::Voting,
+        "hq:admin",
+        t0,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        sandoq_store::advance_status(
+            &store,
+            &election,
+            sandoq_store::ElectionStatus::Voting,
+            "hq:admin",
+            t0
+        )
+        .await
+        .unwrap_err()
+        .code(),
+        "status_changed_meanwhile",
+        "a stale copy cannot move the election twice"
+    );
+    let election = store.election(id).await.unwrap().unwrap();
+    assert_eq!(
+        sandoq_store::advance_status(
+            &store,
+            &election,
+            sandoq_store::ElectionStatus::Setup,
+            "hq:admin",
+            t0
+        )
+        .await
+        .unwrap_err()
+        .code(),
+        "bad_status_change"
+    );
     let at = |minutes: i64| Timestamp(t0.0 + minutes * 60);
     let answer = |o: CheckInOutcome| o.code();
     let first = check_in(
@@ -285,7 +332,10 @@ async fn story(store: AnyStore) {
     assert!(turnout.iter().all(|b| b.hour_start == t0), "{turnout:?}");
     let audit = store.audit_log(10).await.unwrap();
     let actions: Vec<&str> = audit.iter().map(|a| a.action.as_str()).collect();
-    assert_eq!(actions, vec!["import_voters", "create_election"]);
+    assert_eq!(
+        actions,
+        vec!["set_election_status", "import_voters", "create_election"]
+    );
     assert!(audit.iter().all(|a| a.actor == "hq:admin"));
 
     // Check-ins and the audit log are append-only, even to someone with SQL access.
@@ -316,6 +366,16 @@ async fn simultaneous_check_ins(store: AnyStore, people: usize, stations: usize)
     let t0 = Timestamp::from_tehran(polling_day(), 9, 0);
     let id = store
         .create_election(&spec("race"), "hq:admin", t0)
+        .await
+        .unwrap();
+    store
+        .set_election_status(
+            id,
+            sandoq_store::ElectionStatus::Setup,
+            sandoq_store::ElectionStatus::Voting,
+            "hq:admin",
+            t0,
+        )
         .await
         .unwrap();
     let election = Arc::new(store.election(id).await.unwrap().unwrap());
@@ -383,6 +443,16 @@ async fn replays_and_retries_under_races(store: AnyStore) {
     let t0 = Timestamp::from_tehran(polling_day(), 9, 0);
     let id = store
         .create_election(&spec("replays"), "hq:admin", t0)
+        .await
+        .unwrap();
+    store
+        .set_election_status(
+            id,
+            sandoq_store::ElectionStatus::Setup,
+            sandoq_store::ElectionStatus::Voting,
+            "hq:admin",
+            t0,
+        )
         .await
         .unwrap();
     let election = Arc::new(store.election(id).await.unwrap().unwrap());

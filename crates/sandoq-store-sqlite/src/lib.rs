@@ -14,9 +14,9 @@
 use sandoq_registry::{Date, NationalCode, RegistryEntry};
 use sandoq_store::{
     Area, AreaKind, AuditEntry, CheckInRecord, Device, DeviceId, DeviceKind, DeviceStatus,
-    Election, ElectionId, ElectionKind, ElectionSpec, Incident, IncidentKind, Insert, NewDevice,
-    OfflinePolicy, Photo, Role, Station, Store, StoreError, Timestamp, TurnoutBucket, User, UserId,
-    Voter,
+    Election, ElectionId, ElectionKind, ElectionSpec, ElectionStatus, Incident, IncidentKind,
+    Insert, NewDevice, OfflinePolicy, Photo, PollingHours, Role, Station, Store, StoreError,
+    Timestamp, TurnoutBucket, User, UserId, Voter,
 };
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -39,6 +39,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         5,
         "areas_incidents",
         include_str!("../migrations/0005_areas_incidents.sql"),
+    ),
+    (
+        6,
+        "election_status",
+        include_str!("../migrations/0006_election_status.sql"),
     ),
 ];
 
@@ -456,8 +461,8 @@ impl Store for SqliteStore {
     ) -> Result<ElectionId, StoreError> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         let inserted = sqlx::query(
-            "INSERT INTO elections (code, name_fa, name_en, kind, seats, constituency, polling_day, offline_policy) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO elections (code, name_fa, name_en, kind, seats, constituency, polling_day, offline_policy, opens_at, closes_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(&spec.code)
         .bind(&spec.name_fa)
@@ -467,6 +472,8 @@ impl Store for SqliteStore {
         .bind(&spec.constituency)
         .bind(spec.polling_day.0)
         .bind(spec.offline_policy.name())
+        .bind(i64::from(spec.hours.opens))
+        .bind(i64::from(spec.hours.closes))
         .fetch_one(&mut *tx)
         .await;
         let id: i64 = match inserted {
@@ -498,7 +505,7 @@ impl Store for SqliteStore {
     }
 
     async fn election(&self, id: ElectionId) -> Result<Option<Election>, StoreError> {
-        let row = sqlx::query("SELECT code, name_fa, name_en, kind, seats, constituency, polling_day, offline_policy FROM elections WHERE id = ?")
+        let row = sqlx::query("SELECT code, name_fa, name_en, kind, seats, constituency, polling_day, offline_policy, opens_at, closes_at, status FROM elections WHERE id = ?")
             .bind(id.0)
             .fetch_optional(&self.pool)
             .await
@@ -507,6 +514,11 @@ impl Store for SqliteStore {
         let kind: String = row.try_get("kind").map_err(db)?;
         let policy: String = row.try_get("offline_policy").map_err(db)?;
         let seats: i64 = row.try_get("seats").map_err(db)?;
+        let status: String = row.try_get("status").map_err(db)?;
+        let minutes = |column: &str| -> Result<u16, StoreError> {
+            let value: i64 = row.try_get(column).map_err(db)?;
+            u16::try_from(value).map_err(|_| StoreError::Database(format!("bad {column} {value}")))
+        };
         Ok(Some(Election {
             id,
             spec: ElectionSpec {
@@ -519,10 +531,48 @@ impl Store for SqliteStore {
                     .map_err(|_| StoreError::Database(format!("bad seats {seats}")))?,
                 constituency: row.try_get("constituency").map_err(db)?,
                 polling_day: Date(row.try_get("polling_day").map_err(db)?),
+                hours: PollingHours {
+                    opens: minutes("opens_at")?,
+                    closes: minutes("closes_at")?,
+                },
                 offline_policy: OfflinePolicy::from_name(&policy)
                     .ok_or_else(|| StoreError::Database(format!("bad policy {policy}")))?,
             },
+            status: ElectionStatus::from_name(&status)
+                .ok_or_else(|| StoreError::Database(format!("bad status {status}")))?,
         }))
+    }
+
+    async fn set_election_status(
+        &self,
+        id: ElectionId,
+        from: ElectionStatus,
+        to: ElectionStatus,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let changed = sqlx::query("UPDATE elections SET status = ? WHERE id = ? AND status = ?")
+            .bind(to.name())
+            .bind(id.0)
+            .bind(from.name())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?
+            .rows_affected()
+            == 1;
+        if changed {
+            audit(
+                &mut *tx,
+                at,
+                actor,
+                "set_election_status",
+                &format!("election {}: {} -> {}", id.0, from.name(), to.name()),
+            )
+            .await?;
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(changed)
     }
 
     async fn elections(&self) -> Result<Vec<Election>, StoreError> {

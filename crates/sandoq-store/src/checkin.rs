@@ -9,7 +9,8 @@
 //! a second record.
 
 use crate::model::{
-    CheckInRecord, DeviceNonce, Election, ElectionId, Incident, IncidentKind, OfflinePolicy,
+    CheckInRecord, DeviceNonce, Election, ElectionId, ElectionStatus, Incident, IncidentKind,
+    OfflinePolicy,
 };
 use crate::{Store, StoreError, Timestamp};
 use sandoq_i18n::{Bilingual, Lang};
@@ -155,6 +156,9 @@ pub async fn check_in<S: Store + ?Sized>(
             "درخواست به انتخابات دیگری اشاره دارد",
         ));
     }
+    if election.status != ElectionStatus::Voting {
+        return Err(not_voting(election.status));
+    }
     validate_request(request)?;
     let code = match NationalCode::parse(&request.national_code) {
         Ok(code) => code,
@@ -234,6 +238,9 @@ pub async fn sync_provisional<S: Store + ?Sized>(
             "درخواست به انتخابات دیگری اشاره دارد",
         ));
     }
+    if election.status == ElectionStatus::Setup {
+        return Err(not_voting(election.status));
+    }
     validate_request(request)?;
     if request.at.0 > now.0 + MAX_CLOCK_AHEAD_SECONDS {
         return Err(StoreError::invalid(
@@ -290,6 +297,58 @@ pub async fn sync_provisional<S: Store + ?Sized>(
         }
         Insert::RequestIdTaken => Err(request_id_reused()),
     }
+}
+
+/// Check-ins are taken only while the election is `voting` (provisional ones also after it closed).
+pub fn not_voting(status: ElectionStatus) -> StoreError {
+    match status {
+        ElectionStatus::Closed => StoreError::invalid(
+            "election_closed",
+            "voting in this election has closed; no more check-ins",
+            "رأی‌گیری این انتخابات پایان یافته است؛ پذیرش دیگری نیست",
+        ),
+        _ => StoreError::invalid(
+            "election_not_voting",
+            "voting in this election has not started (it is still being set up)",
+            "رأی‌گیری این انتخابات هنوز آغاز نشده است (در حال آماده‌سازی است)",
+        ),
+    }
+}
+
+/// Moves an election one step forward in its life (setup → voting → closed), and only that.
+pub async fn advance_status<S: Store + ?Sized>(
+    store: &S,
+    election: &Election,
+    to: ElectionStatus,
+    actor: &str,
+    at: Timestamp,
+) -> Result<(), StoreError> {
+    if election.status.next() != Some(to) {
+        return Err(StoreError::invalid(
+            "bad_status_change",
+            format!(
+                "an election goes setup → voting → closed; it cannot go from {} to {}",
+                election.status.name(),
+                to.name()
+            ),
+            format!(
+                "انتخابات از آماده‌سازی به رأی‌گیری و سپس به پایان می‌رود؛ از {} به {} نمی‌رود",
+                election.status.name(),
+                to.name()
+            ),
+        ));
+    }
+    if !store
+        .set_election_status(election.id, election.status, to, actor, at)
+        .await?
+    {
+        return Err(StoreError::invalid(
+            "status_changed_meanwhile",
+            "someone else changed this election's status meanwhile; look again",
+            "وضعیت این انتخابات هم‌زمان به دست دیگری تغییر کرد؛ دوباره نگاه کنید",
+        ));
+    }
+    Ok(())
 }
 
 /// A signed request received twice: refused, nothing changed.

@@ -11,8 +11,8 @@ pub mod model;
 pub mod time;
 
 pub use checkin::{
-    check_in, sync_provisional, Attempt, CheckInOutcome, CheckInRequest, CheckInRule, Insert,
-    Refusal, SyncOutcome,
+    advance_status, check_in, sync_provisional, Attempt, CheckInOutcome, CheckInRequest,
+    CheckInRule, Insert, Refusal, SyncOutcome,
 };
 pub use model::*;
 pub use time::Timestamp;
@@ -123,6 +123,16 @@ pub trait Store: Send + Sync {
         &self,
         election: ElectionId,
     ) -> impl Future<Output = Result<Option<(String, String)>, StoreError>> + Send;
+
+    /// Moves an election from `from` to `to`; false (and nothing changed) if it was not at `from`.
+    fn set_election_status(
+        &self,
+        id: ElectionId,
+        from: ElectionStatus,
+        to: ElectionStatus,
+        actor: &str,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// Every election, oldest first.
     fn elections(&self) -> impl Future<Output = Result<Vec<Election>, StoreError>> + Send;

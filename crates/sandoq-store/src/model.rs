@@ -55,6 +55,86 @@ impl OfflinePolicy {
     }
 }
 
+/// Polling hours in Tehran time, as minutes after midnight (08:00 is 480).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PollingHours {
+    pub opens: u16,
+    pub closes: u16,
+}
+
+impl Default for PollingHours {
+    /// 08:00 to 18:00.
+    fn default() -> PollingHours {
+        PollingHours {
+            opens: 8 * 60,
+            closes: 18 * 60,
+        }
+    }
+}
+
+impl PollingHours {
+    /// `HH:MM` to `HH:MM` (any digits), opening before closing.
+    pub fn parse(opens: &str, closes: &str) -> Result<PollingHours, crate::StoreError> {
+        let minutes = |text: &str| -> Option<u16> {
+            let text = sandoq_i18n::ascii_digits(text.trim());
+            let (h, m) = text.split_once(':')?;
+            let (h, m): (u16, u16) = (h.parse().ok()?, m.parse().ok()?);
+            (h < 24 && m < 60 && m.to_string().len() <= 2).then_some(h * 60 + m)
+        };
+        match (minutes(opens), minutes(closes)) {
+            (Some(opens), Some(closes)) if opens < closes => Ok(PollingHours { opens, closes }),
+            _ => Err(crate::StoreError::invalid(
+                "bad_polling_hours",
+                "polling hours are HH:MM to HH:MM, opening before closing",
+                "ساعت رأی‌گیری به شکل HH:MM تا HH:MM است و آغاز پیش از پایان",
+            )),
+        }
+    }
+
+    /// `HH:MM`.
+    pub fn text(minutes: u16) -> String {
+        format!("{:02}:{:02}", minutes / 60, minutes % 60)
+    }
+}
+
+/// Where an election is in its life. Setup data (areas, stations, lists, candidates, photos,
+/// the registry) changes only in `setup`; check-ins are taken only in `voting`; stations that
+/// were offline may still sync their provisional check-ins after `closed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ElectionStatus {
+    Setup,
+    Voting,
+    Closed,
+}
+
+impl ElectionStatus {
+    pub fn name(self) -> &'static str {
+        match self {
+            ElectionStatus::Setup => "setup",
+            ElectionStatus::Voting => "voting",
+            ElectionStatus::Closed => "closed",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<ElectionStatus> {
+        match name {
+            "setup" => Some(ElectionStatus::Setup),
+            "voting" => Some(ElectionStatus::Voting),
+            "closed" => Some(ElectionStatus::Closed),
+            _ => None,
+        }
+    }
+
+    /// The one step forward from here, if any: setup → voting → closed.
+    pub fn next(self) -> Option<ElectionStatus> {
+        match self {
+            ElectionStatus::Setup => Some(ElectionStatus::Voting),
+            ElectionStatus::Voting => Some(ElectionStatus::Closed),
+            ElectionStatus::Closed => None,
+        }
+    }
+}
+
 /// What HQ gives to create an election.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ElectionSpec {
@@ -67,6 +147,7 @@ pub struct ElectionSpec {
     /// The constituency whose residents vote, e.g. `tehran-rey-tajrish`.
     pub constituency: String,
     pub polling_day: Date,
+    pub hours: PollingHours,
     pub offline_policy: OfflinePolicy,
 }
 
@@ -74,6 +155,7 @@ pub struct ElectionSpec {
 pub struct Election {
     pub id: ElectionId,
     pub spec: ElectionSpec,
+    pub status: ElectionStatus,
 }
 
 /// One row of the registry of eligible voters (synthetic data only).

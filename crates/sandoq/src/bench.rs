@@ -4,6 +4,7 @@
 use crate::synth;
 use anyhow::Context;
 use sandoq_count::{BallotBatch, Tally};
+use sandoq_store::ElectionStatus;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -258,6 +259,7 @@ pub fn run_check_in(
         let store = Arc::new(sandoq_central::open(&url).await.map_err(|e| anyhow::anyhow!("{e}"))?);
         let spec = bench_election(format!("bench-{}", std::process::id()), polling_day);
         let id = store.create_election(&spec, "bench", Timestamp(0)).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        store.set_election_status(id, ElectionStatus::Setup, ElectionStatus::Voting, "bench", Timestamp(0)).await.map_err(|e| anyhow::anyhow!("{e}"))?;
         let election = Arc::new(store.election(id).await.map_err(|e| anyhow::anyhow!("{e}"))?.ok_or_else(|| anyhow::anyhow!("no election"))?);
         let adult = sandoq_registry::Date::from_jalali(1360, 1, 1).map_err(|e| anyhow::anyhow!(e.en))?;
         let voters: Vec<Voter> = sandoq_registry::synthetic::national_codes(4)
@@ -415,6 +417,16 @@ pub fn run_http(
             .collect();
         store
             .import_voters(id, &voters, "bench", now)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        store
+            .set_election_status(
+                id,
+                ElectionStatus::Setup,
+                ElectionStatus::Voting,
+                "bench",
+                now,
+            )
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         for s in 1..=stations {
@@ -621,6 +633,7 @@ fn bench_election(code: String, polling_day: sandoq_registry::Date) -> sandoq_st
         seats: 21,
         constituency: "tehran-rey-tajrish".into(),
         polling_day,
+        hours: sandoq_store::PollingHours::default(),
         offline_policy: sandoq_store::OfflinePolicy::Refuse,
     }
 }

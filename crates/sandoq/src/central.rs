@@ -41,9 +41,27 @@ pub enum Central {
         /// Jalali YYYY/MM/DD or Gregorian YYYY-MM-DD.
         #[arg(long, default_value = "1405/02/11")]
         polling_day: String,
+        /// Polling hours, Tehran time.
+        #[arg(long, default_value = "08:00")]
+        opens: String,
+        #[arg(long, default_value = "18:00")]
+        closes: String,
         /// `refuse` or `provisional`.
         #[arg(long, default_value = "refuse")]
         offline_policy: String,
+    },
+    /// Moves an election one step in its life: `setup` → `voting` (check-ins open; setup data
+    /// frozen) → `closed`.
+    ///
+    /// Example / نمونه:  sandoq central set-status --election 1 --status voting
+    SetStatus {
+        #[arg(long, default_value = "sqlite://sandoq-central.db")]
+        database: String,
+        #[arg(long)]
+        election: i64,
+        /// `voting` or `closed`.
+        #[arg(long)]
+        status: String,
     },
     /// Imports the registry of eligible voters from CSV (or a `.json` array of rows), all or nothing
     /// (see `sandoq synth-registry`).
@@ -214,8 +232,17 @@ async fn run_async(command: Central) -> anyhow::Result<ExitCode> {
             seats,
             constituency,
             polling_day,
+            opens,
+            closes,
             offline_policy,
         } => {
+            let hours = match sandoq_store::PollingHours::parse(&opens, &closes) {
+                Ok(hours) => hours,
+                Err(StoreError::Invalid { code, en, fa }) => {
+                    return Ok(usage(code, en, fa, "--opens/--closes"))
+                }
+                Err(error) => return Ok(store_error(error)),
+            };
             let Some(kind) = ElectionKind::from_name(&kind) else {
                 return Ok(usage(
                     "unknown_election_kind",
@@ -252,6 +279,7 @@ async fn run_async(command: Central) -> anyhow::Result<ExitCode> {
                 seats,
                 constituency,
                 polling_day,
+                hours,
                 offline_policy,
             };
             let store = match open_store(&database).await {
@@ -263,6 +291,38 @@ async fn run_async(command: Central) -> anyhow::Result<ExitCode> {
                     println!(
                         "{}",
                         serde_json::json!({"election": id.0, "code": spec.code, "kind": spec.kind.name()})
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(error) => Ok(store_error(error)),
+            }
+        }
+        Central::SetStatus {
+            database,
+            election,
+            status,
+        } => {
+            let Some(to) = sandoq_store::ElectionStatus::from_name(&status) else {
+                return Ok(usage(
+                    "unknown_status",
+                    format!("unknown status {status:?} (voting or closed)"),
+                    format!("وضعیت ناشناخته {status:?} (voting یا closed)"),
+                    "--status",
+                ));
+            };
+            let store = match open_store(&database).await {
+                Ok(store) => store,
+                Err(code) => return Ok(code),
+            };
+            let found = match find_election(&store, election).await {
+                Ok(found) => found,
+                Err(code) => return Ok(code),
+            };
+            match sandoq_store::advance_status(&store, &found, to, "cli", now).await {
+                Ok(()) => {
+                    println!(
+                        "{}",
+                        serde_json::json!({"election": election, "status": to.name()})
                     );
                     Ok(ExitCode::SUCCESS)
                 }
@@ -307,8 +367,12 @@ async fn run_async(command: Central) -> anyhow::Result<ExitCode> {
                 Ok(store) => store,
                 Err(code) => return Ok(code),
             };
-            let _election = match find_election(&store, election).await {
-                Ok(found) => found,
+            match find_election(&store, election).await {
+                Ok(found) => {
+                    if let Err(error) = sandoq_central::setup::require_setup(&found) {
+                        return Ok(store_error(error));
+                    }
+                }
                 Err(code) => return Ok(code),
             };
             match store
@@ -345,6 +409,9 @@ async fn run_async(command: Central) -> anyhow::Result<ExitCode> {
                 Ok(found) => found,
                 Err(code) => return Ok(code),
             };
+            if let Err(error) = sandoq_central::setup::require_setup(&spec) {
+                return Ok(store_error(error));
+            }
             let definition = match sandoq_central::definition::parse(&bytes, spec.spec.seats) {
                 Ok(definition) => definition,
                 Err(error) => return Ok(input_error(&error)),
@@ -449,6 +516,14 @@ async fn run_async(command: Central) -> anyhow::Result<ExitCode> {
                 Ok(found) => found,
                 Err(code) => return Ok(code),
             };
+            let allowed = if kind == "devices" {
+                sandoq_central::setup::require_not_closed(&found)
+            } else {
+                sandoq_central::setup::require_setup(&found)
+            };
+            if let Err(error) = allowed {
+                return Ok(store_error(error));
+            }
             let id = ElectionId(election);
             use sandoq_central::tables;
             let done = match kind.as_str() {
@@ -501,8 +576,12 @@ async fn run_async(command: Central) -> anyhow::Result<ExitCode> {
                 Ok(store) => store,
                 Err(code) => return Ok(code),
             };
-            let _election = match find_election(&store, election).await {
-                Ok(found) => found,
+            match find_election(&store, election).await {
+                Ok(found) => {
+                    if let Err(error) = sandoq_central::setup::require_not_closed(&found) {
+                        return Ok(store_error(error));
+                    }
+                }
                 Err(code) => return Ok(code),
             };
             // One device is a one-row import: the same checks as a file (known station, kind, key).

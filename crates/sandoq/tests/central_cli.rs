@@ -225,6 +225,27 @@ fn an_election_is_set_up_from_the_command_line() {
         "{}",
         stderr(&done)
     );
+    // Voting opens: the setup data is frozen; a step backwards is refused.
+    let mut set_status = vec![
+        "central",
+        "set-status",
+        "--election",
+        "1",
+        "--status",
+        "voting",
+    ];
+    set_status.extend(db);
+    let opened = sandoq(&dir, &set_status);
+    assert!(
+        String::from_utf8_lossy(&opened.stdout).contains("\"status\":\"voting\""),
+        "{}",
+        stderr(&opened)
+    );
+    assert!(stderr(&sandoq(&dir, &set_status)).contains("error[bad_status_change]"));
+    assert!(
+        stderr(&import("candidates", "candidates.csv")).contains("error[election_not_in_setup]")
+    );
+    assert!(stderr(&sandoq(&dir, &import_good)).contains("error[election_not_in_setup]"));
     // The first headquarters account, its password from standard input.
     let create_user = |password: &str| {
         use std::io::Write;

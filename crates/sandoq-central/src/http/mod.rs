@@ -48,8 +48,10 @@ pub fn system_clock() -> Clock {
 pub struct AppState {
     pub store: AnyStore,
     pub clock: Clock,
-    /// Elections never change once created; they are read once.
-    elections: Arc<RwLock<HashMap<ElectionId, Arc<Election>>>>,
+    /// Elections read from the store, kept for [`ELECTION_CACHE_SECONDS`]: only their status
+    /// changes, and a change made through this service replaces the cached copy at once.
+    #[allow(clippy::type_complexity)]
+    elections: Arc<RwLock<HashMap<ElectionId, (Arc<Election>, std::time::Instant)>>>,
     devices: Arc<device_auth::DeviceCache>,
 }
 
@@ -72,9 +74,17 @@ impl AppState {
     }
 
     pub(crate) async fn election(&self, id: ElectionId) -> Result<Arc<Election>, AppError> {
-        if let Some(election) = self.elections.read().ok().and_then(|m| m.get(&id).cloned()) {
-            return Ok(election);
+        let fresh = std::time::Duration::from_secs(ELECTION_CACHE_SECONDS);
+        if let Some((election, at)) = self.elections.read().ok().and_then(|m| m.get(&id).cloned()) {
+            if at.elapsed() < fresh {
+                return Ok(election);
+            }
         }
+        self.reload_election(id).await
+    }
+
+    /// Reads an election from the store again (after its status changed).
+    pub(crate) async fn reload_election(&self, id: ElectionId) -> Result<Arc<Election>, AppError> {
         let Some(election) = self.store.election(id).await? else {
             return Err(AppError::new(
                 StatusCode::NOT_FOUND,
@@ -85,11 +95,15 @@ impl AppState {
         };
         let election = Arc::new(election);
         if let Ok(mut map) = self.elections.write() {
-            map.insert(id, election.clone());
+            map.insert(id, (election.clone(), std::time::Instant::now()));
         }
         Ok(election)
     }
 }
+
+/// How long a cached election is trusted: a status changed by another process (the command
+/// line) is seen within this time.
+pub const ELECTION_CACHE_SECONDS: u64 = 5;
 
 /// The largest body a device request may carry.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -104,6 +118,11 @@ pub const ROUTES: &[(&str, &str, Option<&[Role]>)] = &[
     ("POST", "/api/elections", Some(&[Role::Hq])),
     ("GET", "/api/elections/{election}", Some(&Role::ALL)),
     ("GET", "/api/elections/{election}/turnout", Some(&Role::ALL)),
+    (
+        "POST",
+        "/api/elections/{election}/status",
+        Some(&[Role::Hq]),
+    ),
     (
         "POST",
         "/api/elections/{election}/devices",
@@ -176,6 +195,10 @@ pub fn app(state: AppState) -> Router {
         .route("/api/elections", post(post_election))
         .route("/api/elections/{election}", get(get_election))
         .route("/api/elections/{election}/turnout", get(get_turnout))
+        .route(
+            "/api/elections/{election}/status",
+            post(setup_api::post_status),
+        )
         .route(
             "/api/elections/{election}/devices",
             post(post_device).get(setup_api::get_devices),
@@ -509,6 +532,11 @@ struct NewElection {
     seats: u32,
     constituency: String,
     polling_day: String,
+    /// Tehran time, `HH:MM`; 08:00 and 18:00 when absent.
+    #[serde(default)]
+    opens: Option<String>,
+    #[serde(default)]
+    closes: Option<String>,
     offline_policy: String,
 }
 
@@ -553,7 +581,12 @@ async fn post_election(
             "انتخابات کد و دست‌کم ۱ کرسی می‌خواهد".into(),
         ));
     }
+    let hours = sandoq_store::PollingHours::parse(
+        request.opens.as_deref().unwrap_or("08:00"),
+        request.closes.as_deref().unwrap_or("18:00"),
+    )?;
     let spec = ElectionSpec {
+        hours,
         code: request.code,
         name_fa: request.name_fa,
         name_en: request.name_en,
@@ -589,6 +622,8 @@ async fn get_election(
         "election": id.0, "code": spec.code, "name_fa": spec.name_fa, "name_en": spec.name_en, "kind": spec.kind.name(),
         "seats": spec.seats, "constituency": spec.constituency, "polling_day": spec.polling_day.to_string(),
         "polling_day_jalali": spec.polling_day.jalali_numeric(sandoq_i18n::Lang::En), "offline_policy": spec.offline_policy.name(),
+        "opens": sandoq_store::PollingHours::text(spec.hours.opens), "closes": sandoq_store::PollingHours::text(spec.hours.closes),
+        "status": election.status.name(),
     })))
 }
 
@@ -644,7 +679,7 @@ async fn post_device(
     )
     .await?;
     let request: NewDevice = json_body(&headers, body)?;
-    state.election(id).await?;
+    crate::setup::require_not_closed(&*state.reload_election(id).await?)?;
     // One device is a one-row import: the same checks (known station, kind, key) and codes.
     let row = json!([{"station": request.station, "kind": request.kind, "public_key": request.public_key}]);
     let ids = crate::tables::import_devices(
@@ -712,7 +747,8 @@ async fn put_definition(
     )
     .await?;
     let body = json_bytes(&headers, body)?;
-    let election = state.election(id).await?;
+    let election = state.reload_election(id).await?;
+    crate::setup::require_setup(&election)?;
     let definition = crate::definition::parse(&body, election.spec.seats).map_err(|error| {
         let mut refused = AppError::new(
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -166,6 +166,12 @@ pub async fn run_import(
 ) -> Result<Value, AppError> {
     let now = (state.clock)();
     let store = &state.store;
+    let election_now = state.reload_election(election).await?;
+    if kind == "devices" {
+        crate::setup::require_not_closed(&election_now)?;
+    } else {
+        crate::setup::require_setup(&election_now)?;
+    }
     match kind {
         "areas" => {
             let n = tables::import_areas(store, election, bytes, format, actor, now).await?;
@@ -261,6 +267,7 @@ pub async fn store_photo(
     actor: &str,
 ) -> Result<Photo, AppError> {
     let candidate = sandoq_count::election::normalize_code(candidate);
+    crate::setup::require_setup(&*state.reload_election(election).await?)?;
     let Some((canonical, _)) = state.store.definition(election).await? else {
         return Err(AppError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -535,4 +542,50 @@ pub(super) async fn get_users(
         .map(|u| json!({"username": u.username, "role": u.role.name(), "scope": u.scope}))
         .collect();
     Ok(Json(json!({"users": users})))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatusBody {
+    status: String,
+}
+
+/// Moves the election one step: `setup` → `voting` → `closed`.
+pub(super) async fn post_status(
+    State(state): State<AppState>,
+    election: Result<Path<i64>, PathRejection>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, AppError> {
+    let id = election_path(election)?;
+    let user = person(
+        &state,
+        &headers,
+        "POST",
+        "/api/elections/{election}/status",
+        id,
+    )
+    .await?;
+    let request: StatusBody = super::json_body(&headers, body)?;
+    let to = sandoq_store::ElectionStatus::from_name(&request.status).ok_or_else(|| {
+        AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_status",
+            format!(
+                "unknown status {:?} (setup, voting, closed)",
+                request.status
+            ),
+            format!(
+                "وضعیت ناشناخته {:?} (setup، voting، closed)",
+                request.status
+            ),
+        )
+    })?;
+    let election = state.reload_election(id).await?;
+    sandoq_store::advance_status(&state.store, &election, to, &actor(&user), (state.clock)())
+        .await?;
+    let election = state.reload_election(id).await?;
+    Ok(Json(
+        json!({"election": id.0, "status": election.status.name()}),
+    ))
 }

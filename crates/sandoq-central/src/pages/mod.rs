@@ -444,13 +444,31 @@ async fn overview(
         };
         body.push_str(&format!(
             r#"<section class="card" data-election="{id}"><h2>{name} {kind}</h2>
-<p>{day_label}: <strong class="polling-day">{day}</strong> · {seats_label}: {seats} · {area_label}: <bdi>{area}</bdi></p>
+<p>{day_label}: <strong class="polling-day">{day}</strong> · {hours_label}: <span class="hours">{hours}</span> · {seats_label}: {seats} · {area_label}: <bdi>{area}</bdi></p>
+<p>{status_label}: <strong class="status" data-status="{status_code}">{status}</strong></p>
 <p>{total_label}: <strong class="numeric total">{total}</strong></p>{links}{table}</section>"#,
             links = setup::election_nav(lang, election, &user),
             id = election.id.0,
             name = escape(name),
             day_label = t(lang, "روز رأی‌گیری", "Polling day"),
             day = escape(&spec.polling_day.jalali_long(lang)),
+            hours_label = t(lang, "ساعت رأی‌گیری", "Polling hours"),
+            hours = escape(&localise(
+                &format!(
+                    "{} {} {}",
+                    sandoq_store::PollingHours::text(spec.hours.opens),
+                    t(lang, "تا", "to"),
+                    sandoq_store::PollingHours::text(spec.hours.closes)
+                ),
+                lang
+            )),
+            status_label = t(lang, "وضعیت", "Status"),
+            status_code = election.status.name(),
+            status = match election.status {
+                sandoq_store::ElectionStatus::Setup => t(lang, "در حال آماده‌سازی", "being set up"),
+                sandoq_store::ElectionStatus::Voting => t(lang, "رأی‌گیری", "voting"),
+                sandoq_store::ElectionStatus::Closed => t(lang, "پایان رأی‌گیری", "closed"),
+            },
             seats_label = t(lang, "کرسی‌ها", "Seats"),
             seats = number(spec.seats, lang),
             area_label = t(lang, "حوزهٔ انتخابیه", "Constituency"),

@@ -1,0 +1,5 @@
+-- Polling hours (minutes after midnight, Tehran time) and where the election is in its life.
+
+ALTER TABLE elections ADD COLUMN opens_at INTEGER NOT NULL DEFAULT 480;
+ALTER TABLE elections ADD COLUMN closes_at INTEGER NOT NULL DEFAULT 1080;
+ALTER TABLE elections ADD COLUMN status TEXT NOT NULL DEFAULT 'setup' CHECK (status IN ('setup', 'voting', 'closed'));
