@@ -134,6 +134,15 @@ impl Store for AnyStore {
     ) -> Result<DeviceId, StoreError> {
         dispatch!(self, s => s.register_device(election, station, kind, public_key, actor, at))
     }
+    async fn revoke_device(
+        &self,
+        election: ElectionId,
+        device: DeviceId,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.revoke_device(election, device, actor, at))
+    }
     async fn device_by_key(&self, public_key: &str) -> Result<Option<Device>, StoreError> {
         dispatch!(self, s => s.device_by_key(public_key))
     }

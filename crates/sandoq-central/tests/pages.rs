@@ -585,6 +585,13 @@ async fn setup_pages(browser: &Browser, base: &str) {
     );
     assert_eq!(browser.text(".station-count").await, "۲");
     browser.screenshot("stations-fa").await;
+    // Revoking the desk from the page.
+    browser.click("li[data-device] form.revoke button").await;
+    browser
+        .wait_for("tr[data-station='1203'] ul.devices:not(:has(form.revoke))")
+        .await;
+    assert_eq!(browser.text("li[data-device] .device-status").await, "باطل");
+    assert_eq!(count(browser, "form.revoke").await, 0);
 
     // Incidents: both stations and both times.
     browser.open(&format!("{base}/elections/1/incidents")).await;

@@ -90,7 +90,8 @@ fn call_for(method: &str, path: &str, election: i64) -> (String, Vec<u8>, &'stat
     let path_with_id = path
         .replace("{election}", &target.to_string())
         .replace("{kind}", "areas")
-        .replace("{candidate}", "10101");
+        .replace("{candidate}", "10101")
+        .replace("{device}", "1");
     match (method, path) {
         ("POST", "/api/elections/{election}/imports/{kind}") => {
             let code = support::unique("C");

@@ -779,6 +779,42 @@ async fn scoped_views_and_provisional_incidents(store: AnyStore) {
         vec!["S-1", "S-2"]
     );
 
+    // A lost desk is revoked: its next signed request is refused at once.
+    let revoke = |device: i64| {
+        let service = &service;
+        async move {
+            service
+                .call(
+                    "POST",
+                    &format!("/api/elections/{election}/devices/{device}/revoke"),
+                    &service.hq,
+                    "",
+                    b"",
+                )
+                .await
+        }
+    };
+    let lost = service.store.devices(ElectionId(election)).await.unwrap()[0]
+        .id
+        .0;
+    assert_eq!(revoke(lost).await.0, 200);
+    let path = format!("/api/elections/{election}/check-ins");
+    let body =
+        json!({"national_code": codes[3].to_string(), "request_id": "after-revoke"}).to_string();
+    let refused = request(
+        service.addr,
+        "POST",
+        &path,
+        &desk1.headers(&path, body.as_bytes(), service.now.0, "rv"),
+        body.as_bytes(),
+    )
+    .await;
+    assert_eq!(
+        (refused.status, refused.body["error"]["code"].as_str()),
+        (403, Some("device_revoked"))
+    );
+    assert_eq!(revoke(lost).await.1["error"]["code"], "no_active_device");
+
     // After voting closes: no more check-ins, but offline stations may still sync.
     assert_eq!(set_status("closed").await.0, 200);
     let path = format!("/api/elections/{election}/check-ins");
@@ -787,7 +823,7 @@ async fn scoped_views_and_provisional_incidents(store: AnyStore) {
         service.addr,
         "POST",
         &path,
-        &desk1.headers(&path, body.as_bytes(), service.now.0, "late"),
+        &desk2.headers(&path, body.as_bytes(), service.now.0, "late"),
         body.as_bytes(),
     )
     .await;

@@ -772,6 +772,38 @@ impl Store for SqliteStore {
             .ok_or_else(|| StoreError::Database("no device id returned".into()))
     }
 
+    async fn revoke_device(
+        &self,
+        election: ElectionId,
+        device: DeviceId,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let revoked = sqlx::query(
+            "UPDATE devices SET status = 'revoked' WHERE id = ? AND election_id = ? AND status = 'active'",
+        )
+        .bind(device.0)
+        .bind(election.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?
+        .rows_affected()
+            == 1;
+        if revoked {
+            audit(
+                &mut *tx,
+                at,
+                actor,
+                "revoke_device",
+                &format!("election {}: device {}", election.0, device.0),
+            )
+            .await?;
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(revoked)
+    }
+
     async fn device_by_key(&self, public_key: &str) -> Result<Option<Device>, StoreError> {
         let row = sqlx::query(
             "SELECT id, election_id, station_code, kind, public_key, status FROM devices WHERE public_key = ?",

@@ -224,6 +224,16 @@ pub trait Store: Send + Sync {
         public_key: &str,
     ) -> impl Future<Output = Result<Option<Device>, StoreError>> + Send;
 
+    /// Revokes a device of this election (a lost or stolen desk): its signature is refused from
+    /// then on. False if there is no such active device.
+    fn revoke_device(
+        &self,
+        election: ElectionId,
+        device: DeviceId,
+        actor: &str,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
     /// Records that `device` used `nonce`; false if it had used it before (a replay).
     fn use_nonce(
         &self,

@@ -113,6 +113,16 @@ pub enum Central {
         /// A `.csv` or `.json` file.
         file: PathBuf,
     },
+    /// Revokes a lost or stolen station device: its signature is refused from then on (a running
+    /// service notices within 30 seconds).
+    RevokeDevice {
+        #[arg(long, default_value = "sqlite://sandoq-central.db")]
+        database: String,
+        #[arg(long)]
+        election: i64,
+        #[arg(long)]
+        device: i64,
+    },
     /// Registers a station device and its Ed25519 public key (64 hex characters).
     RegisterDevice {
         #[arg(long, default_value = "sqlite://sandoq-central.db")]
@@ -563,6 +573,42 @@ async fn run_async(command: Central) -> anyhow::Result<ExitCode> {
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(failure) => Ok(import_failure(failure)),
+            }
+        }
+        Central::RevokeDevice {
+            database,
+            election,
+            device,
+        } => {
+            let store = match open_store(&database).await {
+                Ok(store) => store,
+                Err(code) => return Ok(code),
+            };
+            if let Err(code) = find_election(&store, election).await {
+                return Ok(code);
+            }
+            match store
+                .revoke_device(
+                    ElectionId(election),
+                    sandoq_store::DeviceId(device),
+                    "cli",
+                    now,
+                )
+                .await
+            {
+                Ok(true) => {
+                    println!(
+                        "{}",
+                        serde_json::json!({"election": election, "device": device, "status": "revoked"})
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Ok(false) => Ok(input_error(&InputError::new(
+                    "no_active_device",
+                    "this election has no active device with that id",
+                    "این انتخابات دستگاه فعالی با این شناسه ندارد",
+                ))),
+                Err(error) => Ok(store_error(error)),
             }
         }
         Central::RegisterDevice {

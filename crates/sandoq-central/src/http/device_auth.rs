@@ -74,6 +74,14 @@ pub struct DeviceCache {
 pub const DEVICE_CACHE_SECONDS: u64 = 30;
 
 impl DeviceCache {
+    /// Forgets every cached device, so that a revocation made here takes effect at once
+    /// (one made by another process takes at most [`DEVICE_CACHE_SECONDS`]).
+    pub fn forget_all(&self) {
+        if let Ok(mut map) = self.devices.write() {
+            map.clear();
+        }
+    }
+
     async fn get<S: Store>(
         &self,
         store: &S,

@@ -73,6 +73,11 @@ impl AppState {
         }
     }
 
+    /// After a device was revoked here: forget the cached devices so it takes effect at once.
+    pub(crate) fn devices_changed(&self) {
+        self.devices.forget_all();
+    }
+
     pub(crate) async fn election(&self, id: ElectionId) -> Result<Arc<Election>, AppError> {
         let fresh = std::time::Duration::from_secs(ELECTION_CACHE_SECONDS);
         if let Some((election, at)) = self.elections.read().ok().and_then(|m| m.get(&id).cloned()) {
@@ -157,6 +162,11 @@ pub const ROUTES: &[(&str, &str, Option<&[Role]>)] = &[
     ),
     (
         "POST",
+        "/api/elections/{election}/devices/{device}/revoke",
+        Some(&[Role::Hq]),
+    ),
+    (
+        "POST",
         "/api/elections/{election}/imports/{kind}",
         Some(&[Role::Hq]),
     ),
@@ -216,6 +226,10 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/api/elections/{election}/stations",
             get(setup_api::get_stations),
+        )
+        .route(
+            "/api/elections/{election}/devices/{device}/revoke",
+            post(setup_api::post_revoke),
         )
         .route(
             "/api/elections/{election}/imports/{kind}",
@@ -868,9 +882,9 @@ pub fn openapi_document() -> Value {
             }
         });
         let mut parameters = Vec::new();
-        for name in ["election", "kind", "candidate"] {
+        for name in ["election", "kind", "candidate", "device"] {
             if path.contains(&format!("{{{name}}}")) {
-                let schema = if name == "election" {
+                let schema = if name == "election" || name == "device" {
                     json!({"type": "integer"})
                 } else if name == "kind" {
                     json!({"type": "string", "enum": ["areas", "stations", "devices", "candidates", "registry"]})

@@ -589,3 +589,49 @@ pub(super) async fn post_status(
         json!({"election": id.0, "status": election.status.name()}),
     ))
 }
+
+/// Revokes a lost or stolen device: from now on its signature is refused (`device_revoked`).
+pub(super) async fn post_revoke(
+    State(state): State<AppState>,
+    path: Result<Path<(i64, i64)>, PathRejection>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, AppError> {
+    let Ok(Path((election, device))) = path else {
+        return Err(AppError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_path",
+            "the election and device ids must be numbers",
+            "شناسهٔ انتخابات و دستگاه باید عدد باشد",
+        ));
+    };
+    let id = ElectionId(election);
+    let user = person(
+        &state,
+        &headers,
+        "POST",
+        "/api/elections/{election}/devices/{device}/revoke",
+        id,
+    )
+    .await?;
+    let revoked = state
+        .store
+        .revoke_device(
+            id,
+            sandoq_store::DeviceId(device),
+            &actor(&user),
+            (state.clock)(),
+        )
+        .await?;
+    state.devices_changed();
+    if !revoked {
+        return Err(AppError::new(
+            StatusCode::NOT_FOUND,
+            "no_active_device",
+            "this election has no active device with that id",
+            "این انتخابات دستگاه فعالی با این شناسه ندارد",
+        ));
+    }
+    Ok(Json(
+        json!({"election": election, "device": device, "status": "revoked"}),
+    ))
+}

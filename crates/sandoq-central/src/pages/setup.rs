@@ -34,6 +34,10 @@ pub fn routes() -> Router<AppState> {
                 .layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES)),
         )
         .route("/elections/{election}/stations", get(stations_page))
+        .route(
+            "/elections/{election}/devices/{device}/revoke",
+            axum::routing::post(revoke_form),
+        )
         .route("/elections/{election}/incidents", get(incidents_page))
         .route("/users", get(users_page).post(users_form))
         .layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES))
@@ -632,8 +636,20 @@ async fn stations_html(
                         DeviceStatus::Active => t(lang, "فعال", "active"),
                         DeviceStatus::Revoked => t(lang, "باطل", "revoked"),
                     };
+                    let revoke = if user.role == Role::Hq && d.status == DeviceStatus::Active {
+                        format!(
+                            r#" <form class="inline revoke" method="post" action="/elections/{}/devices/{}/revoke{}"><button type="submit">{}</button></form>"#,
+                            election.id.0,
+                            d.id.0,
+                            super::lang_param(lang),
+                            t(lang, "ابطال", "Revoke")
+                        )
+                    } else {
+                        String::new()
+                    };
                     format!(
-                        r#"<li>{kind} · {status} · <code dir="ltr" title="{key}">{short}…</code></li>"#,
+                        r#"<li data-device="{id}">{kind} · <span class="device-status">{status}</span> · <code dir="ltr" title="{key}">{short}…</code>{revoke}</li>"#,
+                        id = d.id.0,
                         key = escape(&d.public_key),
                         short = escape(&d.public_key[..d.public_key.len().min(12)]),
                     )
@@ -903,5 +919,42 @@ async fn users_form(
     match users_html(&state, lang, &user, Some(outcome)).await {
         Ok(html) => (status, html).into_response(),
         Err(error) => page_error(lang, &user, error),
+    }
+}
+
+/// Revokes a device from the stations page, then shows the page again.
+async fn revoke_form(
+    State(state): State<AppState>,
+    Path((election, device)): Path<(i64, i64)>,
+    Query(query): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = query.lang();
+    let (user, election) =
+        match context(&state, &headers, lang, &[Role::Hq], ElectionId(election)).await {
+            Ok(found) => found,
+            Err(response) => return response,
+        };
+    let actor = format!("user:{}", user.username);
+    match state
+        .store
+        .revoke_device(
+            election.id,
+            sandoq_store::DeviceId(device),
+            &actor,
+            (state.clock)(),
+        )
+        .await
+    {
+        Ok(_) => {
+            state.devices_changed();
+            axum::response::Redirect::to(&format!(
+                "/elections/{}/stations{}",
+                election.id.0,
+                super::lang_param(lang)
+            ))
+            .into_response()
+        }
+        Err(error) => page_error(lang, &user, AppError::from(error)),
     }
 }
