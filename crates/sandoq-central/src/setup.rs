@@ -25,6 +25,42 @@ pub fn public_key(text: &str) -> Result<String, StoreError> {
     Ok(key)
 }
 
+/// An election's rule set and options, checked by the counting engine's own reader of the `rules`
+/// object (so the centre never holds options the count would refuse); returns the compact JSON
+/// stored with the election. Only the Tehran rule set exists today.
+pub fn rules(
+    rule_set: Option<&str>,
+    options: Option<&serde_json::Value>,
+) -> Result<String, StoreError> {
+    let rule_set = rule_set.unwrap_or(sandoq_count::RULE_SET);
+    if rule_set != sandoq_count::RULE_SET {
+        return Err(StoreError::invalid(
+            "unknown_rule_set",
+            format!(
+                "unknown rule set {rule_set:?} (only {} exists)",
+                sandoq_count::RULE_SET
+            ),
+            format!(
+                "مجموعهٔ قواعد ناشناخته {rule_set:?} (فقط {} هست)",
+                sandoq_count::RULE_SET
+            ),
+        ));
+    }
+    let options = options.cloned().unwrap_or_else(|| serde_json::json!({}));
+    sandoq_json::tally::parse_rules(&options).map_err(|e| {
+        let place =
+            e.at.as_deref()
+                .map(|a| format!(" ({a})"))
+                .unwrap_or_default();
+        StoreError::invalid(
+            e.code,
+            format!("{}{place}", e.en),
+            format!("{}{place}", e.fa),
+        )
+    })?;
+    Ok(serde_json::json!({"rule_set": rule_set, "options": options}).to_string())
+}
+
 /// The shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 12;
 
@@ -97,6 +133,34 @@ pub fn require_not_closed(election: &sandoq_store::Election) -> Result<(), Store
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rules_are_checked_by_the_counting_engine() {
+        assert_eq!(
+            rules(None, None).unwrap(),
+            sandoq_store::ElectionSpec::DEFAULT_RULES
+        );
+        let seeded = serde_json::json!({"tie_break": "lot", "lot_seed": "announced 1405/02/01"});
+        assert!(rules(Some("tehran-1405"), Some(&seeded))
+            .unwrap()
+            .contains("announced"));
+        assert_eq!(
+            rules(None, Some(&serde_json::json!({"tie_break": "lot"})))
+                .unwrap_err()
+                .code(),
+            "lot_seed_required"
+        );
+        assert_eq!(
+            rules(None, Some(&serde_json::json!({"quota": "droop"})))
+                .unwrap_err()
+                .code(),
+            "unknown_field"
+        );
+        assert_eq!(
+            rules(Some("dhondt"), None).unwrap_err().code(),
+            "unknown_rule_set"
+        );
+    }
 
     #[test]
     fn keys_and_users() {

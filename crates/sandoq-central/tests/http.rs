@@ -58,6 +58,7 @@ async fn world(store: AnyStore, voters: usize) -> World {
         polling_day,
         hours: sandoq_store::PollingHours::default(),
         offline_policy: OfflinePolicy::Refuse,
+        rules: sandoq_store::ElectionSpec::DEFAULT_RULES.into(),
     };
     let election = store
         .create_election(&spec("main"), "hq", now)

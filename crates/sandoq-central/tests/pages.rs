@@ -246,6 +246,7 @@ async fn service() -> SocketAddr {
         polling_day,
         hours: sandoq_store::PollingHours::default(),
         offline_policy: OfflinePolicy::Refuse,
+        rules: sandoq_store::ElectionSpec::DEFAULT_RULES.into(),
     };
     let id = store.create_election(&spec, "setup", now).await.unwrap();
     let adult = Date::from_jalali(1360, 1, 1).unwrap();

@@ -189,6 +189,60 @@ async fn set_up(service: &Service, policy: &str) -> (i64, Desk, Desk) {
 
 async fn imports_refuse_bad_files_whole(store: AnyStore) {
     let service = service(store).await;
+    // The rule set's options are checked by the counting engine when the election is created.
+    let bad_rules = json!({
+        "code": "rules", "name_fa": "آموزشی", "name_en": "training", "kind": "training", "seats": 21,
+        "constituency": "tehran-rey-tajrish", "polling_day": "1405/02/11", "offline_policy": "refuse",
+        "options": {"tie_break": "lot"}
+    });
+    let (status, answer) = service
+        .call(
+            "POST",
+            "/api/elections",
+            &service.hq,
+            "application/json",
+            bad_rules.to_string().as_bytes(),
+        )
+        .await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (422, Some("lot_seed_required"))
+    );
+    let mut good_rules = bad_rules.clone();
+    good_rules["options"]["lot_seed"] = json!("announced on 1405/02/01");
+    good_rules["opens"] = json!("۰۸:۰۰");
+    good_rules["closes"] = json!("20:00");
+    let (status, answer) = service
+        .call(
+            "POST",
+            "/api/elections",
+            &service.hq,
+            "application/json",
+            good_rules.to_string().as_bytes(),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer:?}");
+    let (_, shown) = service
+        .call(
+            "GET",
+            &format!("/api/elections/{}", answer["election"]),
+            &service.hq,
+            "",
+            b"",
+        )
+        .await;
+    assert_eq!(
+        shown["rules"]["options"]["lot_seed"],
+        "announced on 1405/02/01"
+    );
+    assert_eq!(
+        (
+            shown["opens"].as_str(),
+            shown["closes"].as_str(),
+            shown["status"].as_str()
+        ),
+        (Some("08:00"), Some("20:00"), Some("setup"))
+    );
     let election = new_election(&service, "refuse").await;
     // Areas: a district whose county is unknown, a duplicate, a bad kind, an empty name.
     let bad = "code,kind,parent,name_fa,name_en\nT,county,,تهران,Tehran\nD1,district,X,منطقهٔ ۱,District 1\nT,county,,تهران,Tehran\nD3,city,T,,District 3\n";

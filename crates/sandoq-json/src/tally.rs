@@ -113,7 +113,8 @@ fn codes(value: &Value, path: &str) -> Result<Vec<String>, InputError> {
         .collect()
 }
 
-fn parse_rules(value: &Value) -> Result<Rules, InputError> {
+/// Reads and checks the `rules` object of an election file (the options of the rule set).
+pub fn parse_rules(value: &Value) -> Result<Rules, InputError> {
     let map = object(value, "rules")?;
     only_keys(
         map,

@@ -437,8 +437,8 @@ impl Store for PgStore {
     ) -> Result<ElectionId, StoreError> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         let inserted = sqlx::query(
-            "INSERT INTO elections (code, name_fa, name_en, kind, seats, constituency, polling_day, offline_policy, opens_at, closes_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+            "INSERT INTO elections (code, name_fa, name_en, kind, seats, constituency, polling_day, offline_policy, opens_at, closes_at, rules) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
         )
         .bind(&spec.code)
         .bind(&spec.name_fa)
@@ -450,6 +450,7 @@ impl Store for PgStore {
         .bind(spec.offline_policy.name())
         .bind(i64::from(spec.hours.opens))
         .bind(i64::from(spec.hours.closes))
+        .bind(&spec.rules)
         .fetch_one(&mut *tx)
         .await;
         let id: i64 = match inserted {
@@ -481,7 +482,7 @@ impl Store for PgStore {
     }
 
     async fn election(&self, id: ElectionId) -> Result<Option<Election>, StoreError> {
-        let row = sqlx::query("SELECT code, name_fa, name_en, kind, seats, constituency, polling_day, offline_policy, opens_at, closes_at, status FROM elections WHERE id = $1")
+        let row = sqlx::query("SELECT code, name_fa, name_en, kind, seats, constituency, polling_day, offline_policy, opens_at, closes_at, status, rules FROM elections WHERE id = $1")
             .bind(id.0)
             .fetch_optional(&self.pool)
             .await
@@ -513,6 +514,7 @@ impl Store for PgStore {
                 },
                 offline_policy: OfflinePolicy::from_name(&policy)
                     .ok_or_else(|| StoreError::Database(format!("bad policy {policy}")))?,
+                rules: row.try_get("rules").map_err(db)?,
             },
             status: ElectionStatus::from_name(&status)
                 .ok_or_else(|| StoreError::Database(format!("bad status {status}")))?,

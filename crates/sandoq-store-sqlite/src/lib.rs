@@ -461,8 +461,8 @@ impl Store for SqliteStore {
     ) -> Result<ElectionId, StoreError> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         let inserted = sqlx::query(
-            "INSERT INTO elections (code, name_fa, name_en, kind, seats, constituency, polling_day, offline_policy, opens_at, closes_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO elections (code, name_fa, name_en, kind, seats, constituency, polling_day, offline_policy, opens_at, closes_at, rules) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(&spec.code)
         .bind(&spec.name_fa)
@@ -474,6 +474,7 @@ impl Store for SqliteStore {
         .bind(spec.offline_policy.name())
         .bind(i64::from(spec.hours.opens))
         .bind(i64::from(spec.hours.closes))
+        .bind(&spec.rules)
         .fetch_one(&mut *tx)
         .await;
         let id: i64 = match inserted {
@@ -505,7 +506,7 @@ impl Store for SqliteStore {
     }
 
     async fn election(&self, id: ElectionId) -> Result<Option<Election>, StoreError> {
-        let row = sqlx::query("SELECT code, name_fa, name_en, kind, seats, constituency, polling_day, offline_policy, opens_at, closes_at, status FROM elections WHERE id = ?")
+        let row = sqlx::query("SELECT code, name_fa, name_en, kind, seats, constituency, polling_day, offline_policy, opens_at, closes_at, status, rules FROM elections WHERE id = ?")
             .bind(id.0)
             .fetch_optional(&self.pool)
             .await
@@ -537,6 +538,7 @@ impl Store for SqliteStore {
                 },
                 offline_policy: OfflinePolicy::from_name(&policy)
                     .ok_or_else(|| StoreError::Database(format!("bad policy {policy}")))?,
+                rules: row.try_get("rules").map_err(db)?,
             },
             status: ElectionStatus::from_name(&status)
                 .ok_or_else(|| StoreError::Database(format!("bad status {status}")))?,

@@ -149,6 +149,14 @@ pub struct ElectionSpec {
     pub polling_day: Date,
     pub hours: PollingHours,
     pub offline_policy: OfflinePolicy,
+    /// The rule set and its options as one compact JSON object,
+    /// `{"rule_set":"tehran-1405","options":{…}}`, checked by the counting engine when set.
+    pub rules: String,
+}
+
+impl ElectionSpec {
+    /// The Tehran rule set with every option at its default.
+    pub const DEFAULT_RULES: &'static str = r#"{"rule_set":"tehran-1405","options":{}}"#;
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

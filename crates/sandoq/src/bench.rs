@@ -635,5 +635,6 @@ fn bench_election(code: String, polling_day: sandoq_registry::Date) -> sandoq_st
         polling_day,
         hours: sandoq_store::PollingHours::default(),
         offline_policy: sandoq_store::OfflinePolicy::Refuse,
+        rules: sandoq_store::ElectionSpec::DEFAULT_RULES.into(),
     }
 }

@@ -49,6 +49,9 @@ pub enum Central {
         /// `refuse` or `provisional`.
         #[arg(long, default_value = "refuse")]
         offline_policy: String,
+        /// The rule set's options as JSON, e.g. '{"tie_break":"lot","lot_seed":"…"}' (defaults when absent).
+        #[arg(long)]
+        options: Option<String>,
     },
     /// Moves an election one step in its life: `setup` → `voting` (check-ins open; setup data
     /// frozen) → `closed`.
@@ -245,7 +248,30 @@ async fn run_async(command: Central) -> anyhow::Result<ExitCode> {
             opens,
             closes,
             offline_policy,
+            options,
         } => {
+            let options = match options
+                .as_deref()
+                .map(serde_json::from_str::<serde_json::Value>)
+            {
+                None => None,
+                Some(Ok(value)) => Some(value),
+                Some(Err(e)) => {
+                    return Ok(usage(
+                        "invalid_json",
+                        format!("--options is not JSON: {e}"),
+                        format!("--options JSON معتبر نیست: {e}"),
+                        "--options",
+                    ))
+                }
+            };
+            let rules = match sandoq_central::setup::rules(None, options.as_ref()) {
+                Ok(rules) => rules,
+                Err(StoreError::Invalid { code, en, fa }) => {
+                    return Ok(usage(code, en, fa, "--options"))
+                }
+                Err(error) => return Ok(store_error(error)),
+            };
             let hours = match sandoq_store::PollingHours::parse(&opens, &closes) {
                 Ok(hours) => hours,
                 Err(StoreError::Invalid { code, en, fa }) => {
@@ -291,6 +317,7 @@ async fn run_async(command: Central) -> anyhow::Result<ExitCode> {
                 polling_day,
                 hours,
                 offline_policy,
+                rules,
             };
             let store = match open_store(&database).await {
                 Ok(store) => store,

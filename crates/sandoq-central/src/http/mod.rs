@@ -552,6 +552,13 @@ struct NewElection {
     #[serde(default)]
     closes: Option<String>,
     offline_policy: String,
+    /// `tehran-1405` when absent (the only rule set today).
+    #[serde(default)]
+    rule_set: Option<String>,
+    /// The rule set's options, as the `rules` object of an election file (`tie_break`,
+    /// `lot_seed`, `threshold_percent`, `excess_candidates`); defaults when absent.
+    #[serde(default)]
+    options: Option<Value>,
 }
 
 fn unprocessable(code: &'static str, en: String, fa: String) -> AppError {
@@ -599,7 +606,9 @@ async fn post_election(
         request.opens.as_deref().unwrap_or("08:00"),
         request.closes.as_deref().unwrap_or("18:00"),
     )?;
+    let rules = crate::setup::rules(request.rule_set.as_deref(), request.options.as_ref())?;
     let spec = ElectionSpec {
+        rules,
         hours,
         code: request.code,
         name_fa: request.name_fa,
@@ -638,6 +647,7 @@ async fn get_election(
         "polling_day_jalali": spec.polling_day.jalali_numeric(sandoq_i18n::Lang::En), "offline_policy": spec.offline_policy.name(),
         "opens": sandoq_store::PollingHours::text(spec.hours.opens), "closes": sandoq_store::PollingHours::text(spec.hours.closes),
         "status": election.status.name(),
+        "rules": serde_json::from_str::<Value>(&spec.rules).unwrap_or(Value::Null),
     })))
 }
 
