@@ -638,3 +638,76 @@ fn bench_election(code: String, polling_day: sandoq_registry::Date) -> sandoq_st
         rules: sandoq_store::ElectionSpec::DEFAULT_RULES.into(),
     }
 }
+
+/// `sandoq bench-ballot-box`: cast to confirmed (check, sign, durable write) per ballot, against
+/// the same number of bare 512-byte writes each followed by fdatasync on the same disk.
+pub fn run_ballot_box(ballots: u64) -> anyhow::Result<()> {
+    use std::os::unix::fs::FileExt;
+    let dir = std::env::temp_dir().join(format!("sandoq-bench-box-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let contest = crate::station::drill_contest();
+    let key = sandoq_station::keys::load_or_create(&dir)?;
+    let mut ballot_box = sandoq_station::BallotBox::create(
+        &dir.join("ballots.box"),
+        ballots.max(1) * 2,
+        crate::station::drill_election(),
+        key,
+    )
+    .map_err(|e| anyhow::anyhow!("[{}] {}", e.code, e.en))?;
+    let typed = [
+        sandoq_station::Ballot::List("101".into()),
+        sandoq_station::Ballot::Candidates(vec!["9001".into(), "10101".into(), "10201".into()]),
+        sandoq_station::Ballot::Blank,
+    ];
+    // Baseline: bare writes of one slot each, flushed, into a file of the same size.
+    let bare = std::fs::File::create(dir.join("bare.bin"))?;
+    bare.set_len(ballots.max(1) * 2 * 512)?;
+    bare.sync_all()?;
+    let mut bare_latencies = Vec::with_capacity(ballots as usize);
+    let start = Instant::now();
+    for i in 0..ballots {
+        let t = Instant::now();
+        bare.write_all_at(&[7u8; 512], (i * 7919 % (ballots.max(1) * 2)) * 512)?;
+        bare.sync_data()?;
+        bare_latencies.push(t.elapsed());
+    }
+    let bare_time = start.elapsed();
+    let mut latencies = Vec::with_capacity(ballots as usize);
+    let start = Instant::now();
+    for i in 0..ballots {
+        let t = Instant::now();
+        let ballot = typed[(i % 3) as usize]
+            .checked(&contest)
+            .map_err(|e| anyhow::anyhow!("[{}] {}", e.code, e.en))?;
+        ballot_box
+            .cast(&ballot)
+            .map_err(|e| anyhow::anyhow!("[{}] {}", e.code, e.en))?;
+        latencies.push(t.elapsed());
+    }
+    let cast_time = start.elapsed();
+    bare_latencies.sort();
+    latencies.sort();
+    let ratio = cast_time.as_micros() * 100 / bare_time.as_micros().max(1);
+    println!(
+        "sandoq bench-ballot-box: {} ballots cast one at a time, each durable before the next",
+        sandoq_i18n::group_thousands(ballots)
+    );
+    println!(
+        "  baseline, bare 512-byte write + fdatasync: {bare_time:>9.3?}  p50 {:>9.3?}  p99 {:>9.3?}",
+        percentile(&bare_latencies, 50),
+        percentile(&bare_latencies, 99)
+    );
+    println!(
+        "  cast (check, sign, write, fdatasync):      {cast_time:>9.3?}  p50 {:>9.3?}  p99 {:>9.3?}  = {}.{:02}× the baseline's time",
+        percentile(&latencies, 50),
+        percentile(&latencies, 99),
+        ratio / 100,
+        ratio % 100
+    );
+    println!(
+        "  peak memory of this process: {} KiB",
+        peak_memory_kib().unwrap_or(0)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}

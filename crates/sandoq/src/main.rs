@@ -6,6 +6,7 @@
 mod bench;
 mod central;
 mod report;
+mod station;
 mod synth;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -156,6 +157,20 @@ enum Command {
         #[arg(long)]
         database: Option<String>,
     },
+    /// Casts ballots into a ballot box file until killed, printing each id once durable (the crash test's tool).
+    #[command(hide = true)]
+    StationDrill {
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Measures casting into the ballot box file (validate, sign, durable write) against bare
+    /// 512-byte writes with fdatasync, and the memory after N ballots (see BENCHMARKS.md).
+    BenchBallotBox {
+        #[arg(long, default_value_t = 5000)]
+        ballots: u64,
+    },
     /// Measures counting speed at Tehran scale and prints the figures (see BENCHMARKS.md).
     Bench {
         /// Ballots to count.
@@ -219,6 +234,10 @@ fn main() -> ExitCode {
             connections,
             database,
         } => bench::run_http(check_ins, connections, database).map(|()| ExitCode::SUCCESS),
+        Command::StationDrill { dir, seed } => station::drill(&dir, seed),
+        Command::BenchBallotBox { ballots } => {
+            bench::run_ballot_box(ballots).map(|()| ExitCode::SUCCESS)
+        }
         Command::Bench {
             ballots,
             seed,

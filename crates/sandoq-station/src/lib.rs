@@ -1,0 +1,13 @@
+//! The polling station (issue 4). Today: the ballot box file, which keeps ballots secret,
+//! durable and tamper-evident, and the station device's key. Still to come: the station agent
+//! (`sandoq station`), its lifecycle, the check-in desk and ballot box pages, the event log and
+//! the station report.
+//!
+//! Invariants: nothing here reads a clock or knows a voter; a ballot's place in the file comes
+//! from its random id, never from when it was cast; a ballot is durable before `cast` returns.
+
+pub mod ballot_box;
+pub mod keys;
+pub mod merkle;
+
+pub use ballot_box::{Ballot, BallotBox, BallotRecord, BoxError};
