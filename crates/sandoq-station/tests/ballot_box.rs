@@ -196,7 +196,7 @@ fn a_box_opens_only_for_its_device_and_election() {
         BallotBox::create(&path, 8, ELECTION, key())
             .unwrap_err()
             .code,
-        "ballot_box_io",
+        "ballot_box_exists",
         "an existing box is never replaced"
     );
     std::fs::write(dir.join("other.box"), vec![1u8; 4096]).unwrap();
