@@ -1,8 +1,8 @@
 //! The polling station (issue 4). Today: the ballot box file, which keeps ballots secret,
 //! durable and tamper-evident (`ballot_box`, with its Merkle commitment in `merkle`); the
-//! station's hash-chained, signed event log (`event_log`); and the device key (`keys`). Still to
-//! come: the station agent (`sandoq station`), its lifecycle, the check-in desk and ballot box
-//! pages, voting tokens and the station report.
+//! station's hash-chained, signed event log (`event_log`); the book of one-time voting tokens
+//! (`tokens`); and the device key (`keys`). Still to come: the station agent (`sandoq station`),
+//! its lifecycle, the check-in desk and ballot box pages, and the station report.
 //!
 //! Invariants: nothing here reads a clock or knows a voter; a ballot's place in the file comes
 //! from its random id, never from when it was cast; a ballot is durable before `cast` returns.
@@ -11,5 +11,6 @@ pub mod ballot_box;
 pub mod event_log;
 pub mod keys;
 pub mod merkle;
+pub mod tokens;
 
 pub use ballot_box::{Ballot, BallotBox, BallotRecord, BoxError};
