@@ -142,6 +142,15 @@ impl BallotRecord {
             .is_ok()
     }
 
+    /// What the record's Merkle leaf is taken over: id, signature and content.
+    pub fn leaf_bytes(&self) -> Vec<u8> {
+        let mut bytes = Vec::with_capacity(80 + self.content.len());
+        bytes.extend_from_slice(&self.id);
+        bytes.extend_from_slice(&self.signature);
+        bytes.extend_from_slice(self.content.as_bytes());
+        bytes
+    }
+
     fn encode(&self) -> [u8; SLOT_BYTES] {
         let mut slot = [0u8; SLOT_BYTES];
         slot[0..4].copy_from_slice(RECORD_MAGIC);
@@ -425,7 +434,10 @@ impl BallotBox {
     /// The commitment to every ballot: how many, and the Merkle root over their records.
     pub fn commitment(&self) -> Result<(u64, [u8; 32]), BoxError> {
         let records = self.records()?;
-        let leaves = records.iter().map(|r| merkle::leaf(&r.encode())).collect();
+        let leaves = records
+            .iter()
+            .map(|r| merkle::leaf(&r.leaf_bytes()))
+            .collect();
         Ok((records.len() as u64, merkle::root(leaves)))
     }
 

@@ -1,0 +1,272 @@
+//! The station report (صورتجلسه, issue 4 §6): what a station's ballot box holds, counted with the
+//! counting engine's rules, with the commitment to every ballot record and the head of the event
+//! log, signed by the device. `verify` is what the centre (and anyone) runs on a report: the
+//! signature, the election and station it claims, and that its figures add up.
+//!
+//! The signed text is `sandoq-station-report-v1\n` followed by the report's JSON without its
+//! `signature` field (keys in a fixed order, no white space).
+
+use crate::ballot_box::BallotRecord;
+use crate::merkle::{self, hex};
+use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use sandoq_count::{Contest, Entry};
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+/// Why a report was refused. Codes are stable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportError {
+    pub code: &'static str,
+    pub en: String,
+    pub fa: String,
+}
+
+fn refused(code: &'static str, en: impl Into<String>, fa: impl Into<String>) -> ReportError {
+    ReportError {
+        code,
+        en: en.into(),
+        fa: fa.into(),
+    }
+}
+
+/// What the station knows besides its ballots.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StationFacts {
+    pub station: String,
+    pub election: [u8; 32],
+    /// Tokens issued, used and voided.
+    pub tokens: (u64, u64, u64),
+    /// Events in the log and the hash of the last.
+    pub event_log: (u64, [u8; 32]),
+}
+
+fn signed_text(body: &Value) -> String {
+    format!("sandoq-station-report-v1\n{body}")
+}
+
+/// Counts the ballots and signs the report. Every record must be a ballot of `contest`.
+pub fn build(
+    records: &[BallotRecord],
+    contest: &Contest,
+    facts: &StationFacts,
+    key: &SigningKey,
+) -> Result<Value, ReportError> {
+    let mut blank = 0u64;
+    let mut candidate_ballots = 0u64;
+    let mut lists: BTreeMap<String, u64> =
+        contest.lists.iter().map(|l| (l.code.clone(), 0)).collect();
+    let mut direct: BTreeMap<String, u64> = contest
+        .candidates
+        .iter()
+        .map(|c| (c.code.clone(), 0))
+        .collect();
+    for record in records {
+        let ballot: Value = serde_json::from_str(&record.content).map_err(|_| {
+            refused(
+                "bad_ballot_record",
+                "a ballot record is not a ballot",
+                "یک برگ ثبت‌شده برگ رأی نیست",
+            )
+        })?;
+        let unknown = || {
+            refused(
+                "bad_ballot_record",
+                "a ballot record names a code this election does not have",
+                "یک برگ ثبت‌شده کدی دارد که در این انتخابات نیست",
+            )
+        };
+        if ballot.get("blank").is_some() {
+            blank += 1;
+        } else if let Some(code) = ballot.get("list").and_then(Value::as_str) {
+            *lists.get_mut(code).ok_or_else(unknown)? += 1;
+        } else if let Some(codes) = ballot.get("candidates").and_then(Value::as_array) {
+            candidate_ballots += 1;
+            for code in codes {
+                *direct
+                    .get_mut(code.as_str().ok_or_else(unknown)?)
+                    .ok_or_else(unknown)? += 1;
+            }
+        } else {
+            return Err(unknown());
+        }
+    }
+    let leaves = records
+        .iter()
+        .map(|r| merkle::leaf(&r.leaf_bytes()))
+        .collect();
+    let root = merkle::root(leaves);
+    let (issued, used, voided) = facts.tokens;
+    let body = json!({
+        "format": "sandoq-station-report-v1",
+        "election": hex(&facts.election),
+        "station": facts.station,
+        "device_key": hex(key.verifying_key().as_bytes()),
+        "tokens": {"issued": issued, "used": used, "voided": voided},
+        "ballots": records.len(),
+        "blank": blank,
+        "candidate_ballots": candidate_ballots,
+        "list_ballots": lists,
+        "candidate_votes_direct": direct,
+        "commitment": {"ballots": records.len(), "merkle_root": hex(&root)},
+        "event_log": {"events": facts.event_log.0, "head": hex(&facts.event_log.1)},
+    });
+    let signature = key.sign(signed_text(&body).as_bytes());
+    let mut report = body;
+    report["signature"] = json!(hex(&signature.to_bytes()));
+    Ok(report)
+}
+
+fn unhex<const N: usize>(text: &str) -> Option<[u8; N]> {
+    if text.len() != 2 * N {
+        return None;
+    }
+    let mut out = [0u8; N];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+/// Checks a report: signed by `device`, for `election` and `station`, and consistent (the
+/// ballots add up, no more ballots than tokens used, no unknown list or candidate).
+pub fn verify(
+    report: &Value,
+    contest: &Contest,
+    election: &[u8; 32],
+    station: &str,
+    device: &VerifyingKey,
+) -> Result<(), ReportError> {
+    let malformed = || {
+        refused(
+            "malformed_report",
+            "the report is not a sandoq station report",
+            "این گزارش، صورتجلسهٔ شعبهٔ صندوق نیست",
+        )
+    };
+    let map: &Map<String, Value> = report.as_object().ok_or_else(malformed)?;
+    let signature = map
+        .get("signature")
+        .and_then(Value::as_str)
+        .and_then(unhex::<64>)
+        .ok_or_else(malformed)?;
+    let mut body = report.clone();
+    if let Some(body) = body.as_object_mut() {
+        body.remove("signature");
+    }
+    if map.get("device_key").and_then(Value::as_str) != Some(hex(device.as_bytes()).as_str()) {
+        return Err(refused(
+            "unknown_device",
+            "the report names a device that is not this station's",
+            "گزارش دستگاهی را نام می‌برد که از آنِ این شعبه نیست",
+        ));
+    }
+    if device
+        .verify(
+            signed_text(&body).as_bytes(),
+            &Signature::from_bytes(&signature),
+        )
+        .is_err()
+    {
+        return Err(refused(
+            "bad_report_signature",
+            "the report's signature does not verify: it was altered or not signed by this device",
+            "امضای گزارش درست نیست: گزارش دست خورده یا با این دستگاه امضا نشده است",
+        ));
+    }
+    if map.get("election").and_then(Value::as_str) != Some(hex(election).as_str())
+        || map.get("station").and_then(Value::as_str) != Some(station)
+    {
+        return Err(refused(
+            "report_elsewhere",
+            "the report is for another election or station",
+            "گزارش از آنِ انتخابات یا شعبهٔ دیگری است",
+        ));
+    }
+    let number = |v: Option<&Value>| v.and_then(Value::as_u64).ok_or_else(malformed);
+    let ballots = number(map.get("ballots"))?;
+    let blank = number(map.get("blank"))?;
+    let candidate_ballots = number(map.get("candidate_ballots"))?;
+    let tokens = map.get("tokens").ok_or_else(malformed)?;
+    let (issued, used, voided) = (
+        number(tokens.get("issued"))?,
+        number(tokens.get("used"))?,
+        number(tokens.get("voided"))?,
+    );
+    let list_ballots = map
+        .get("list_ballots")
+        .and_then(Value::as_object)
+        .ok_or_else(malformed)?;
+    let direct = map
+        .get("candidate_votes_direct")
+        .and_then(Value::as_object)
+        .ok_or_else(malformed)?;
+    let inconsistent = |en: &str, fa: &str| refused("inconsistent_report", en, fa);
+    let mut list_total = 0u64;
+    for (code, count) in list_ballots {
+        if !matches!(contest.lookup(code), Some(Entry::List(_))) {
+            return Err(inconsistent(
+                "the report counts an unknown list",
+                "گزارش فهرست ناشناخته‌ای را شمرده است",
+            ));
+        }
+        list_total = list_total
+            .checked_add(count.as_u64().ok_or_else(malformed)?)
+            .ok_or_else(malformed)?;
+    }
+    let mut names = 0u64;
+    for (code, count) in direct {
+        if !matches!(contest.lookup(code), Some(Entry::Candidate(_))) {
+            return Err(inconsistent(
+                "the report counts an unknown candidate",
+                "گزارش نامزد ناشناخته‌ای را شمرده است",
+            ));
+        }
+        names = names
+            .checked_add(count.as_u64().ok_or_else(malformed)?)
+            .ok_or_else(malformed)?;
+    }
+    if blank + list_total + candidate_ballots != ballots {
+        return Err(inconsistent(
+            "blank, list and candidate ballots do not add up to the ballots cast",
+            "برگ‌های سفید، فهرستی و نامزدی با شمار برگ‌های ریخته‌شده جور نیست",
+        ));
+    }
+    if names < candidate_ballots || names > candidate_ballots * u64::from(contest.seats) {
+        return Err(inconsistent(
+            "the candidates' votes do not fit the number of candidate ballots",
+            "رأی نامزدها با شمار برگ‌های نامزدی جور نیست",
+        ));
+    }
+    if ballots > used {
+        return Err(inconsistent(
+            "more ballots than tokens used",
+            "شمار برگ‌ها از برگه‌های به‌کاررفته بیشتر است",
+        ));
+    }
+    if used + voided > issued {
+        return Err(inconsistent(
+            "more tokens used or voided than issued",
+            "برگه‌های به‌کاررفته و باطل از صادرشده بیشترند",
+        ));
+    }
+    let commitment = map.get("commitment").ok_or_else(malformed)?;
+    if number(commitment.get("ballots"))? != ballots {
+        return Err(inconsistent(
+            "the commitment covers another number of ballots",
+            "تعهد رمزنگاشتی شمار دیگری از برگ‌ها را پوشش می‌دهد",
+        ));
+    }
+    Ok(())
+}
+
+/// Whether `records` are exactly the ballots a verified report committed to.
+pub fn records_match(report: &Value, records: &[BallotRecord]) -> bool {
+    let root = merkle::root(
+        records
+            .iter()
+            .map(|r| merkle::leaf(&r.leaf_bytes()))
+            .collect(),
+    );
+    report["commitment"]["merkle_root"].as_str() == Some(hex(&root).as_str())
+        && report["commitment"]["ballots"].as_u64() == Some(records.len() as u64)
+}

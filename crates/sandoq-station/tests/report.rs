@@ -1,0 +1,146 @@
+//! The station report (issue 4 §6): built from the ballot box, the token book and the event log,
+//! signed by the device; verified by anyone holding the device's public key; a forged, altered or
+//! inconsistent report is refused with a clear reason.
+
+use ed25519_dalek::SigningKey;
+use sandoq_station::event_log::{EventKind, EventLog};
+use sandoq_station::report::{build, records_match, verify, StationFacts};
+use sandoq_station::tokens::TokenBook;
+use sandoq_station::{Ballot, BallotBox};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+const ELECTION: [u8; 32] = [7; 32];
+
+fn contest() -> sandoq_count::Contest {
+    sandoq_count::ElectionDefinition {
+        seats: 3,
+        lists: vec![sandoq_count::ListDefinition {
+            code: "101".into(),
+            name: "امید".into(),
+            candidates: vec!["10101".into(), "10102".into()],
+        }],
+        independents: vec!["9001".into()],
+    }
+    .validate()
+    .unwrap()
+}
+
+/// A station's day: 7 tokens issued, 6 used (one voter walked away), 6 ballots.
+fn a_day(dir: &std::path::Path, key: &SigningKey) -> (Value, Vec<sandoq_station::BallotRecord>) {
+    let contest = contest();
+    let mut book = TokenBook::create(&dir.join("tokens.book"), 64).unwrap();
+    let mut ballot_box =
+        BallotBox::create(&dir.join("ballots.box"), 64, ELECTION, key.clone()).unwrap();
+    let mut log = EventLog::open(&dir.join("events.log"), key.clone()).unwrap();
+    log.append(1, EventKind::Opened, BTreeMap::new(), "")
+        .unwrap();
+    let ballots = [
+        Ballot::List("101".into()),
+        Ballot::List("101".into()),
+        Ballot::Candidates(vec!["9001".into(), "10102".into()]),
+        Ballot::Candidates(vec!["9001".into()]),
+        Ballot::Blank,
+        Ballot::List("۱۰۱".into()),
+    ];
+    for ballot in &ballots {
+        let token = book.issue().unwrap();
+        book.redeem(&token).unwrap();
+        ballot_box.cast(&ballot.checked(&contest).unwrap()).unwrap();
+    }
+    let walked_away = book.issue().unwrap();
+    book.void(&walked_away).unwrap();
+    log.append(2, EventKind::SessionVoided, BTreeMap::new(), "")
+        .unwrap();
+    log.append(
+        3,
+        EventKind::Closed,
+        BTreeMap::from([("ballots".into(), 6)]),
+        "",
+    )
+    .unwrap();
+    let facts = StationFacts {
+        station: "1203".into(),
+        election: ELECTION,
+        tokens: book.counts().unwrap(),
+        event_log: log.head(),
+    };
+    let records = ballot_box.records().unwrap();
+    (build(&records, &contest, &facts, key).unwrap(), records)
+}
+
+fn resign(report: &Value, key: &SigningKey) -> Value {
+    use ed25519_dalek::Signer;
+    let mut body = report.clone();
+    body.as_object_mut().unwrap().remove("signature");
+    let signature = key.sign(format!("sandoq-station-report-v1\n{body}").as_bytes());
+    body["signature"] = json!(sandoq_station::merkle::hex(&signature.to_bytes()));
+    body
+}
+
+#[test]
+fn a_report_verifies_and_a_forged_or_altered_one_is_refused() {
+    let dir = std::env::temp_dir().join(format!("sandoq-report-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let key = SigningKey::from_bytes(&[3; 32]);
+    let public = key.verifying_key();
+    let contest = contest();
+    let (report, records) = a_day(&dir, &key);
+    assert_eq!(report["ballots"], 6);
+    assert_eq!(report["blank"], 1);
+    assert_eq!(report["list_ballots"]["101"], 3);
+    assert_eq!(report["candidate_votes_direct"]["9001"], 2);
+    assert_eq!(
+        report["tokens"],
+        json!({"issued": 7, "used": 6, "voided": 1})
+    );
+    assert_eq!(report["event_log"]["events"], 3);
+    verify(&report, &contest, &ELECTION, "1203", &public).unwrap();
+    assert!(
+        records_match(&report, &records),
+        "the records are the ones committed to"
+    );
+    assert!(
+        !records_match(&report, &records[1..]),
+        "a ballot missing is seen"
+    );
+
+    let code = |r: &Value, station: &str| {
+        verify(r, &contest, &ELECTION, station, &public)
+            .unwrap_err()
+            .code
+    };
+    // Altered after signing.
+    let mut altered = report.clone();
+    altered["list_ballots"]["101"] = json!(4);
+    altered["blank"] = json!(0);
+    assert_eq!(code(&altered, "1203"), "bad_report_signature");
+    // Signed by another key, claiming this device.
+    let forged = resign(&altered, &SigningKey::from_bytes(&[4; 32]));
+    assert_eq!(code(&forged, "1203"), "bad_report_signature");
+    // Another device altogether.
+    let mut other = report.clone();
+    other["device_key"] = json!(sandoq_station::merkle::hex(
+        SigningKey::from_bytes(&[4; 32]).verifying_key().as_bytes()
+    ));
+    assert_eq!(
+        code(&resign(&other, &SigningKey::from_bytes(&[4; 32])), "1203"),
+        "unknown_device"
+    );
+    // Another station's.
+    assert_eq!(code(&report, "1204"), "report_elsewhere");
+    // Signed by the device itself, but inconsistent: more ballots than tokens used; sums that do
+    // not add up; a list the election does not have.
+    let mut more = report.clone();
+    more["tokens"]["used"] = json!(5);
+    assert_eq!(code(&resign(&more, &key), "1203"), "inconsistent_report");
+    let mut sums = report.clone();
+    sums["blank"] = json!(2);
+    assert_eq!(code(&resign(&sums, &key), "1203"), "inconsistent_report");
+    let mut unknown = report.clone();
+    unknown["list_ballots"]["999"] = json!(0);
+    assert_eq!(code(&resign(&unknown, &key), "1203"), "inconsistent_report");
+    assert_eq!(code(&json!([1, 2]), "1203"), "malformed_report");
+    let _ = std::fs::remove_dir_all(&dir);
+}
