@@ -261,6 +261,22 @@ impl Store for AnyStore {
     async fn users(&self) -> Result<Vec<User>, StoreError> {
         dispatch!(self, s => s.users())
     }
+    async fn record_station_report(
+        &self,
+        election: ElectionId,
+        station: &str,
+        device: DeviceId,
+        report: &str,
+        at: Timestamp,
+    ) -> Result<Option<String>, StoreError> {
+        dispatch!(self, s => s.record_station_report(election, station, device, report, at))
+    }
+    async fn station_reports(
+        &self,
+        election: ElectionId,
+    ) -> Result<Vec<(String, String, Timestamp)>, StoreError> {
+        dispatch!(self, s => s.station_reports(election))
+    }
     async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
         dispatch!(self, s => s.audit_log(limit))
     }

@@ -919,6 +919,132 @@ async fn scoped_views_and_provisional_incidents(store: AnyStore) {
     );
 }
 
+async fn send(service: &Service, election: i64, desk: &Desk, body: String) -> (u16, Value) {
+    let path = format!("/api/elections/{election}/station-reports");
+    let headers = desk.headers(&path, body.as_bytes(), service.now.0, &support::unique("n"));
+    let answer = request(service.addr, "POST", &path, &headers, body.as_bytes()).await;
+    (answer.status, answer.body)
+}
+
+/// A station's report, built and signed by the station library with its desk's key, received and
+/// verified by the centre; sent again it is acknowledged again; altered, or different, refused.
+async fn station_reports_are_verified(store: AnyStore) {
+    let service = service(store).await;
+    let (election, desk1, desk2) = set_up(&service, "refuse").await;
+    let candidates = "type,code,list,name_fa,name_en\nlist,101,,امید,Hope\ncandidate,10101,101,یک,One\ncandidate,9001,,منفرد,Independent\n";
+    assert_eq!(
+        service
+            .import(election, "candidates", "text/csv", candidates)
+            .await
+            .0,
+        200
+    );
+    let (_, export) = service
+        .call(
+            "GET",
+            &format!("/api/elections/{election}/export"),
+            &service.hq,
+            "",
+            b"",
+        )
+        .await;
+    let mut election_hash = [0u8; 32];
+    let hash_text = export["hash"].as_str().unwrap();
+    for (i, byte) in election_hash.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&hash_text[2 * i..2 * i + 2], 16).unwrap();
+    }
+    let contest = sandoq_central::definition::contest_from_canonical(
+        &service
+            .store
+            .definition(ElectionId(election))
+            .await
+            .unwrap()
+            .unwrap()
+            .0,
+    )
+    .unwrap();
+    let dir = std::env::temp_dir().join(support::unique("sandoq-station-report"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let report_of =
+        |ballots: &[sandoq_station::Ballot], name: &str, key: &ed25519_dalek::SigningKey| {
+            let mut ballot_box =
+                sandoq_station::BallotBox::create(&dir.join(name), 64, election_hash, key.clone())
+                    .unwrap();
+            for ballot in ballots {
+                ballot_box.cast(&ballot.checked(&contest).unwrap()).unwrap();
+            }
+            let facts = sandoq_station::report::StationFacts {
+                station: "S-1".into(),
+                election: election_hash,
+                tokens: (ballots.len() as u64, ballots.len() as u64, 0),
+                event_log: (0, [0; 32]),
+            };
+            sandoq_station::report::build(&ballot_box.records().unwrap(), &contest, &facts, key)
+                .unwrap()
+        };
+    let ballots = [
+        sandoq_station::Ballot::List("101".into()),
+        sandoq_station::Ballot::Candidates(vec!["9001".into()]),
+        sandoq_station::Ballot::Blank,
+    ];
+    let report = report_of(&ballots, "a.box", &desk1.key);
+
+    let (status, answer) = send(&service, election, &desk1, report.to_string()).await;
+    assert_eq!(
+        (status, answer["accepted"].as_bool()),
+        (200, Some(true)),
+        "{answer:?}"
+    );
+    let (status, answer) = send(&service, election, &desk1, report.to_string()).await;
+    assert_eq!(
+        (status, answer["again"].as_bool()),
+        (200, Some(true)),
+        "retrying until acknowledged is safe"
+    );
+    let mut altered = report.clone();
+    altered["list_ballots"]["101"] = json!(2);
+    altered["ballots"] = json!(4);
+    let (status, answer) = send(&service, election, &desk1, altered.to_string()).await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (422, Some("bad_report_signature"))
+    );
+    let other = report_of(&ballots[..2], "b.box", &desk1.key);
+    let (status, answer) = send(&service, election, &desk1, other.to_string()).await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (409, Some("report_conflict"))
+    );
+    // S-2's desk sending S-1's report (signed by S-1's key): not its device, not its station.
+    let (status, answer) = send(&service, election, &desk2, report.to_string()).await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (422, Some("unknown_device"))
+    );
+    let (_, listed) = service
+        .call(
+            "GET",
+            &format!("/api/elections/{election}/station-reports"),
+            &service.sign_in("observer").await,
+            "",
+            b"",
+        )
+        .await;
+    assert_eq!(listed["reports"].as_array().unwrap().len(), 1);
+    assert_eq!(listed["reports"][0]["report"], report);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_station_reports_are_verified() {
+    station_reports_are_verified(support::sqlite_store().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_station_reports_are_verified() {
+    station_reports_are_verified(support::postgres_store().await).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_imports_refuse_bad_files_whole() {
     imports_refuse_bad_files_whole(support::sqlite_store().await).await;

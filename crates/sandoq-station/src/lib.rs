@@ -3,7 +3,7 @@
 //! station's hash-chained, signed event log (`event_log`); the book of one-time voting tokens
 //! (`tokens`); the signed station report and its verification (`report`); and the device key
 //! (`keys`). Still to come: the station agent (`sandoq station`), its lifecycle, the check-in desk
-//! and ballot box pages, officials' co-signatures and the centre's endpoint for reports.
+//! and ballot box pages, officials' co-signatures and sending the ballot records after close.
 //!
 //! Invariants: nothing here reads a clock or knows a voter; a ballot's place in the file comes
 //! from its random id, never from when it was cast; a ballot is durable before `cast` returns.

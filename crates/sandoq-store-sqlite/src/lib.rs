@@ -45,6 +45,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "election_status",
         include_str!("../migrations/0006_election_status.sql"),
     ),
+    (
+        7,
+        "station_reports",
+        include_str!("../migrations/0007_station_reports.sql"),
+    ),
 ];
 
 /// FNV-1a over the migration text: detects an edited migration (not a security measure).
@@ -1269,6 +1274,73 @@ impl Store for SqliteStore {
             .await
             .map_err(db)?;
         rows.iter().map(user_from_row).collect()
+    }
+
+    async fn record_station_report(
+        &self,
+        election: ElectionId,
+        station: &str,
+        device: DeviceId,
+        report: &str,
+        at: Timestamp,
+    ) -> Result<Option<String>, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let inserted = sqlx::query(
+            "INSERT INTO station_reports (election_id, station_code, device_id, report, received_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        )
+        .bind(election.0)
+        .bind(station)
+        .bind(device.0)
+        .bind(report)
+        .bind(at.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?
+        .rows_affected()
+            == 1;
+        if !inserted {
+            let existing: String = sqlx::query_scalar(
+                "SELECT report FROM station_reports WHERE election_id = ? AND station_code = ?",
+            )
+            .bind(election.0)
+            .bind(station)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+            return Ok(Some(existing));
+        }
+        audit(
+            &mut *tx,
+            at,
+            &format!("device:{}", device.0),
+            "station_report",
+            &format!("election {}: station {station}", election.0),
+        )
+        .await?;
+        tx.commit().await.map_err(db)?;
+        Ok(None)
+    }
+
+    async fn station_reports(
+        &self,
+        election: ElectionId,
+    ) -> Result<Vec<(String, String, Timestamp)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT station_code, report, received_at FROM station_reports WHERE election_id = ? ORDER BY station_code",
+        )
+        .bind(election.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("station_code").map_err(db)?,
+                    row.try_get("report").map_err(db)?,
+                    Timestamp(row.try_get("received_at").map_err(db)?),
+                ))
+            })
+            .collect()
     }
 
     async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {

@@ -368,6 +368,23 @@ pub trait Store: Send + Sync {
     /// Every person who can sign in, by username.
     fn users(&self) -> impl Future<Output = Result<Vec<User>, StoreError>> + Send;
 
+    /// Stores a verified station report, once per station. `None` if stored now; otherwise the
+    /// report the station sent before (nothing changed).
+    fn record_station_report(
+        &self,
+        election: ElectionId,
+        station: &str,
+        device: DeviceId,
+        report: &str,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
+
+    /// Every station report received: station, report, when received.
+    fn station_reports(
+        &self,
+        election: ElectionId,
+    ) -> impl Future<Output = Result<Vec<(String, String, Timestamp)>, StoreError>> + Send;
+
     /// The newest entries of the audit log, newest first.
     fn audit_log(
         &self,

@@ -149,6 +149,12 @@ pub const ROUTES: &[(&str, &str, Option<&[Role]>)] = &[
         "/api/elections/{election}/provisional-check-ins",
         None,
     ),
+    ("POST", "/api/elections/{election}/station-reports", None),
+    (
+        "GET",
+        "/api/elections/{election}/station-reports",
+        Some(&Role::ALL),
+    ),
     ("GET", "/api/elections/{election}/areas", Some(&Role::ALL)),
     (
         "GET",
@@ -221,6 +227,12 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/api/elections/{election}/provisional-check-ins",
             post(setup_api::post_provisional_check_in),
+        )
+        .route(
+            "/api/elections/{election}/station-reports",
+            post(setup_api::post_station_report)
+                .layer(DefaultBodyLimit::max(setup_api::MAX_PHOTO_BYTES))
+                .get(setup_api::get_station_reports),
         )
         .route("/api/elections/{election}/areas", get(setup_api::get_areas))
         .route(
@@ -878,6 +890,9 @@ pub fn openapi_document() -> Value {
             ),
             None if path.ends_with("check-ins") => {
                 "Signed by a registered check-in desk".to_string()
+            }
+            None if path.ends_with("station-reports") => {
+                "Signed by a registered device of the station; the body is the station report, signed by the same device".to_string()
             }
             None => "Anyone".to_string(),
         };

@@ -635,3 +635,123 @@ pub(super) async fn post_revoke(
         json!({"election": election, "device": device, "status": "revoked"}),
     ))
 }
+
+/// Receives a station report (issue 4 §6), signed twice: the request by a registered device of
+/// the station, the report by the same device. The report is verified (signature, election hash
+/// = the export hash, station = the device's, figures that add up) and stored once; sending the
+/// same report again is acknowledged again, a different one is refused.
+pub(super) async fn post_station_report(
+    State(state): State<AppState>,
+    election: Result<Path<i64>, PathRejection>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, AppError> {
+    let id = election_path(election)?;
+    let body = super::json_bytes(&headers, body)?;
+    let now = (state.clock)();
+    let path = format!("/api/elections/{}/station-reports", id.0);
+    let device = super::device_auth::authenticate(
+        &state.store,
+        &state.devices,
+        &headers,
+        "POST",
+        &path,
+        &body,
+        now,
+    )
+    .await?;
+    if device.election != id {
+        return Err(AppError::new(
+            StatusCode::FORBIDDEN,
+            "wrong_election",
+            "this device is registered for another election",
+            "این دستگاه برای انتخابات دیگری ثبت شده است",
+        ));
+    }
+    let report = sandoq_json::value::parse_document(&body)
+        .map_err(|e| AppError::new(StatusCode::BAD_REQUEST, e.code, e.en, e.fa))?;
+    let election = state.election(id).await?;
+    let no_definition = || {
+        AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "no_definition",
+            "this election has no definition to check the report against",
+            "این انتخابات تعریفی ندارد که گزارش با آن سنجیده شود",
+        )
+    };
+    let (canonical, _) = state
+        .store
+        .definition(id)
+        .await?
+        .ok_or_else(no_definition)?;
+    let contest =
+        crate::definition::contest_from_canonical(&canonical).ok_or_else(no_definition)?;
+    let (_, export_hash) = crate::definition::export(&state.store, &election)
+        .await?
+        .ok_or_else(no_definition)?;
+    let mut election_hash = [0u8; 32];
+    for (i, byte) in election_hash.iter_mut().enumerate() {
+        *byte =
+            u8::from_str_radix(export_hash.get(2 * i..2 * i + 2).unwrap_or("00"), 16).unwrap_or(0);
+    }
+    let key_bytes: [u8; 32] = (0..32)
+        .map(|i| u8::from_str_radix(&device.public_key[2 * i..2 * i + 2], 16).unwrap_or(0))
+        .collect::<Vec<u8>>()
+        .try_into()
+        .unwrap_or([0; 32]);
+    let key = ed25519_dalek::VerifyingKey::from_bytes(&key_bytes).map_err(|_| {
+        AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_device",
+            "the device's key is not usable",
+            "کلید دستگاه به کار نمی‌آید",
+        )
+    })?;
+    sandoq_station::report::verify(&report, &contest, &election_hash, &device.station, &key)
+        .map_err(|e| AppError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code, e.en, e.fa))?;
+    let text = report.to_string();
+    match state
+        .store
+        .record_station_report(id, &device.station, device.id, &text, now)
+        .await?
+    {
+        None => Ok(Json(json!({"accepted": true, "station": device.station}))),
+        Some(existing) if existing == text => Ok(Json(
+            json!({"accepted": true, "station": device.station, "again": true}),
+        )),
+        Some(_) => Err(AppError::new(
+            StatusCode::CONFLICT,
+            "report_conflict",
+            "this station has already sent a different report",
+            "این شعبه پیش‌تر گزارش دیگری فرستاده است",
+        )),
+    }
+}
+
+/// Every station report received (public: the results site shows them with their signatures).
+pub(super) async fn get_station_reports(
+    State(state): State<AppState>,
+    election: Result<Path<i64>, PathRejection>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, AppError> {
+    let id = election_path(election)?;
+    person(
+        &state,
+        &headers,
+        "GET",
+        "/api/elections/{election}/station-reports",
+        id,
+    )
+    .await?;
+    let reports: Vec<Value> = state
+        .store
+        .station_reports(id)
+        .await?
+        .into_iter()
+        .map(|(station, report, at)| {
+            json!({"station": station, "received_at": at.0, "received_at_tehran": at.to_string(),
+                   "report": serde_json::from_str::<Value>(&report).unwrap_or(Value::Null)})
+        })
+        .collect();
+    Ok(Json(json!({"election": id.0, "reports": reports})))
+}
