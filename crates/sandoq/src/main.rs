@@ -107,6 +107,9 @@ enum Command {
     /// The central service of election headquarters: serve the API, set an election up.
     #[command(subcommand)]
     Central(central::Central),
+    /// The polling station's data directory: its device key, ballot box, token book and event log.
+    #[command(subcommand)]
+    Station(station::StationCommand),
     /// Writes a synthetic registry of eligible voters as CSV (valid national codes; synthetic data only).
     ///
     /// Example / نمونه:  sandoq synth-registry --voters 7000000 --out registry.csv
@@ -235,6 +238,7 @@ fn main() -> ExitCode {
             database,
         } => bench::run_http(check_ins, connections, database).map(|()| ExitCode::SUCCESS),
         Command::StationDrill { dir, seed } => station::drill(&dir, seed),
+        Command::Station(command) => station::run(command),
         Command::BenchBallotBox { ballots } => {
             bench::run_ballot_box(ballots).map(|()| ExitCode::SUCCESS)
         }
