@@ -118,12 +118,14 @@ fn device_from_row(row: &sqlx::postgres::PgRow) -> Result<Device, StoreError> {
 /// check-ins whose entries pass the rule (ON CONFLICT DO NOTHING: the primary key keeps one
 /// check-in per person, whatever the batches and desks). One row comes back per check-in, in
 /// order: whether its nonce was fresh, its registry entry, whether this statement inserted it.
+/// Rows are inserted in key order, so that two batches racing for the same people take their locks
+/// in the same order and cannot deadlock each other.
 const CHECK_IN_BATCH: &str = "\
 WITH req AS (\
   SELECT * FROM unnest($1::BIGINT[], $2::BIGINT[], $3::TEXT[], $4::BIGINT[], $5::TEXT[], $6::BOOLEAN[], $7::TEXT[], $8::BIGINT[], $9::BIGINT[], $10::TEXT[]) \
   WITH ORDINALITY AS r(election, code, station, at, request_id, provisional, constituency, latest_birth, device, nonce, i)), \
 n AS (INSERT INTO device_nonces (device_id, nonce) SELECT device, nonce FROM req WHERE device IS NOT NULL \
-  ON CONFLICT DO NOTHING RETURNING device_id, nonce), \
+  ORDER BY device, nonce ON CONFLICT DO NOTHING RETURNING device_id, nonce), \
 fresh AS (SELECT req.*, (req.device IS NULL OR EXISTS (SELECT 1 FROM n WHERE n.device_id = req.device AND n.nonce = req.nonce)) AS fresh FROM req), \
 v AS (SELECT fresh.i, fresh.election, fresh.code, fresh.station, fresh.at, fresh.request_id, fresh.provisional, \
   fresh.constituency AS rule_constituency, fresh.latest_birth, \
@@ -132,7 +134,7 @@ v AS (SELECT fresh.i, fresh.election, fresh.code, fresh.station, fresh.at, fresh
 ins AS (INSERT INTO check_ins (election_id, national_code, station_code, checked_in_at, request_id, provisional) \
   SELECT election, code, station, at, request_id, provisional FROM v \
   WHERE NOT deceased AND NOT barred AND constituency = rule_constituency AND birth_date <= latest_birth \
-  ON CONFLICT DO NOTHING RETURNING election_id, national_code, request_id) \
+  ORDER BY election, code ON CONFLICT DO NOTHING RETURNING election_id, national_code, request_id) \
 SELECT fresh.i, fresh.fresh, v.birth_date, v.constituency, v.deceased, v.barred, \
   EXISTS (SELECT 1 FROM ins WHERE ins.election_id = fresh.election AND ins.national_code = fresh.code AND ins.request_id = fresh.request_id) AS inserted \
 FROM fresh LEFT JOIN v ON v.i = fresh.i ORDER BY fresh.i";
