@@ -716,6 +716,22 @@ async fn scoped_views_and_provisional_incidents(store: AnyStore) {
         (status, future["error"]["code"].as_str()),
         (422, Some("time_in_future"))
     );
+    for far in [i64::MIN, i64::MAX, 0] {
+        let (status, refused) = sync(
+            &service,
+            election,
+            &desk2,
+            &codes[2].to_string(),
+            "off-far",
+            far,
+        )
+        .await;
+        assert_eq!(status, 422, "{refused:?}");
+        assert!(matches!(
+            refused["error"]["code"].as_str(),
+            Some("time_not_on_polling_day" | "time_in_future")
+        ));
+    }
     assert_eq!(
         service
             .store

@@ -225,13 +225,20 @@ pub fn verify(
             .checked_add(count.as_u64().ok_or_else(malformed)?)
             .ok_or_else(malformed)?;
     }
-    if blank + list_total + candidate_ballots != ballots {
+    // Saturating sums: figures near u64::MAX come from a hostile report and must not overflow.
+    if blank
+        .saturating_add(list_total)
+        .saturating_add(candidate_ballots)
+        != ballots
+    {
         return Err(inconsistent(
             "blank, list and candidate ballots do not add up to the ballots cast",
             "برگ‌های سفید، فهرستی و نامزدی با شمار برگ‌های ریخته‌شده جور نیست",
         ));
     }
-    if names < candidate_ballots || names > candidate_ballots * u64::from(contest.seats) {
+    if names < candidate_ballots
+        || names > candidate_ballots.saturating_mul(u64::from(contest.seats))
+    {
         return Err(inconsistent(
             "the candidates' votes do not fit the number of candidate ballots",
             "رأی نامزدها با شمار برگ‌های نامزدی جور نیست",
@@ -243,7 +250,7 @@ pub fn verify(
             "شمار برگ‌ها از برگه‌های به‌کاررفته بیشتر است",
         ));
     }
-    if used + voided > issued {
+    if used.saturating_add(voided) > issued {
         return Err(inconsistent(
             "more tokens used or voided than issued",
             "برگه‌های به‌کاررفته و باطل از صادرشده بیشترند",

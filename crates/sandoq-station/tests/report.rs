@@ -142,5 +142,16 @@ fn a_report_verifies_and_a_forged_or_altered_one_is_refused() {
     unknown["list_ballots"]["999"] = json!(0);
     assert_eq!(code(&resign(&unknown, &key), "1203"), "inconsistent_report");
     assert_eq!(code(&json!([1, 2]), "1203"), "malformed_report");
+    // Figures near the largest number are refused, not overflowed.
+    let mut huge = report.clone();
+    huge["blank"] = json!(u64::MAX);
+    huge["candidate_ballots"] = json!(u64::MAX);
+    huge["tokens"]["used"] = json!(u64::MAX);
+    huge["tokens"]["voided"] = json!(u64::MAX);
+    assert_eq!(code(&resign(&huge, &key), "1203"), "inconsistent_report");
+    let mut many = report.clone();
+    many["candidate_ballots"] = json!(u64::MAX / 2);
+    many["ballots"] = json!(u64::MAX);
+    assert_eq!(code(&resign(&many, &key), "1203"), "inconsistent_report");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -242,6 +242,16 @@ pub async fn sync_provisional<S: Store + ?Sized>(
         return Err(not_voting(election.status));
     }
     validate_request(request)?;
+    // A provisional check-in happened on polling day (hours may run late): anything more than a
+    // day away is a broken clock, and is refused before the instant is used anywhere.
+    let day_start = Timestamp::from_tehran(election.spec.polling_day, 0, 0);
+    if request.at.0 < day_start.0 - 86_400 || request.at.0 > day_start.0 + 2 * 86_400 {
+        return Err(StoreError::invalid(
+            "time_not_on_polling_day",
+            "the check-in time is not on polling day; check the station's clock",
+            "زمان پذیرش در روز رأی‌گیری نیست؛ ساعت شعبه را بررسی کنید",
+        ));
+    }
     if request.at.0 > now.0 + MAX_CLOCK_AHEAD_SECONDS {
         return Err(StoreError::invalid(
             "time_in_future",

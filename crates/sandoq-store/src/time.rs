@@ -13,7 +13,7 @@ pub const TEHRAN_OFFSET_SECONDS: i64 = 3 * 3600 + 30 * 60;
 impl Timestamp {
     /// The local date and time in Tehran: (date, hour, minute).
     pub fn tehran(self) -> (Date, u32, u32) {
-        let local = self.0 + TEHRAN_OFFSET_SECONDS;
+        let local = self.0.saturating_add(TEHRAN_OFFSET_SECONDS);
         let day = local.div_euclid(86_400);
         let second_of_day = local.rem_euclid(86_400);
         (
@@ -25,7 +25,7 @@ impl Timestamp {
 
     /// The start of the Tehran clock hour holding this instant.
     pub fn tehran_hour_start(self) -> Timestamp {
-        let local = self.0 + TEHRAN_OFFSET_SECONDS;
+        let local = self.0.saturating_add(TEHRAN_OFFSET_SECONDS);
         Timestamp(local - local.rem_euclid(3600) - TEHRAN_OFFSET_SECONDS)
     }
 
