@@ -9,7 +9,7 @@
 //! say is fixed by its type: a kind from a closed list, named counters, and a short note; there
 //! is no field a ballot, a voter or a token could go into.
 
-use crate::merkle::hex;
+use crate::merkle::{hex, unhex};
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -126,17 +126,6 @@ fn event_hash(
         hex(prev)
     );
     Sha256::digest(text.as_bytes()).into()
-}
-
-fn unhex<const N: usize>(text: &str) -> Option<[u8; N]> {
-    if text.len() != 2 * N {
-        return None;
-    }
-    let mut out = [0u8; N];
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(out)
 }
 
 impl Event {

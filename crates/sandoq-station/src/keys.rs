@@ -39,14 +39,7 @@ pub fn load_or_create(dir: &Path) -> std::io::Result<SigningKey> {
 }
 
 fn parse(text: &str) -> Option<SigningKey> {
-    if text.len() != 64 {
-        return None;
-    }
-    let mut seed = [0u8; 32];
-    for (i, byte) in seed.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(SigningKey::from_bytes(&seed))
+    crate::merkle::unhex::<32>(text).map(|seed| SigningKey::from_bytes(&seed))
 }
 
 #[cfg(test)]

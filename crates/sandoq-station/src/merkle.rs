@@ -44,6 +44,18 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Exactly `N` bytes from `2 × N` hex digits (either case); anything else is `None`.
+pub fn unhex<const N: usize>(text: &str) -> Option<[u8; N]> {
+    if text.len() != 2 * N || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let mut out = [0u8; N];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,5 +72,13 @@ mod tests {
         altered[3][0] ^= 1;
         assert_ne!(forward, root(altered.iter().map(|r| leaf(r)).collect()));
         assert_eq!(root(vec![leaf(b"x")]), leaf(b"x"));
+        assert_eq!(unhex::<2>("aB01"), Some([0xab, 0x01]));
+        assert_eq!(
+            unhex::<1>("+1"),
+            None,
+            "from_str_radix alone would take a sign"
+        );
+        assert_eq!(unhex::<2>("ab0"), None);
+        assert_eq!(unhex::<1>("é"), None);
     }
 }

@@ -7,7 +7,7 @@
 //! `signature` field (keys in a fixed order, no white space).
 
 use crate::ballot_box::BallotRecord;
-use crate::merkle::{self, hex};
+use crate::merkle::{self, hex, unhex};
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use sandoq_count::{Contest, Entry};
 use serde_json::{json, Map, Value};
@@ -114,17 +114,6 @@ pub fn build(
     let mut report = body;
     report["signature"] = json!(hex(&signature.to_bytes()));
     Ok(report)
-}
-
-fn unhex<const N: usize>(text: &str) -> Option<[u8; N]> {
-    if text.len() != 2 * N {
-        return None;
-    }
-    let mut out = [0u8; N];
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(out)
 }
 
 /// Checks a report: signed by `device`, for `election` and `station`, and consistent (the

@@ -61,15 +61,7 @@ pub fn run(command: StationCommand) -> anyhow::Result<ExitCode> {
 }
 
 fn parse_hash(text: &str) -> Option<[u8; 32]> {
-    let text = text.trim().to_ascii_lowercase();
-    if text.len() != 64 {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(out)
+    sandoq_station::merkle::unhex(text.trim())
 }
 
 fn init(

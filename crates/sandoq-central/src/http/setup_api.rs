@@ -689,16 +689,9 @@ pub(super) async fn post_station_report(
     let (_, export_hash) = crate::definition::export(&state.store, &election)
         .await?
         .ok_or_else(no_definition)?;
-    let mut election_hash = [0u8; 32];
-    for (i, byte) in election_hash.iter_mut().enumerate() {
-        *byte =
-            u8::from_str_radix(export_hash.get(2 * i..2 * i + 2).unwrap_or("00"), 16).unwrap_or(0);
-    }
-    let key_bytes: [u8; 32] = (0..32)
-        .map(|i| u8::from_str_radix(&device.public_key[2 * i..2 * i + 2], 16).unwrap_or(0))
-        .collect::<Vec<u8>>()
-        .try_into()
-        .unwrap_or([0; 32]);
+    let election_hash: [u8; 32] =
+        sandoq_station::merkle::unhex(&export_hash).ok_or_else(no_definition)?;
+    let key_bytes: [u8; 32] = sandoq_station::merkle::unhex(&device.public_key).unwrap_or([0; 32]);
     let key = ed25519_dalek::VerifyingKey::from_bytes(&key_bytes).map_err(|_| {
         AppError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
