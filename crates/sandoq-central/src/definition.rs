@@ -250,6 +250,7 @@ pub async fn export<S: sandoq_store::Store>(
             "code": spec.code, "kind": spec.kind.name(), "name_fa": spec.name_fa, "name_en": spec.name_en,
             "seats": spec.seats, "constituency": spec.constituency, "polling_day": spec.polling_day.to_string(),
             "offline_policy": spec.offline_policy.name(),
+            "paper_record": spec.paper_record,
             "opens": sandoq_store::PollingHours::text(spec.hours.opens),
             "closes": sandoq_store::PollingHours::text(spec.hours.closes),
             "rules": serde_json::from_str::<Value>(&spec.rules).unwrap_or(Value::Null),

@@ -277,6 +277,31 @@ impl Store for AnyStore {
     ) -> Result<Vec<(String, String, Timestamp)>, StoreError> {
         dispatch!(self, s => s.station_reports(election))
     }
+    async fn set_signing_key(
+        &self,
+        user: UserId,
+        key: &str,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, s => s.set_signing_key(user, key, actor, at))
+    }
+    async fn record_ballots(
+        &self,
+        election: ElectionId,
+        station: &str,
+        records: &str,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<Option<String>, StoreError> {
+        dispatch!(self, s => s.record_ballots(election, station, records, actor, at))
+    }
+    async fn station_ballots(
+        &self,
+        election: ElectionId,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        dispatch!(self, s => s.station_ballots(election))
+    }
     async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
         dispatch!(self, s => s.audit_log(limit))
     }

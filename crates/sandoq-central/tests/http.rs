@@ -58,6 +58,7 @@ async fn world(store: AnyStore, voters: usize) -> World {
         polling_day,
         hours: sandoq_store::PollingHours::default(),
         offline_policy: OfflinePolicy::Refuse,
+        paper_record: false,
         rules: sandoq_store::ElectionSpec::DEFAULT_RULES.into(),
     };
     let election = store

@@ -246,6 +246,7 @@ async fn service() -> SocketAddr {
         polling_day,
         hours: sandoq_store::PollingHours::default(),
         offline_policy: OfflinePolicy::Refuse,
+        paper_record: false,
         rules: sandoq_store::ElectionSpec::DEFAULT_RULES.into(),
     };
     let id = store.create_election(&spec, "setup", now).await.unwrap();

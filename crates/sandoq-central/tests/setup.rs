@@ -936,17 +936,51 @@ async fn scoped_views_and_provisional_incidents(store: AnyStore) {
 }
 
 async fn send(service: &Service, election: i64, desk: &Desk, body: String) -> (u16, Value) {
-    let path = format!("/api/elections/{election}/station-reports");
+    send_to(service, election, desk, "station-reports", body).await
+}
+
+async fn send_to(
+    service: &Service,
+    election: i64,
+    desk: &Desk,
+    tail: &str,
+    body: String,
+) -> (u16, Value) {
+    let path = format!("/api/elections/{election}/{tail}");
     let headers = desk.headers(&path, body.as_bytes(), service.now.0, &support::unique("n"));
     let answer = request(service.addr, "POST", &path, &headers, body.as_bytes()).await;
     (answer.status, answer.body)
 }
 
-/// A station's report, built and signed by the station library with its desk's key, received and
-/// verified by the centre; sent again it is acknowledged again; altered, or different, refused.
+/// A station's report, built and signed by the station library with its desk's key and co-signed
+/// by its officials, received and verified by the centre; sent again it is acknowledged again;
+/// altered, not co-signed, co-signed by strangers, or different, refused. Then its ballot records:
+/// refused unless signed by the device and exactly what the report committed to.
 async fn station_reports_are_verified(store: AnyStore) {
     let service = service(store).await;
     let (election, desk1, desk2) = set_up(&service, "refuse").await;
+    // Three officials of S-1 and one of S-2, created by headquarters.
+    let password = "station officials' passphrase";
+    for (name, station) in [
+        ("s1-a", "S-1"),
+        ("s1-b", "S-1"),
+        ("s1-c", "S-1"),
+        ("s2-a", "S-2"),
+    ] {
+        let body =
+            json!({"username": name, "role": "station", "scope": station, "password": password});
+        let (status, answer) = service
+            .call(
+                "POST",
+                "/api/users",
+                &service.hq,
+                "application/json",
+                body.to_string().as_bytes(),
+            )
+            .await;
+        assert_eq!(status, 200, "{answer}");
+    }
+    let official = |name: &str| sandoq_station::officials::key(name, password).unwrap();
     let candidates = "type,code,list,name_fa,name_en\nlist,101,,امید,Hope\ncandidate,10101,101,یک,One\ncandidate,9001,,منفرد,Independent\n";
     assert_eq!(
         service
@@ -981,29 +1015,77 @@ async fn station_reports_are_verified(store: AnyStore) {
     .unwrap();
     let dir = std::env::temp_dir().join(support::unique("sandoq-station-report"));
     std::fs::create_dir_all(&dir).unwrap();
-    let report_of =
-        |ballots: &[sandoq_station::Ballot], name: &str, key: &ed25519_dalek::SigningKey| {
-            let mut ballot_box =
-                sandoq_station::BallotBox::create(&dir.join(name), 64, election_hash, key.clone())
-                    .unwrap();
-            for ballot in ballots {
-                ballot_box.cast(&ballot.checked(&contest).unwrap()).unwrap();
-            }
-            let facts = sandoq_station::report::StationFacts {
-                station: "S-1".into(),
-                election: election_hash,
-                tokens: (ballots.len() as u64, ballots.len() as u64, 0),
-                event_log: (0, [0; 32]),
-            };
-            sandoq_station::report::build(&ballot_box.records().unwrap(), &contest, &facts, key)
-                .unwrap()
+    let report_of = |ballots: &[sandoq_station::Ballot],
+                     name: &str,
+                     key: &ed25519_dalek::SigningKey| {
+        let mut ballot_box =
+            sandoq_station::BallotBox::create(&dir.join(name), 64, election_hash, key.clone())
+                .unwrap();
+        for ballot in ballots {
+            ballot_box.cast(&ballot.checked(&contest).unwrap()).unwrap();
+        }
+        let facts = sandoq_station::report::StationFacts {
+            station: "S-1".into(),
+            election: election_hash,
+            tokens: (ballots.len() as u64, ballots.len() as u64, 0),
+            event_log: (0, [0; 32]),
         };
+        let records = ballot_box.records().unwrap();
+        let mut report = sandoq_station::report::build(&records, &contest, &facts, key).unwrap();
+        for name in ["s1-a", "s1-b", "s1-c"] {
+            sandoq_station::report::add_cosignature(&mut report, name, &official(name));
+        }
+        (report, records)
+    };
     let ballots = [
         sandoq_station::Ballot::List("101".into()),
         sandoq_station::Ballot::Candidates(vec!["9001".into()]),
         sandoq_station::Ballot::Blank,
     ];
-    let report = report_of(&ballots, "a.box", &desk1.key);
+    let (report, records) = report_of(&ballots, "a.box", &desk1.key);
+
+    // Co-signatures: too few, a stranger's, a wrong password's.
+    let code = |answer: &Value| answer["error"]["code"].as_str().map(str::to_string);
+    let mut short = report.clone();
+    short["cosignatures"].as_array_mut().unwrap().pop();
+    let (status, answer) = send(&service, election, &desk1, short.to_string()).await;
+    assert_eq!(
+        (status, code(&answer).as_deref()),
+        (422, Some("not_enough_cosignatures"))
+    );
+    let mut stranger = short.clone();
+    sandoq_station::report::add_cosignature(&mut stranger, "s2-a", &official("s2-a"));
+    let (status, answer) = send(&service, election, &desk1, stranger.to_string()).await;
+    assert_eq!(
+        (status, code(&answer).as_deref()),
+        (422, Some("unknown_official"))
+    );
+    let mut guessed = short.clone();
+    let wrong = sandoq_station::officials::key("s1-c", "not the password at all").unwrap();
+    sandoq_station::report::add_cosignature(&mut guessed, "s1-c", &wrong);
+    let (status, answer) = send(&service, election, &desk1, guessed.to_string()).await;
+    assert_eq!(
+        (status, code(&answer).as_deref()),
+        (422, Some("bad_cosignature"))
+    );
+
+    // Ballot records before the report: refused.
+    let records_body = |records: &[sandoq_station::BallotRecord]| {
+        let hex = sandoq_station::merkle::hex;
+        json!({"records": records.iter().map(|r| json!({"id": hex(&r.id), "content": r.content, "signature": hex(&r.signature)})).collect::<Vec<_>>()}).to_string()
+    };
+    let (status, answer) = send_to(
+        &service,
+        election,
+        &desk1,
+        "ballot-records",
+        records_body(&records),
+    )
+    .await;
+    assert_eq!(
+        (status, code(&answer).as_deref()),
+        (409, Some("no_report_yet"))
+    );
 
     let (status, answer) = send(&service, election, &desk1, report.to_string()).await;
     assert_eq!(
@@ -1025,7 +1107,7 @@ async fn station_reports_are_verified(store: AnyStore) {
         (status, answer["error"]["code"].as_str()),
         (422, Some("bad_report_signature"))
     );
-    let other = report_of(&ballots[..2], "b.box", &desk1.key);
+    let (other, other_records) = report_of(&ballots[..2], "b.box", &desk1.key);
     let (status, answer) = send(&service, election, &desk1, other.to_string()).await;
     assert_eq!(
         (status, answer["error"]["code"].as_str()),
@@ -1048,6 +1130,105 @@ async fn station_reports_are_verified(store: AnyStore) {
         .await;
     assert_eq!(listed["reports"].as_array().unwrap().len(), 1);
     assert_eq!(listed["reports"][0]["report"], report);
+
+    // The ballot records: a forged one, too few, another box's: refused; the right ones, in any
+    // order: accepted once, then acknowledged again.
+    let mut forged = records.clone();
+    forged[0].content = r#"{"list":"101"}"#.into();
+    forged[1].content = r#"{"list":"101"}"#.into();
+    let forged_code = code(
+        &send_to(
+            &service,
+            election,
+            &desk1,
+            "ballot-records",
+            records_body(&forged),
+        )
+        .await
+        .1,
+    );
+    assert!(
+        matches!(forged_code.as_deref(), Some("bad_ballot_signature")),
+        "{forged_code:?}"
+    );
+    let (status, answer) = send_to(
+        &service,
+        election,
+        &desk1,
+        "ballot-records",
+        records_body(&records[..2]),
+    )
+    .await;
+    assert_eq!(
+        (status, code(&answer).as_deref()),
+        (422, Some("records_do_not_match_report"))
+    );
+    let (status, answer) = send_to(
+        &service,
+        election,
+        &desk1,
+        "ballot-records",
+        records_body(&other_records),
+    )
+    .await;
+    assert_eq!(
+        (status, code(&answer).as_deref()),
+        (422, Some("records_do_not_match_report"))
+    );
+    let mut twice = records.clone();
+    twice.push(records[0].clone());
+    let (status, answer) = send_to(
+        &service,
+        election,
+        &desk1,
+        "ballot-records",
+        records_body(&twice),
+    )
+    .await;
+    assert_eq!(
+        (status, code(&answer).as_deref()),
+        (422, Some("duplicate_ballot"))
+    );
+    let mut reversed = records.clone();
+    reversed.reverse();
+    let (status, answer) = send_to(
+        &service,
+        election,
+        &desk1,
+        "ballot-records",
+        records_body(&reversed),
+    )
+    .await;
+    assert_eq!(
+        (status, answer["ballots"].as_u64()),
+        (200, Some(3)),
+        "{answer}"
+    );
+    let (status, answer) = send_to(
+        &service,
+        election,
+        &desk1,
+        "ballot-records",
+        records_body(&records),
+    )
+    .await;
+    assert_eq!((status, answer["again"].as_bool()), (200, Some(true)));
+    let stored = service
+        .store
+        .station_ballots(ElectionId(election))
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 1);
+    let ids: Vec<String> = serde_json::from_str::<Value>(&stored[0].1)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
+    let mut sorted = ids.clone();
+    sorted.sort();
+    assert_eq!(ids, sorted, "stored in id order, never casting order");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

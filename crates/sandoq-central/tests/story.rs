@@ -68,6 +68,7 @@ fn spec(code: &str) -> ElectionSpec {
         polling_day: polling_day(),
         hours: sandoq_store::PollingHours::default(),
         offline_policy: OfflinePolicy::Refuse,
+        paper_record: false,
         rules: sandoq_store::ElectionSpec::DEFAULT_RULES.into(),
     }
 }

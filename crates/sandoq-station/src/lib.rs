@@ -14,6 +14,7 @@ pub mod event_log;
 pub mod keys;
 pub mod lifecycle;
 pub mod merkle;
+pub mod officials;
 pub mod report;
 pub mod tokens;
 

@@ -138,10 +138,7 @@ pub fn verify(
         .and_then(Value::as_str)
         .and_then(unhex::<64>)
         .ok_or_else(malformed)?;
-    let mut body = report.clone();
-    if let Some(body) = body.as_object_mut() {
-        body.remove("signature");
-    }
+    let body = unsigned(report);
     if map.get("device_key").and_then(Value::as_str) != Some(hex(device.as_bytes()).as_str()) {
         return Err(refused(
             "unknown_device",
@@ -253,6 +250,106 @@ pub fn verify(
         ));
     }
     Ok(())
+}
+
+/// The report without its signatures: what the device signed and the officials co-sign.
+fn unsigned(report: &Value) -> Value {
+    let mut body = report.clone();
+    if let Some(body) = body.as_object_mut() {
+        body.remove("signature");
+        body.remove("cosignatures");
+    }
+    body
+}
+
+/// The text the device signed and each official co-signs.
+pub fn body_text(report: &Value) -> String {
+    signed_text(&unsigned(report))
+}
+
+/// Adds an official's co-signature (replacing an earlier one by the same official).
+pub fn add_cosignature(report: &mut Value, official: &str, key: &SigningKey) {
+    let signature = crate::officials::cosign(key, &body_text(report));
+    let entry = json!({"official": official, "key": hex(key.verifying_key().as_bytes()),
+                       "signature": hex(&signature)});
+    let mut list: Vec<Value> = report["cosignatures"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|c| c["official"].as_str() != Some(official))
+        .collect();
+    list.push(entry);
+    report["cosignatures"] = Value::Array(list);
+}
+
+/// Checks the officials' co-signatures against the station's officials (username, public key):
+/// each must be by a distinct official of the station and verify; at least `needed` must be
+/// there. Returns who co-signed.
+pub fn verify_cosignatures(
+    report: &Value,
+    officials: &[(String, VerifyingKey)],
+    needed: usize,
+) -> Result<Vec<String>, ReportError> {
+    let text = body_text(report);
+    let empty = Vec::new();
+    let list = match report.get("cosignatures") {
+        None => &empty,
+        Some(value) => value.as_array().ok_or_else(|| {
+            refused(
+                "malformed_report",
+                "the report's co-signatures are not a list",
+                "امضاهای همراه گزارش فهرست نیستند",
+            )
+        })?,
+    };
+    let mut signed: Vec<String> = Vec::new();
+    for entry in list {
+        let name = entry["official"].as_str().unwrap_or("");
+        let Some((_, key)) = officials.iter().find(|(n, _)| n == name) else {
+            return Err(refused(
+                "unknown_official",
+                format!(
+                    "the report is co-signed by {name:?}, who is not an official of this station"
+                ),
+                format!("گزارش را «{name}» امضا کرده که مسئول این شعبه نیست"),
+            ));
+        };
+        let good = entry["key"].as_str() == Some(hex(key.as_bytes()).as_str())
+            && entry["signature"]
+                .as_str()
+                .and_then(unhex::<64>)
+                .is_some_and(|s| crate::officials::check(key, &text, &s));
+        if !good {
+            return Err(refused(
+                "bad_cosignature",
+                format!("{name}'s co-signature does not verify: the report was altered after it was signed"),
+                format!("امضای «{name}» درست نیست: گزارش پس از امضا دست خورده است"),
+            ));
+        }
+        if signed.iter().any(|s| s == name) {
+            return Err(refused(
+                "bad_cosignature",
+                format!("{name} co-signed twice"),
+                format!("«{name}» دو بار امضا کرده است"),
+            ));
+        }
+        signed.push(name.to_string());
+    }
+    if signed.len() < needed {
+        return Err(refused(
+            "not_enough_cosignatures",
+            format!(
+                "the report needs {needed} officials' co-signatures; it has {}",
+                signed.len()
+            ),
+            format!(
+                "گزارش به امضای {needed} مسئول نیاز دارد؛ {} امضا دارد",
+                signed.len()
+            ),
+        ));
+    }
+    Ok(signed)
 }
 
 /// Whether `records` are exactly the ballots a verified report committed to.

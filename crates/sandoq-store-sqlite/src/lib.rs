@@ -50,6 +50,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "station_reports",
         include_str!("../migrations/0007_station_reports.sql"),
     ),
+    (
+        8,
+        "station_agent",
+        include_str!("../migrations/0008_station_agent.sql"),
+    ),
 ];
 
 /// FNV-1a over the migration text: detects an edited migration (not a security measure).
@@ -88,6 +93,7 @@ fn user_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<User, StoreError> {
         password_hash: row.try_get("password_hash").map_err(db)?,
         failed_attempts: u32::try_from(failed).unwrap_or(u32::MAX),
         locked_until: Timestamp(row.try_get("locked_until").map_err(db)?),
+        signing_key: row.try_get("signing_key").map_err(db)?,
     })
 }
 
@@ -466,8 +472,8 @@ impl Store for SqliteStore {
     ) -> Result<ElectionId, StoreError> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         let inserted = sqlx::query(
-            "INSERT INTO elections (code, name_fa, name_en, kind, seats, constituency, polling_day, offline_policy, opens_at, closes_at, rules) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO elections (code, name_fa, name_en, kind, seats, constituency, polling_day, offline_policy, opens_at, closes_at, rules, paper_record) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(&spec.code)
         .bind(&spec.name_fa)
@@ -480,6 +486,7 @@ impl Store for SqliteStore {
         .bind(i64::from(spec.hours.opens))
         .bind(i64::from(spec.hours.closes))
         .bind(&spec.rules)
+        .bind(spec.paper_record)
         .fetch_one(&mut *tx)
         .await;
         let id: i64 = match inserted {
@@ -511,7 +518,7 @@ impl Store for SqliteStore {
     }
 
     async fn election(&self, id: ElectionId) -> Result<Option<Election>, StoreError> {
-        let row = sqlx::query("SELECT code, name_fa, name_en, kind, seats, constituency, polling_day, offline_policy, opens_at, closes_at, status, rules FROM elections WHERE id = ?")
+        let row = sqlx::query("SELECT code, name_fa, name_en, kind, seats, constituency, polling_day, offline_policy, opens_at, closes_at, status, rules, paper_record FROM elections WHERE id = ?")
             .bind(id.0)
             .fetch_optional(&self.pool)
             .await
@@ -544,6 +551,7 @@ impl Store for SqliteStore {
                 offline_policy: OfflinePolicy::from_name(&policy)
                     .ok_or_else(|| StoreError::Database(format!("bad policy {policy}")))?,
                 rules: row.try_get("rules").map_err(db)?,
+                paper_record: row.try_get("paper_record").map_err(db)?,
             },
             status: ElectionStatus::from_name(&status)
                 .ok_or_else(|| StoreError::Database(format!("bad status {status}")))?,
@@ -882,7 +890,7 @@ impl Store for SqliteStore {
     }
 
     async fn user_by_name(&self, username: &str) -> Result<Option<User>, StoreError> {
-        let row = sqlx::query("SELECT id, username, role, scope, password_hash, failed_attempts, locked_until FROM users WHERE username = ?")
+        let row = sqlx::query("SELECT id, username, role, scope, password_hash, failed_attempts, locked_until, signing_key FROM users WHERE username = ?")
             .bind(username)
             .fetch_optional(&self.pool)
             .await
@@ -940,7 +948,7 @@ impl Store for SqliteStore {
         now: Timestamp,
     ) -> Result<Option<User>, StoreError> {
         let row = sqlx::query(
-            "SELECT u.id, u.username, u.role, u.scope, u.password_hash, u.failed_attempts, u.locked_until \
+            "SELECT u.id, u.username, u.role, u.scope, u.password_hash, u.failed_attempts, u.locked_until, u.signing_key \
              FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND s.expires_at > ?",
         )
         .bind(token_hash)
@@ -1269,7 +1277,7 @@ impl Store for SqliteStore {
     }
 
     async fn users(&self) -> Result<Vec<User>, StoreError> {
-        let rows = sqlx::query("SELECT id, username, role, scope, password_hash, failed_attempts, locked_until FROM users ORDER BY username")
+        let rows = sqlx::query("SELECT id, username, role, scope, password_hash, failed_attempts, locked_until, signing_key FROM users ORDER BY username")
             .fetch_all(&self.pool)
             .await
             .map_err(db)?;
@@ -1319,6 +1327,96 @@ impl Store for SqliteStore {
         .await?;
         tx.commit().await.map_err(db)?;
         Ok(None)
+    }
+
+    async fn set_signing_key(
+        &self,
+        user: UserId,
+        key: &str,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        sqlx::query("UPDATE users SET signing_key = ? WHERE id = ?")
+            .bind(key)
+            .bind(user.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        audit(
+            &mut *tx,
+            at,
+            actor,
+            "set_signing_key",
+            &format!("user {}", user.0),
+        )
+        .await?;
+        tx.commit().await.map_err(db)?;
+        Ok(())
+    }
+
+    async fn record_ballots(
+        &self,
+        election: ElectionId,
+        station: &str,
+        records: &str,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<Option<String>, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let inserted = sqlx::query(
+            "INSERT INTO station_ballots (election_id, station_code, records) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+        )
+        .bind(election.0)
+        .bind(station)
+        .bind(records)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?
+        .rows_affected()
+            == 1;
+        if !inserted {
+            let existing: String = sqlx::query_scalar(
+                "SELECT records FROM station_ballots WHERE election_id = ? AND station_code = ?",
+            )
+            .bind(election.0)
+            .bind(station)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+            return Ok(Some(existing));
+        }
+        audit(
+            &mut *tx,
+            at,
+            actor,
+            "station_ballots",
+            &format!("election {}: station {station}", election.0),
+        )
+        .await?;
+        tx.commit().await.map_err(db)?;
+        Ok(None)
+    }
+
+    async fn station_ballots(
+        &self,
+        election: ElectionId,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT station_code, records FROM station_ballots WHERE election_id = ? ORDER BY station_code",
+        )
+        .bind(election.0)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("station_code").map_err(db)?,
+                    row.try_get("records").map_err(db)?,
+                ))
+            })
+            .collect()
     }
 
     async fn station_reports(

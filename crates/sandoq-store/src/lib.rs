@@ -385,6 +385,32 @@ pub trait Store: Send + Sync {
         election: ElectionId,
     ) -> impl Future<Output = Result<Vec<(String, String, Timestamp)>, StoreError>> + Send;
 
+    /// Sets a station official's co-signing public key (hex).
+    fn set_signing_key(
+        &self,
+        user: UserId,
+        key: &str,
+        actor: &str,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Stores a station's ballot records (checked against its report first), once per station.
+    /// `None` if stored now; otherwise the records the station sent before (nothing changed).
+    fn record_ballots(
+        &self,
+        election: ElectionId,
+        station: &str,
+        records: &str,
+        actor: &str,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<Option<String>, StoreError>> + Send;
+
+    /// Every station's ballot records: station, records.
+    fn station_ballots(
+        &self,
+        election: ElectionId,
+    ) -> impl Future<Output = Result<Vec<(String, String)>, StoreError>> + Send;
+
     /// The newest entries of the audit log, newest first.
     fn audit_log(
         &self,

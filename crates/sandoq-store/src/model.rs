@@ -149,6 +149,8 @@ pub struct ElectionSpec {
     pub polling_day: Date,
     pub hours: PollingHours,
     pub offline_policy: OfflinePolicy,
+    /// Whether voters check a printed slip that goes into a sealed box.
+    pub paper_record: bool,
     /// The rule set and its options as one compact JSON object,
     /// `{"rule_set":"tehran-1405","options":{…}}`, checked by the counting engine when set.
     pub rules: String,
@@ -327,6 +329,8 @@ pub struct User {
     pub failed_attempts: u32,
     /// Sign-in is refused until this instant after too many failures.
     pub locked_until: crate::Timestamp,
+    /// A station official's co-signing public key (hex), empty for other roles.
+    pub signing_key: String,
 }
 
 /// A county, or a district within a county: what an executive board is scoped to.

@@ -636,6 +636,7 @@ fn bench_election(code: String, polling_day: sandoq_registry::Date) -> sandoq_st
         hours: sandoq_store::PollingHours::default(),
         offline_policy: sandoq_store::OfflinePolicy::Refuse,
         rules: sandoq_store::ElectionSpec::DEFAULT_RULES.into(),
+        paper_record: false,
     }
 }
 

@@ -52,6 +52,9 @@ pub enum Central {
         /// The rule set's options as JSON, e.g. '{"tie_break":"lot","lot_seed":"…"}' (defaults when absent).
         #[arg(long)]
         options: Option<String>,
+        /// Voters check a printed slip that goes into a sealed box (voter-verified paper record).
+        #[arg(long)]
+        paper_record: bool,
     },
     /// Moves an election one step in its life: `setup` → `voting` (check-ins open; setup data
     /// frozen) → `closed`.
@@ -249,6 +252,7 @@ async fn run_async(command: Central) -> anyhow::Result<ExitCode> {
             closes,
             offline_policy,
             options,
+            paper_record,
         } => {
             let options = match options
                 .as_deref()
@@ -318,6 +322,7 @@ async fn run_async(command: Central) -> anyhow::Result<ExitCode> {
                 hours,
                 offline_policy,
                 rules,
+                paper_record,
             };
             let store = match open_store(&database).await {
                 Ok(store) => store,
@@ -491,21 +496,14 @@ async fn run_async(command: Central) -> anyhow::Result<ExitCode> {
             {
                 return Ok(store_error(error));
             }
-            let hash = match sandoq_central::http::people::hash_password(password) {
-                Ok(hash) => hash,
-                Err(error) => {
-                    return Ok(input_error(&InputError::new(
-                        error.code, error.en, error.fa,
-                    )))
-                }
-            };
             let store = match open_store(&database).await {
                 Ok(store) => store,
                 Err(code) => return Ok(code),
             };
-            match store
-                .create_user(&username, role, scope.trim(), &hash, "cli", now)
-                .await
+            match sandoq_central::http::people::store_user(
+                &store, &username, role, &scope, password, "cli", now,
+            )
+            .await
             {
                 Ok(id) => {
                     println!(
@@ -514,7 +512,9 @@ async fn run_async(command: Central) -> anyhow::Result<ExitCode> {
                     );
                     Ok(ExitCode::SUCCESS)
                 }
-                Err(error) => Ok(store_error(error)),
+                Err(error) => Ok(input_error(&InputError::new(
+                    error.code, error.en, error.fa,
+                ))),
             }
         }
         Central::Import {

@@ -12,6 +12,7 @@ pub mod error;
 pub mod people;
 pub mod scope;
 pub mod setup_api;
+pub mod station_api;
 
 use crate::AnyStore;
 use axum::body::Bytes;
@@ -150,6 +151,8 @@ pub const ROUTES: &[(&str, &str, Option<&[Role]>)] = &[
         None,
     ),
     ("POST", "/api/elections/{election}/station-reports", None),
+    ("GET", "/api/elections/{election}/station-package", None),
+    ("POST", "/api/elections/{election}/ballot-records", None),
     (
         "GET",
         "/api/elections/{election}/station-reports",
@@ -233,6 +236,15 @@ pub fn app(state: AppState) -> Router {
             post(setup_api::post_station_report)
                 .layer(DefaultBodyLimit::max(setup_api::MAX_PHOTO_BYTES))
                 .get(setup_api::get_station_reports),
+        )
+        .route(
+            "/api/elections/{election}/station-package",
+            get(station_api::get_station_package),
+        )
+        .route(
+            "/api/elections/{election}/ballot-records",
+            post(station_api::post_ballot_records)
+                .layer(DefaultBodyLimit::max(station_api::MAX_RECORDS_BYTES)),
         )
         .route("/api/elections/{election}/areas", get(setup_api::get_areas))
         .route(
@@ -571,6 +583,9 @@ struct NewElection {
     /// `lot_seed`, `threshold_percent`, `excess_candidates`); defaults when absent.
     #[serde(default)]
     options: Option<Value>,
+    /// Whether voters check a printed slip that goes into a sealed box; false when absent.
+    #[serde(default)]
+    paper_record: bool,
 }
 
 fn unprocessable(code: &'static str, en: String, fa: String) -> AppError {
@@ -630,6 +645,7 @@ async fn post_election(
         constituency: request.constituency,
         polling_day,
         offline_policy,
+        paper_record: request.paper_record,
     };
     let id = state
         .store

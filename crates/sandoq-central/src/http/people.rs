@@ -179,18 +179,54 @@ pub async fn create_user<S: Store>(
             format!("نقش ناشناخته {role:?}"),
         )
     })?;
+    store_user(
+        store,
+        username,
+        role,
+        scope,
+        password,
+        &format!("user:{}", actor.username),
+        now,
+    )
+    .await
+}
+
+/// Checks and stores a new user; a station official also gets the public half of the co-signing
+/// key derived from their password (`sandoq_station::officials`), for their station to check
+/// sign-ins offline and for anyone to check the station report's co-signatures.
+pub async fn store_user<S: Store>(
+    store: &S,
+    username: &str,
+    role: Role,
+    scope: &str,
+    password: &str,
+    actor: &str,
+    now: Timestamp,
+) -> Result<sandoq_store::UserId, AppError> {
     crate::setup::check_new_user(username, role, scope, password)?;
     let hash = hash_password(password)?;
-    Ok(store
-        .create_user(
-            username,
-            role,
-            scope.trim(),
-            &hash,
-            &format!("user:{}", actor.username),
-            now,
-        )
-        .await?)
+    let id = store
+        .create_user(username, role, scope.trim(), &hash, actor, now)
+        .await?;
+    if role == Role::Station {
+        let key = sandoq_station::officials::key(username, password).ok_or_else(|| {
+            AppError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "hash_failed",
+                "the official's signing key could not be derived",
+                "کلید امضای مسئول ساخته نشد",
+            )
+        })?;
+        store
+            .set_signing_key(
+                id,
+                &super::device_auth::hex(key.verifying_key().as_bytes()),
+                actor,
+                now,
+            )
+            .await?;
+    }
+    Ok(id)
 }
 
 #[cfg(test)]

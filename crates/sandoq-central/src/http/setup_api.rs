@@ -702,6 +702,14 @@ pub(super) async fn post_station_report(
     })?;
     sandoq_station::report::verify(&report, &contest, &election_hash, &device.station, &key)
         .map_err(|e| AppError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code, e.en, e.fa))?;
+    // Co-signed by the station's officials present, as many as must sign in to open it.
+    let officials = super::station_api::station_officials(&state.store, &device.station).await?;
+    sandoq_station::report::verify_cosignatures(
+        &report,
+        &officials,
+        sandoq_station::lifecycle::MIN_OFFICIALS,
+    )
+    .map_err(|e| AppError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code, e.en, e.fa))?;
     let text = report.to_string();
     match state
         .store

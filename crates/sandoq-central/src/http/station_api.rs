@@ -1,0 +1,225 @@
+//! What a polling station's agent fetches from and sends to the centre besides check-ins (issue
+//! 4): its package (the election export with its hash, and its officials' co-signing keys), and,
+//! after its report, the ballot records that report committed to. Both are signed by the device.
+
+use super::device_auth::{authenticate, hex};
+use super::{election_path, AppError, AppState};
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use ed25519_dalek::VerifyingKey;
+use sandoq_station::merkle::unhex;
+use sandoq_station::BallotRecord;
+use sandoq_store::{Device, ElectionId, Role, Store};
+use serde_json::{json, Value};
+
+/// The largest body of ballot records (about 300 bytes a ballot: 100,000 ballots).
+pub const MAX_RECORDS_BYTES: usize = 32 * 1024 * 1024;
+
+/// A station's officials (role `station`, scoped to it) with their co-signing keys.
+pub async fn station_officials<S: Store>(
+    store: &S,
+    station: &str,
+) -> Result<Vec<(String, VerifyingKey)>, AppError> {
+    Ok(store
+        .users()
+        .await?
+        .into_iter()
+        .filter(|u| u.role == Role::Station && u.scope == station)
+        .filter_map(|u| {
+            let key = VerifyingKey::from_bytes(&unhex::<32>(&u.signing_key)?).ok()?;
+            Some((u.username, key))
+        })
+        .collect())
+}
+
+fn wrong_election() -> AppError {
+    AppError::new(
+        StatusCode::FORBIDDEN,
+        "wrong_election",
+        "this device is registered for another election",
+        "این دستگاه برای انتخابات دیگری ثبت شده است",
+    )
+}
+
+async fn device_for(
+    state: &AppState,
+    id: ElectionId,
+    headers: &HeaderMap,
+    method: &str,
+    tail: &str,
+    body: &[u8],
+) -> Result<Device, AppError> {
+    let path = format!("/api/elections/{}/{tail}", id.0);
+    let device = authenticate(
+        &state.store,
+        &state.devices,
+        headers,
+        method,
+        &path,
+        body,
+        (state.clock)(),
+    )
+    .await?;
+    if device.election != id {
+        return Err(wrong_election());
+    }
+    Ok(device)
+}
+
+/// `GET /api/elections/{id}/station-package`, signed by a station device: the export (as the
+/// exact text its hash is over), the hash, the election's status and the station's officials.
+pub(super) async fn get_station_package(
+    State(state): State<AppState>,
+    election: Result<Path<i64>, PathRejection>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, AppError> {
+    let id = election_path(election)?;
+    let device = device_for(&state, id, &headers, "GET", "station-package", b"").await?;
+    let election = state.reload_election(id).await?;
+    let (text, hash) = crate::definition::export(&state.store, &election)
+        .await?
+        .ok_or_else(|| {
+            AppError::new(
+                StatusCode::CONFLICT,
+                "no_definition",
+                "this election has no definition yet",
+                "این انتخابات هنوز تعریفی ندارد",
+            )
+        })?;
+    let officials: Vec<Value> = station_officials(&state.store, &device.station)
+        .await?
+        .into_iter()
+        .map(|(name, key)| json!({"username": name, "signing_key": hex(key.as_bytes())}))
+        .collect();
+    Ok(Json(json!({
+        "election": id.0, "station": device.station, "status": election.status.name(),
+        "export": text, "hash": hash, "officials": officials,
+    })))
+}
+
+fn unprocessable(code: &'static str, en: impl Into<String>, fa: impl Into<String>) -> AppError {
+    AppError::new(StatusCode::UNPROCESSABLE_ENTITY, code, en, fa)
+}
+
+/// Reads `{"records": [{"id", "content", "signature"}]}`.
+fn parse_records(body: &[u8]) -> Result<Vec<BallotRecord>, AppError> {
+    let bad = || {
+        unprocessable(
+            "bad_ballot_records",
+            "the body is not a list of ballot records {id, content, signature}",
+            "بدنه فهرستی از برگ‌های ثبت‌شده {id, content, signature} نیست",
+        )
+    };
+    let value: Value = serde_json::from_slice(body).map_err(|_| bad())?;
+    let list = value["records"].as_array().ok_or_else(bad)?;
+    list.iter()
+        .map(|r| {
+            Some(BallotRecord {
+                id: unhex::<16>(r["id"].as_str()?)?,
+                content: r["content"].as_str()?.to_string(),
+                signature: unhex::<64>(r["signature"].as_str()?)?,
+            })
+        })
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(bad)
+}
+
+/// `POST /api/elections/{id}/ballot-records`, signed by the station's device after its report
+/// was accepted: every record signed by that device for the report's election, no id twice, and
+/// together exactly the ballots the report committed to. Stored once, sorted by id; sending the
+/// same records again is acknowledged again, different ones are refused.
+pub(super) async fn post_ballot_records(
+    State(state): State<AppState>,
+    election: Result<Path<i64>, PathRejection>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, AppError> {
+    let id = election_path(election)?;
+    let body = super::json_bytes(&headers, body)?;
+    let device = device_for(&state, id, &headers, "POST", "ballot-records", &body).await?;
+    let report = state
+        .store
+        .station_reports(id)
+        .await?
+        .into_iter()
+        .find(|(station, _, _)| *station == device.station)
+        .and_then(|(_, report, _)| serde_json::from_str::<Value>(&report).ok())
+        .ok_or_else(|| {
+            AppError::new(
+                StatusCode::CONFLICT,
+                "no_report_yet",
+                "send the station report before its ballot records",
+                "پیش از برگ‌ها، صورتجلسهٔ شعبه را بفرستید",
+            )
+        })?;
+    let mut records = parse_records(&body)?;
+    records.sort_by(|a, b| a.id.cmp(&b.id));
+    if records.windows(2).any(|w| w[0].id == w[1].id) {
+        return Err(unprocessable(
+            "duplicate_ballot",
+            "a ballot id appears twice",
+            "شناسهٔ یک برگ دو بار آمده است",
+        ));
+    }
+    let election_hash = report["election"]
+        .as_str()
+        .and_then(unhex::<32>)
+        .unwrap_or([0; 32]);
+    let key = unhex::<32>(&device.public_key)
+        .and_then(|k| VerifyingKey::from_bytes(&k).ok())
+        .ok_or_else(|| {
+            unprocessable(
+                "unknown_device",
+                "the device's key is not usable",
+                "کلید دستگاه به کار نمی‌آید",
+            )
+        })?;
+    if let Some(bad) = records.iter().find(|r| !r.verify(&key, &election_hash)) {
+        return Err(unprocessable(
+            "bad_ballot_signature",
+            format!(
+                "ballot {} is not signed by this station's device",
+                hex(&bad.id)
+            ),
+            format!("برگ {} را دستگاه این شعبه امضا نکرده است", hex(&bad.id)),
+        ));
+    }
+    if !sandoq_station::report::records_match(&report, &records) {
+        return Err(unprocessable(
+            "records_do_not_match_report",
+            "these ballot records are not the ones the station report committed to (count or Merkle root differ)",
+            "این برگ‌ها همان‌هایی نیستند که صورتجلسه به آن‌ها متعهد شده است (شمار یا ریشهٔ مرکل فرق دارد)",
+        ));
+    }
+    let text = Value::Array(
+        records
+            .iter()
+            .map(
+                |r| json!({"id": hex(&r.id), "content": r.content, "signature": hex(&r.signature)}),
+            )
+            .collect(),
+    )
+    .to_string();
+    let actor = format!("device:{}", device.id.0);
+    match state
+        .store
+        .record_ballots(id, &device.station, &text, &actor, (state.clock)())
+        .await?
+    {
+        None => Ok(Json(
+            json!({"accepted": true, "station": device.station, "ballots": records.len()}),
+        )),
+        Some(existing) if existing == text => Ok(Json(
+            json!({"accepted": true, "station": device.station, "ballots": records.len(), "again": true}),
+        )),
+        Some(_) => Err(AppError::new(
+            StatusCode::CONFLICT,
+            "ballots_conflict",
+            "this station has already sent different ballot records",
+            "این شعبه پیش‌تر برگ‌های دیگری فرستاده است",
+        )),
+    }
+}
