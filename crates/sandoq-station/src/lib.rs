@@ -10,6 +10,7 @@
 //! from its random id, never from when it was cast; a ballot is durable before `cast` returns.
 
 pub mod ballot_box;
+pub mod definition;
 pub mod event_log;
 pub mod keys;
 pub mod lifecycle;

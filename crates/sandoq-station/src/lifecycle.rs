@@ -231,6 +231,31 @@ impl Lifecycle {
         Ok(())
     }
 
+    /// Records an event that is not a step (a voided session, the centre unreachable or back,
+    /// counters, an incident). Steps go through their own methods.
+    pub fn note(
+        &mut self,
+        at: i64,
+        kind: EventKind,
+        counters: BTreeMap<String, u64>,
+        note: &str,
+    ) -> Result<(), StepError> {
+        let step = matches!(
+            kind,
+            EventKind::Setup | EventKind::Opened | EventKind::Closed | EventKind::Reported
+        ) || (kind == EventKind::Counters && note == VOTING_STARTED);
+        if step {
+            return Err(refused(
+                "not_a_note",
+                "a lifecycle step is recorded by its own action",
+                "گام‌های چرخهٔ شعبه با کار خودشان ثبت می‌شوند",
+            ));
+        }
+        let note: String = note.chars().take(crate::event_log::MAX_NOTE).collect();
+        self.log.append(at, kind, counters, &note)?;
+        Ok(())
+    }
+
     /// Records that the centre acknowledged the station report.
     pub fn reported(&mut self, at: i64) -> Result<(), StepError> {
         if self.state != State::Closed {

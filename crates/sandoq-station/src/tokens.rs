@@ -268,7 +268,18 @@ impl TokenBook {
         }
     }
 
+    /// Whether `typed` is a token of this station that is still unused (nothing changes).
+    pub fn check(&self, typed: &str) -> Result<(), TokenError> {
+        self.issued(typed).map(|_| ())
+    }
+
     fn change(&mut self, typed: &str, to: TokenState) -> Result<(), TokenError> {
+        let (index, hash) = self.issued(typed)?;
+        self.write(index, &hash, to)
+    }
+
+    /// The slot of an issued, unused token.
+    fn issued(&self, typed: &str) -> Result<(u64, [u8; 32]), TokenError> {
         let token = normalize(typed)?;
         let hash = token_hash(&token);
         match self.find(&hash)? {
@@ -287,7 +298,7 @@ impl TokenBook {
                 "this token was voided",
                 "این برگه باطل شده است",
             )),
-            (index, Some(TokenState::Issued)) => self.write(index, &hash, to),
+            (index, Some(TokenState::Issued)) => Ok((index, hash)),
         }
     }
 

@@ -107,9 +107,12 @@ enum Command {
     /// The central service of election headquarters: serve the API, set an election up.
     #[command(subcommand)]
     Central(central::Central),
-    /// The polling station's data directory: its device key, ballot box, token book and event log.
-    #[command(subcommand)]
-    Station(station::StationCommand),
+    /// The polling station agent: serves the check-in desk and the ballot boxes on this computer,
+    /// keeping everything in its data directory and working while the centre is unreachable.
+    /// `init` and `status` prepare and inspect a data directory by hand.
+    ///
+    /// Example / نمونه:  sandoq station --central http://10.0.0.1:8080 --station 1203 --data /var/lib/sandoq
+    Station(station::StationArgs),
     /// Writes a synthetic registry of eligible voters as CSV (valid national codes; synthetic data only).
     ///
     /// Example / نمونه:  sandoq synth-registry --voters 7000000 --out registry.csv
@@ -238,7 +241,7 @@ fn main() -> ExitCode {
             database,
         } => bench::run_http(check_ins, connections, database).map(|()| ExitCode::SUCCESS),
         Command::StationDrill { dir, seed } => station::drill(&dir, seed),
-        Command::Station(command) => station::run(command),
+        Command::Station(args) => station::run(args),
         Command::BenchBallotBox { ballots } => {
             bench::run_ballot_box(ballots).map(|()| ExitCode::SUCCESS)
         }

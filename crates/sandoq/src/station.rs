@@ -15,6 +15,37 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+#[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct StationArgs {
+    #[command(subcommand)]
+    command: Option<StationCommand>,
+    /// The centre, `http://host:port`.
+    #[arg(long)]
+    central: Option<String>,
+    /// This station's code (as registered at the centre).
+    #[arg(long)]
+    station: Option<String>,
+    /// Where the station keeps its device key and everything it records.
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Where the desk and the ballot boxes are served.
+    #[arg(long, default_value = "127.0.0.1:8600")]
+    listen: String,
+    /// Ballot boxes (kiosks) at this station: /box/1 … /box/N.
+    #[arg(long, default_value_t = 2)]
+    boxes: u32,
+    /// Ballots the box can hold.
+    #[arg(long, default_value_t = 20_000)]
+    capacity: u64,
+    /// Seconds without a key pressed before a voter's session ends, voided.
+    #[arg(long, default_value_t = 120)]
+    session_timeout: u64,
+    /// Seconds between background rounds with the centre.
+    #[arg(long, default_value_t = 2)]
+    tick: u64,
+}
+
 #[derive(Subcommand)]
 pub enum StationCommand {
     /// Prepares a station's data directory: makes the device key (print its public key for
@@ -48,7 +79,10 @@ fn failed(code: &'static str, en: String, fa: String) -> ExitCode {
     input_error(&InputError::new(code, en, fa))
 }
 
-pub fn run(command: StationCommand) -> anyhow::Result<ExitCode> {
+pub fn run(args: StationArgs) -> anyhow::Result<ExitCode> {
+    let Some(command) = args.command else {
+        return agent(args);
+    };
     match command {
         StationCommand::Init {
             data,
@@ -58,6 +92,78 @@ pub fn run(command: StationCommand) -> anyhow::Result<ExitCode> {
         } => init(&data, &station, &election_hash, capacity),
         StationCommand::Status { data } => status(&data),
     }
+}
+
+/// `sandoq station --central URL --station CODE --data DIR`: the agent.
+fn agent(args: StationArgs) -> anyhow::Result<ExitCode> {
+    let (Some(central), Some(station), Some(data)) = (args.central, args.station, args.data) else {
+        return Ok(failed(
+            "missing_arguments",
+            "give --central URL --station CODE --data DIR (or a subcommand: init, status)".into(),
+            "‎--central‎ و ‎--station‎ و ‎--data‎ را بدهید (یا یکی از init و status)".into(),
+        ));
+    };
+    if sandoq_store::checkin::check_station_code(&station).is_err() {
+        return Ok(failed(
+            "bad_station_code",
+            "a station code is 1-64 letters, digits or -_.:".into(),
+            "کد شعبه ۱ تا ۶۴ حرف، رقم یا -_.: است".into(),
+        ));
+    }
+    if args.boxes == 0 || args.boxes > 64 {
+        return Ok(failed(
+            "bad_boxes",
+            "a station has 1 to 64 ballot boxes".into(),
+            "هر شعبه ۱ تا ۶۴ صندوق دارد".into(),
+        ));
+    }
+    let config = sandoq_station_agent::Config {
+        central,
+        station,
+        data,
+        boxes: args.boxes,
+        capacity: args.capacity,
+        session_timeout: std::time::Duration::from_secs(args.session_timeout.max(5)),
+        tick: std::time::Duration::from_secs(args.tick.max(1)),
+        clock: sandoq_station_agent::system_clock(),
+    };
+    let agent = match sandoq_station_agent::Agent::new(config) {
+        Ok(agent) => agent,
+        Err(e) => {
+            return Ok(failed(
+                "station_start_failed",
+                e.clone(),
+                format!("شعبه راه‌اندازی نشد: {e}"),
+            ))
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let listener = match tokio::net::TcpListener::bind(&args.listen).await {
+            Ok(listener) => listener,
+            Err(e) => {
+                return Ok(failed(
+                    "listen_failed",
+                    format!("cannot listen on {}: {e}", args.listen),
+                    format!("نمی‌توان روی {} گوش داد: {e}", args.listen),
+                ))
+            }
+        };
+        let address = listener.local_addr()?;
+        println!(
+            "{}",
+            serde_json::json!({"desk": format!("http://{address}/desk"),
+                "boxes": (1..=args.boxes).map(|n| format!("http://{address}/box/{n}")).collect::<Vec<_>>(),
+                "public_key": agent.public_key()})
+        );
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        sandoq_station_agent::serve(agent, listener).await?;
+        Ok(ExitCode::SUCCESS)
+    })
 }
 
 fn parse_hash(text: &str) -> Option<[u8; 32]> {

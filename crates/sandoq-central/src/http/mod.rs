@@ -151,7 +151,7 @@ pub const ROUTES: &[(&str, &str, Option<&[Role]>)] = &[
         None,
     ),
     ("POST", "/api/elections/{election}/station-reports", None),
-    ("GET", "/api/elections/{election}/station-package", None),
+    ("GET", "/api/station-package", None),
     ("POST", "/api/elections/{election}/ballot-records", None),
     (
         "GET",
@@ -238,7 +238,7 @@ pub fn app(state: AppState) -> Router {
                 .get(setup_api::get_station_reports),
         )
         .route(
-            "/api/elections/{election}/station-package",
+            "/api/station-package",
             get(station_api::get_station_package),
         )
         .route(

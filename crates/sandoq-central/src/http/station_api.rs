@@ -69,15 +69,24 @@ async fn device_for(
     Ok(device)
 }
 
-/// `GET /api/elections/{id}/station-package`, signed by a station device: the export (as the
-/// exact text its hash is over), the hash, the election's status and the station's officials.
+/// `GET /api/station-package`, signed by a station device: the election it is registered for,
+/// the export (as the exact text its hash is over), the hash, the election's status and the
+/// station's officials.
 pub(super) async fn get_station_package(
     State(state): State<AppState>,
-    election: Result<Path<i64>, PathRejection>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, AppError> {
-    let id = election_path(election)?;
-    let device = device_for(&state, id, &headers, "GET", "station-package", b"").await?;
+    let device = authenticate(
+        &state.store,
+        &state.devices,
+        &headers,
+        "GET",
+        "/api/station-package",
+        b"",
+        (state.clock)(),
+    )
+    .await?;
+    let id = device.election;
     let election = state.reload_election(id).await?;
     let (text, hash) = crate::definition::export(&state.store, &election)
         .await?
@@ -156,7 +165,7 @@ pub(super) async fn post_ballot_records(
             )
         })?;
     let mut records = parse_records(&body)?;
-    records.sort_by(|a, b| a.id.cmp(&b.id));
+    records.sort_by_key(|r| r.id);
     if records.windows(2).any(|w| w[0].id == w[1].id) {
         return Err(unprocessable(
             "duplicate_ballot",

@@ -1,6 +1,8 @@
 //! What the HTTP tests share: fresh stores on both backends and a plain HTTP/1.1 client over TCP.
 #![allow(dead_code)]
 
+pub mod browser;
+
 use ed25519_dalek::{Signer, SigningKey};
 use sandoq_central::http::device_auth::{canonical, hex};
 use sandoq_central::{open, AnyStore};

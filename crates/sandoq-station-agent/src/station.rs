@@ -1,0 +1,734 @@
+//! The station's state on disk and the steps officials and voters take (synchronous: every step
+//! that must be durable is on disk before it returns). The HTTP layer (`lib.rs`) holds one
+//! [`Station`] behind a lock and talks to the centre outside it.
+//!
+//! What is kept in DIR: `device.key`; `package.json` (what the centre sent: the export and its
+//! hash, the officials' public keys); `photos/`; `ballots.box`, `tokens.book`, `events.log` (see
+//! `sandoq_station`); `pending.jsonl` (provisional check-ins not yet synced: a national code and
+//! a time, never a token); `report.json` (the signed, co-signed station report) and
+//! `ballots-sent.json` (the centre's acknowledgement of the ballot records).
+
+use ed25519_dalek::{SigningKey, VerifyingKey};
+use rand_core::{OsRng, RngCore};
+use sandoq_count::Contest;
+use sandoq_station::event_log::{EventKind, EventLog};
+use sandoq_station::lifecycle::{Lifecycle, State, MIN_OFFICIALS};
+use sandoq_station::merkle::{hex, unhex};
+use sandoq_station::tokens::TokenBook;
+use sandoq_station::{Ballot, BallotBox};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// A refusal: HTTP status, stable code, message in Persian and English.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub status: u16,
+    pub code: &'static str,
+    pub en: String,
+    pub fa: String,
+}
+
+pub fn refusal(
+    status: u16,
+    code: &'static str,
+    en: impl Into<String>,
+    fa: impl Into<String>,
+) -> Refusal {
+    Refusal {
+        status,
+        code,
+        en: en.into(),
+        fa: fa.into(),
+    }
+}
+
+impl Refusal {
+    pub fn json(&self) -> Value {
+        json!({"error": {"code": self.code, "en": self.en, "fa": self.fa}})
+    }
+}
+
+macro_rules! from_error {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Refusal {
+            fn from(e: $t) -> Refusal {
+                Refusal { status: 422, code: e.code, en: e.en, fa: e.fa }
+            }
+        }
+    )*};
+}
+from_error!(
+    sandoq_station::BoxError,
+    sandoq_station::tokens::TokenError,
+    sandoq_station::lifecycle::StepError,
+    sandoq_station::event_log::LogError,
+    sandoq_station::report::ReportError
+);
+
+fn io(e: std::io::Error) -> Refusal {
+    refusal(
+        500,
+        "station_io",
+        format!("the station's files could not be written: {e}"),
+        format!("پرونده‌های شعبه نوشته نشد: {e}"),
+    )
+}
+
+/// What the centre sent the station, checked.
+#[derive(Debug, Clone)]
+pub struct Package {
+    pub election: i64,
+    pub station: String,
+    pub hash: [u8; 32],
+    /// The export document.
+    pub export: Value,
+    pub contest: Contest,
+    pub officials: Vec<(String, VerifyingKey)>,
+    /// The centre's answer as received (saved as `package.json`).
+    pub raw: Value,
+}
+
+impl Package {
+    /// Checks the centre's answer: the export's hash, a definition the counting engine accepts.
+    pub fn read(raw: Value) -> Result<Package, Refusal> {
+        let bad = |what: &str| {
+            refusal(
+                502,
+                "bad_package",
+                format!("the centre's election package is not usable: {what}"),
+                format!("بستهٔ انتخابات مرکز به کار نمی‌آید: {what}"),
+            )
+        };
+        let text = raw["export"].as_str().ok_or_else(|| bad("no export"))?;
+        let hash = unhex::<32>(raw["hash"].as_str().unwrap_or("")).ok_or_else(|| bad("no hash"))?;
+        if <[u8; 32]>::from(Sha256::digest(text.as_bytes())) != hash {
+            return Err(bad("the export does not match its hash"));
+        }
+        let export: Value =
+            serde_json::from_str(text).map_err(|_| bad("the export is not JSON"))?;
+        let contest =
+            sandoq_station::definition::contest_from_canonical(&export["definition"].to_string())
+                .ok_or_else(|| bad("the definition is not valid"))?;
+        let officials = raw["officials"]
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .filter_map(|o| {
+                        let key = unhex::<32>(o["signing_key"].as_str()?)?;
+                        Some((
+                            o["username"].as_str()?.to_string(),
+                            VerifyingKey::from_bytes(&key).ok()?,
+                        ))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Package {
+            election: raw["election"].as_i64().ok_or_else(|| bad("no election"))?,
+            station: raw["station"].as_str().unwrap_or("").to_string(),
+            hash,
+            export,
+            contest,
+            officials,
+            raw,
+        })
+    }
+
+    pub fn provisional(&self) -> bool {
+        self.export["election"]["offline_policy"].as_str() == Some("provisional")
+    }
+
+    pub fn paper_record(&self) -> bool {
+        self.export["election"]["paper_record"].as_bool() == Some(true)
+    }
+
+    pub fn training(&self) -> bool {
+        self.export["election"]["kind"].as_str() != Some("live")
+    }
+}
+
+/// A voter's session at a ballot box: unlocked by a token, ended by a ballot or voided.
+#[derive(Debug)]
+struct Session {
+    ballot_box: u32,
+    token: String,
+    last_seen: Instant,
+}
+
+/// A check-in made while the centre was unreachable, to be synced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    pub national_code: String,
+    pub request_id: String,
+    pub at: i64,
+}
+
+/// Writes `bytes` to `path` durably: a temporary file, flushed, renamed over, the directory
+/// flushed.
+pub fn write_durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    let mut file = std::fs::File::create(&tmp)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, path)?;
+    if let Some(dir) = path.parent() {
+        std::fs::File::open(dir)?.sync_all()?;
+    }
+    Ok(())
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    OsRng.fill_bytes(&mut buf);
+    hex(&buf)
+}
+
+/// The station once it holds a package.
+#[derive(Debug)]
+pub struct Station {
+    dir: PathBuf,
+    key: SigningKey,
+    pub package: Package,
+    lifecycle: Lifecycle,
+    ballot_box: BallotBox,
+    tokens: TokenBook,
+    /// Tokens issued, used, voided (kept in step with the book).
+    counts: (u64, u64, u64),
+    sessions: HashMap<String, Session>,
+    /// Officials signed in (by username), and the desk's sign-in cookies.
+    present: BTreeSet<String>,
+    desk_cookies: HashMap<String, String>,
+    pending: Vec<Pending>,
+    pub online: bool,
+    report: Option<Value>,
+    pub ballots_sent: bool,
+    /// The centre's last refusal of the report or the ballots, for the desk to show.
+    pub last_refusal: Option<Refusal>,
+}
+
+/// The box's capacity and the token book's (twice: voided tokens take slots too).
+pub const DEFAULT_CAPACITY: u64 = 20_000;
+
+impl Station {
+    /// Opens the station in `dir`, setting it up from `package` on first use.
+    pub fn load(
+        dir: &Path,
+        key: SigningKey,
+        package: Package,
+        capacity: u64,
+        now: i64,
+    ) -> Result<Station, Refusal> {
+        let box_path = dir.join("ballots.box");
+        let log_path = dir.join("events.log");
+        let first = !box_path.exists();
+        let ballot_box = if first {
+            BallotBox::create(&box_path, capacity, package.hash, key.clone())?
+        } else {
+            BallotBox::open(&box_path, package.hash, key.clone())?.0
+        };
+        let book_path = dir.join("tokens.book");
+        let tokens = if book_path.exists() {
+            TokenBook::open(&book_path)?
+        } else {
+            TokenBook::create(&book_path, capacity.saturating_mul(2))?
+        };
+        let text = std::fs::read_to_string(&log_path).unwrap_or_default();
+        let events = sandoq_station::event_log::verify(&text, &key.verifying_key())?;
+        let mut log = EventLog::open(&log_path, key.clone())?;
+        if events.is_empty() {
+            log.append(
+                now,
+                EventKind::Setup,
+                BTreeMap::from([("capacity".to_string(), capacity)]),
+                &format!("station {}", package.station),
+            )?;
+        }
+        let lifecycle = Lifecycle::new(log, &events);
+        let counts = tokens.counts()?;
+        let pending = read_pending(&dir.join("pending.jsonl"));
+        let report = std::fs::read_to_string(dir.join("report.json"))
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok());
+        Ok(Station {
+            dir: dir.to_path_buf(),
+            key,
+            package,
+            lifecycle,
+            ballot_box,
+            tokens,
+            counts,
+            sessions: HashMap::new(),
+            present: BTreeSet::new(),
+            desk_cookies: HashMap::new(),
+            pending,
+            online: true,
+            report,
+            ballots_sent: dir.join("ballots-sent.json").exists(),
+            last_refusal: None,
+        })
+    }
+
+    pub fn state(&self) -> State {
+        self.lifecycle.state()
+    }
+
+    pub fn key(&self) -> &SigningKey {
+        &self.key
+    }
+
+    /// While the station is still being set up, a newer package from the centre replaces the
+    /// one held (the box is empty and is bound again to the new hash).
+    pub fn refresh(&mut self, package: Package) -> Result<bool, Refusal> {
+        if package.hash == self.package.hash {
+            self.package = package;
+            return Ok(false);
+        }
+        if self.state() != State::Setup || self.ballot_box.count() != 0 {
+            return Ok(false);
+        }
+        let path = self.dir.join("ballots.box");
+        let capacity = self.tokens_capacity() / 2;
+        std::fs::remove_file(&path).map_err(io)?;
+        self.ballot_box = BallotBox::create(&path, capacity, package.hash, self.key.clone())?;
+        write_durably(
+            &self.dir.join("package.json"),
+            package.raw.to_string().as_bytes(),
+        )
+        .map_err(io)?;
+        self.package = package;
+        Ok(true)
+    }
+
+    fn tokens_capacity(&self) -> u64 {
+        std::fs::metadata(self.dir.join("tokens.book"))
+            .map(|m| m.len() / 64)
+            .unwrap_or(DEFAULT_CAPACITY * 2)
+    }
+
+    // ----- officials ----------------------------------------------------------------------
+
+    /// Checks an official's password against the key the centre holds for them (offline too).
+    pub fn check_official(&self, username: &str, password: &str) -> Result<SigningKey, Refusal> {
+        let wrong = || {
+            refusal(
+                401,
+                "bad_credentials",
+                "wrong username or password, or not an official of this station",
+                "نام کاربری یا گذرواژه نادرست است، یا مسئول این شعبه نیستید",
+            )
+        };
+        let (_, public) = self
+            .package
+            .officials
+            .iter()
+            .find(|(name, _)| name == username)
+            .ok_or_else(wrong)?;
+        let key = sandoq_station::officials::key(username, password).ok_or_else(wrong)?;
+        if key.verifying_key() != *public {
+            return Err(wrong());
+        }
+        Ok(key)
+    }
+
+    /// Signs an official in at the desk; returns the desk cookie.
+    pub fn sign_in(&mut self, username: &str) -> String {
+        self.present.insert(username.to_string());
+        let cookie = random_hex(32);
+        self.desk_cookies
+            .insert(cookie.clone(), username.to_string());
+        cookie
+    }
+
+    pub fn sign_out(&mut self, cookie: &str) {
+        if let Some(name) = self.desk_cookies.remove(cookie) {
+            if !self.desk_cookies.values().any(|n| *n == name) {
+                self.present.remove(&name);
+            }
+        }
+    }
+
+    /// The official behind a desk cookie.
+    pub fn official(&self, cookie: &str) -> Option<&str> {
+        self.desk_cookies.get(cookie).map(String::as_str)
+    }
+
+    pub fn present(&self) -> Vec<String> {
+        self.present.iter().cloned().collect()
+    }
+
+    // ----- lifecycle ----------------------------------------------------------------------
+
+    /// Opens the station: officials present, the centre's current hash, an empty box.
+    pub fn open(&mut self, now: i64, centre_hash: &[u8; 32]) -> Result<(), Refusal> {
+        let officials = self.present();
+        self.lifecycle.open(
+            now,
+            &officials,
+            &hex(&self.package.hash),
+            &hex(centre_hash),
+            self.ballot_box.count(),
+        )?;
+        Ok(())
+    }
+
+    pub fn extend(&mut self, now: i64, until: i64, reason: &str) -> Result<(), Refusal> {
+        self.lifecycle.extend_hours(now, until, reason)?;
+        Ok(())
+    }
+
+    /// Closes the station: open sessions are voided, the report is built and signed.
+    pub fn close(&mut self, now: i64) -> Result<(), Refusal> {
+        if !matches!(self.state(), State::Open | State::Voting) {
+            // Let the lifecycle give its message.
+            self.lifecycle.close(now, BTreeMap::new())?;
+        }
+        let open: Vec<String> = self.sessions.keys().cloned().collect();
+        for session in open {
+            self.end_session(&session, now)?;
+        }
+        let (issued, used, voided) = self.counts;
+        let counters = BTreeMap::from([
+            ("ballots".to_string(), self.ballot_box.count()),
+            ("tokens_issued".to_string(), issued),
+            ("tokens_used".to_string(), used),
+            ("tokens_voided".to_string(), voided),
+            ("provisional_pending".to_string(), self.pending.len() as u64),
+        ]);
+        self.lifecycle.close(now, counters)?;
+        self.build_report()?;
+        Ok(())
+    }
+
+    fn build_report(&mut self) -> Result<(), Refusal> {
+        let facts = sandoq_station::report::StationFacts {
+            station: self.package.station.clone(),
+            election: self.package.hash,
+            tokens: self.counts,
+            event_log: self.lifecycle.log().head(),
+        };
+        let records = self.ballot_box.records()?;
+        let report =
+            sandoq_station::report::build(&records, &self.package.contest, &facts, &self.key)?;
+        write_durably(&self.dir.join("report.json"), report.to_string().as_bytes()).map_err(io)?;
+        self.report = Some(report);
+        Ok(())
+    }
+
+    pub fn report(&self) -> Option<&Value> {
+        self.report.as_ref()
+    }
+
+    /// An official present co-signs the report.
+    pub fn cosign(&mut self, username: &str, key: &SigningKey) -> Result<usize, Refusal> {
+        let Some(report) = self.report.as_mut() else {
+            return Err(refusal(
+                409,
+                "no_report",
+                "the report is made when the station closes",
+                "صورتجلسه هنگام بستن شعبه ساخته می‌شود",
+            ));
+        };
+        sandoq_station::report::add_cosignature(report, username, key);
+        let n = report["cosignatures"].as_array().map_or(0, Vec::len);
+        let text = report.to_string();
+        write_durably(&self.dir.join("report.json"), text.as_bytes()).map_err(io)?;
+        Ok(n)
+    }
+
+    /// The report, once co-signed by enough officials and not yet acknowledged.
+    pub fn report_to_send(&self) -> Option<Value> {
+        let report = self.report.as_ref()?;
+        let signed = report["cosignatures"].as_array().map_or(0, Vec::len);
+        (self.state() == State::Closed && signed >= MIN_OFFICIALS).then(|| report.clone())
+    }
+
+    pub fn reported(&mut self, now: i64) -> Result<(), Refusal> {
+        self.lifecycle.reported(now)?;
+        Ok(())
+    }
+
+    /// The ballot records, sorted by id, once the report was acknowledged and until they are.
+    pub fn records_to_send(&self) -> Result<Option<Value>, Refusal> {
+        if self.state() != State::Reported || self.ballots_sent {
+            return Ok(None);
+        }
+        let records: Vec<Value> = self
+            .ballot_box
+            .records()?
+            .iter()
+            .map(
+                |r| json!({"id": hex(&r.id), "content": r.content, "signature": hex(&r.signature)}),
+            )
+            .collect();
+        Ok(Some(json!({ "records": records })))
+    }
+
+    pub fn ballots_acknowledged(&mut self, answer: &Value) -> Result<(), Refusal> {
+        write_durably(
+            &self.dir.join("ballots-sent.json"),
+            answer.to_string().as_bytes(),
+        )
+        .map_err(io)?;
+        self.ballots_sent = true;
+        Ok(())
+    }
+
+    /// Records that the centre became unreachable or reachable again.
+    pub fn set_online(&mut self, online: bool, now: i64) {
+        if self.online != online {
+            self.online = online;
+            let kind = if online {
+                EventKind::CentreReachable
+            } else {
+                EventKind::CentreUnreachable
+            };
+            let _ = self.lifecycle_log_event(now, kind, "");
+        }
+    }
+
+    fn lifecycle_log_event(
+        &mut self,
+        now: i64,
+        kind: EventKind,
+        note: &str,
+    ) -> Result<(), Refusal> {
+        // The log is the lifecycle's; events besides its steps go through the same writer.
+        self.lifecycle.note(now, kind, BTreeMap::new(), note)?;
+        Ok(())
+    }
+
+    // ----- the desk -----------------------------------------------------------------------
+
+    fn require_voting(&self) -> Result<(), Refusal> {
+        if matches!(self.state(), State::Open | State::Voting) {
+            Ok(())
+        } else {
+            Err(refusal(
+                409,
+                "station_not_open",
+                format!(
+                    "the station is {}; voters are taken only while it is open",
+                    self.state().name()
+                ),
+                "شعبه باز نیست؛ رأی‌دهندگان فقط هنگام باز بودن شعبه پذیرفته می‌شوند",
+            ))
+        }
+    }
+
+    /// Before a check-in: the station is open.
+    pub fn can_check_in(&self) -> Result<(), Refusal> {
+        self.require_voting()
+    }
+
+    /// After the centre recorded a check-in: a token for the voter.
+    pub fn issue_token(&mut self) -> Result<String, Refusal> {
+        self.require_voting()?;
+        let token = self.tokens.issue()?;
+        self.counts.0 += 1;
+        Ok(token)
+    }
+
+    /// The centre is unreachable and the election allows provisional check-ins: the check-in is
+    /// kept to be synced, and the voter gets a token. A voter already waiting here is refused.
+    pub fn provisional_check_in(
+        &mut self,
+        national_code: &str,
+        now: i64,
+    ) -> Result<String, Refusal> {
+        self.require_voting()?;
+        if self
+            .pending
+            .iter()
+            .any(|p| p.national_code == national_code)
+        {
+            return Err(refusal(
+                409,
+                "already_checked_in_here",
+                "this person has already checked in at this station (while the centre was unreachable)",
+                "این شخص پیش‌تر در همین شعبه پذیرش شده است (هنگام قطع ارتباط با مرکز)",
+            ));
+        }
+        let pending = Pending {
+            national_code: national_code.to_string(),
+            request_id: format!("prov-{}", random_hex(12)),
+            at: now,
+        };
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join("pending.jsonl"))
+            .map_err(io)?;
+        let line = json!({"national_code": pending.national_code, "request_id": pending.request_id, "checked_in_at": pending.at});
+        file.write_all(format!("{line}\n").as_bytes()).map_err(io)?;
+        file.sync_data().map_err(io)?;
+        self.pending.push(pending);
+        self.issue_token()
+    }
+
+    pub fn pending(&self) -> &[Pending] {
+        &self.pending
+    }
+
+    /// A provisional check-in the centre has taken (recorded, or turned into an incident).
+    pub fn synced(&mut self, request_id: &str) -> Result<(), Refusal> {
+        self.pending.retain(|p| p.request_id != request_id);
+        let text: String = self
+            .pending
+            .iter()
+            .map(|p| format!("{}\n", json!({"national_code": p.national_code, "request_id": p.request_id, "checked_in_at": p.at})))
+            .collect();
+        write_durably(&self.dir.join("pending.jsonl"), text.as_bytes()).map_err(io)
+    }
+
+    // ----- the ballot box -----------------------------------------------------------------
+
+    /// A token typed at ballot box `n` unlocks it for one ballot.
+    pub fn unlock(&mut self, n: u32, typed: &str) -> Result<String, Refusal> {
+        self.require_voting()?;
+        let token = sandoq_station::tokens::normalize(typed)?;
+        self.tokens.check(&token)?;
+        if self.sessions.values().any(|s| s.token == token) {
+            return Err(refusal(
+                409,
+                "token_in_use",
+                "this token has unlocked a ballot box already",
+                "این برگه پیش‌تر صندوقی را گشوده است",
+            ));
+        }
+        if self.sessions.values().any(|s| s.ballot_box == n) {
+            return Err(refusal(
+                409,
+                "box_busy",
+                "this ballot box is in use",
+                "این صندوق در حال استفاده است",
+            ));
+        }
+        let id = random_hex(16);
+        self.sessions.insert(
+            id.clone(),
+            Session {
+                ballot_box: n,
+                token,
+                last_seen: Instant::now(),
+            },
+        );
+        Ok(id)
+    }
+
+    fn session(&mut self, n: u32, id: &str) -> Result<&mut Session, Refusal> {
+        match self.sessions.get_mut(id) {
+            Some(s) if s.ballot_box == n => Ok(s),
+            _ => Err(refusal(
+                409,
+                "no_session",
+                "this ballot box is locked: the session ended or timed out; ask the desk",
+                "صندوق قفل است: نوبت رأی پایان یافته یا زمانش گذشته است؛ به میز پذیرش مراجعه کنید",
+            )),
+        }
+    }
+
+    /// The voter is still there.
+    pub fn touch(&mut self, n: u32, id: &str) -> Result<(), Refusal> {
+        self.session(n, id)?.last_seen = Instant::now();
+        Ok(())
+    }
+
+    /// Casts the voter's ballot: checked against the election, the token used, the ballot
+    /// durable and signed, and only then the answer. Returns the ballot's id and the ballot.
+    pub fn cast(
+        &mut self,
+        n: u32,
+        id: &str,
+        ballot: &Ballot,
+        now: i64,
+    ) -> Result<([u8; 16], Ballot), Refusal> {
+        self.session(n, id)?;
+        let ballot = ballot.checked(&self.package.contest)?;
+        let token = self
+            .sessions
+            .get(id)
+            .map(|s| s.token.clone())
+            .unwrap_or_default();
+        // The token is used first: a crash between the two steps leaves a used token and no
+        // ballot (the voter is let in again by the officials), never a ballot without a token.
+        self.tokens.redeem(&token)?;
+        self.counts.1 += 1;
+        self.sessions.remove(id);
+        self.lifecycle.ballot_cast(now)?;
+        let record = self.ballot_box.cast(&ballot)?;
+        Ok((record.id, ballot))
+    }
+
+    /// Ends a session without a ballot (the voter walked away or cancelled): the token is
+    /// voided and an event recorded; never a ballot.
+    pub fn end_session(&mut self, id: &str, now: i64) -> Result<(), Refusal> {
+        if let Some(session) = self.sessions.remove(id) {
+            self.tokens.void(&session.token)?;
+            self.counts.2 += 1;
+            self.lifecycle
+                .note(now, EventKind::SessionVoided, BTreeMap::new(), "")?;
+        }
+        Ok(())
+    }
+
+    pub fn void(&mut self, n: u32, id: &str, now: i64) -> Result<(), Refusal> {
+        self.session(n, id)?;
+        self.end_session(id, now)
+    }
+
+    /// Sessions idle for longer than `limit` end, voided.
+    pub fn reap(&mut self, limit: std::time::Duration, now: i64) -> usize {
+        let stale: Vec<String> = self
+            .sessions
+            .iter()
+            .filter(|(_, s)| s.last_seen.elapsed() > limit)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in &stale {
+            let _ = self.end_session(id, now);
+        }
+        stale.len()
+    }
+
+    /// What the desk shows.
+    pub fn status(&self) -> Value {
+        let (issued, used, voided) = self.counts;
+        let (events, head) = self.lifecycle.log().head();
+        json!({
+            "station": self.package.station, "election": self.package.election,
+            "state": self.state().name(), "online": self.online,
+            "officials_present": self.present(), "officials_needed": MIN_OFFICIALS,
+            "ballots": self.ballot_box.count(),
+            "tokens": {"issued": issued, "used": used, "voided": voided},
+            "sessions": self.sessions.len(), "pending_provisional": self.pending.len(),
+            "event_log": {"events": events, "head": hex(&head)},
+            "definition_hash": hex(&self.package.hash),
+            "report": self.report.is_some(),
+            "cosignatures": self.report.as_ref().map_or(0, |r| r["cosignatures"].as_array().map_or(0, Vec::len)),
+            "ballots_sent": self.ballots_sent,
+            "last_refusal": self.last_refusal.as_ref().map(Refusal::json),
+            "offline_policy": if self.package.provisional() { "provisional" } else { "refuse" },
+            "paper_record": self.package.paper_record(),
+            "training": self.package.training(),
+        })
+    }
+}
+
+fn read_pending(path: &Path) -> Vec<Pending> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| {
+            let v: Value = serde_json::from_str(line).ok()?;
+            Some(Pending {
+                national_code: v["national_code"].as_str()?.to_string(),
+                request_id: v["request_id"].as_str()?.to_string(),
+                at: v["checked_in_at"].as_i64()?,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,500 @@
+//! The station agent against a real centre (in this process, on SQLite): a polling day from
+//! sign-in to the report and ballot records accepted by the centre; the offline policies with the
+//! centre stopped during voting; a restart in the middle; nothing in the station's files that
+//! names a voter next to a token.
+
+mod common;
+
+use common::{Fixture, Options, OFFICIALS};
+use sandoq_store::{OfflinePolicy, Store};
+use serde_json::{json, Value};
+
+fn code(answer: &Value) -> &str {
+    answer["error"]["code"].as_str().unwrap_or("")
+}
+
+async fn check_in(f: &Fixture, cookie: &str, voter: usize) -> (u16, Value) {
+    f.call(
+        "POST",
+        "/api/desk/check-in",
+        cookie,
+        json!({"national_code": f.voters[voter].to_string()}),
+    )
+    .await
+}
+
+async fn vote(f: &Fixture, cookie: &str, voter: usize, ballot: Value) -> String {
+    let (status, answer) = check_in(f, cookie, voter).await;
+    assert_eq!(status, 200, "{answer}");
+    let token = answer["token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no token: {answer}"))
+        .to_string();
+    let (status, answer) = f
+        .call("POST", "/api/box/1/unlock", "", json!({"token": token}))
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    let session = answer["session"].as_str().unwrap().to_string();
+    let (status, answer) = f
+        .call(
+            "POST",
+            "/api/box/1/cast",
+            "",
+            json!({"session": session, "ballot": ballot}),
+        )
+        .await;
+    assert_eq!(
+        (status, answer["recorded"].as_bool()),
+        (200, Some(true)),
+        "{answer}"
+    );
+    token
+}
+
+async fn status(f: &Fixture, cookie: &str) -> Value {
+    f.call("GET", "/api/status", cookie, Value::Null).await.1
+}
+
+async fn open_station(f: &Fixture) -> String {
+    let mut cookie = String::new();
+    for name in OFFICIALS {
+        cookie = f.sign_in(name).await;
+    }
+    let (status, answer) = f.call("POST", "/api/desk/open", &cookie, Value::Null).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["state"], "open");
+    cookie
+}
+
+async fn cosign_and_send(f: &Fixture, cookie: &str) {
+    for name in OFFICIALS {
+        let (status, answer) = f
+            .call(
+                "POST",
+                "/api/desk/cosign",
+                cookie,
+                json!({"username": name, "password": common::PASSWORD}),
+            )
+            .await;
+        assert_eq!(status, 200, "{answer}");
+    }
+    f.agent.tick().await;
+    assert_eq!(
+        status(f, cookie).await["state"],
+        "reported",
+        "{}",
+        status(f, cookie).await
+    );
+    f.agent.tick().await;
+    assert_eq!(
+        status(f, cookie).await["ballots_sent"],
+        true,
+        "{}",
+        status(f, cookie).await
+    );
+}
+
+/// Every file in the station's data directory, as bytes.
+fn files(dir: &std::path::Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(files(&path));
+        } else {
+            out.push((path.display().to_string(), std::fs::read(&path).unwrap()));
+        }
+    }
+    out
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_polling_day_from_sign_in_to_the_centre_accepting_the_report() {
+    let mut f = Fixture::new(Options::default()).await;
+    assert_eq!(status(&f, "").await["state"], "unregistered");
+    f.start_voting().await;
+    f.agent.tick().await;
+    assert_eq!(status(&f, "").await["state"], "setup");
+    assert!(
+        f.data.join("photos/10101").exists(),
+        "photos are fetched and checked"
+    );
+
+    // The desk needs an official; officials are checked against the centre's keys.
+    let (s, a) = f.call("POST", "/api/desk/open", "", Value::Null).await;
+    assert_eq!((s, code(&a)), (401, "sign_in_needed"));
+    let (s, a) = f
+        .call(
+            "POST",
+            "/api/desk/sign-in",
+            "",
+            json!({"username": "s1-head", "password": "wrong password here"}),
+        )
+        .await;
+    assert_eq!((s, code(&a)), (401, "bad_credentials"));
+    let (s, a) = f
+        .call(
+            "POST",
+            "/api/desk/sign-in",
+            "",
+            json!({"username": "s2-head", "password": common::PASSWORD}),
+        )
+        .await;
+    assert_eq!(
+        (s, code(&a)),
+        (401, "bad_credentials"),
+        "another station's official"
+    );
+    let cookie = f.sign_in("s1-head").await;
+    let (s, a) = f.call("POST", "/api/desk/open", &cookie, Value::Null).await;
+    assert_eq!((s, code(&a)), (422, "not_enough_officials"));
+    let (s, a) = check_in(&f, &cookie, 0).await;
+    assert_eq!((s, code(&a)), (409, "station_not_open"));
+    let cookie = open_station(&f).await;
+    let (s, a) = f.call("POST", "/api/desk/open", &cookie, Value::Null).await;
+    assert_eq!((s, code(&a)), (422, "illegal_step"));
+
+    // Check-ins: a mistyped code, a voter, the same voter again.
+    let (s, a) = f
+        .call(
+            "POST",
+            "/api/desk/check-in",
+            &cookie,
+            json!({"national_code": "1234567890"}),
+        )
+        .await;
+    assert_eq!((s, code(&a)), (422, "national_code_check_digit"));
+    let (s, a) = check_in(&f, &cookie, 0).await;
+    assert_eq!((s, a["outcome"].as_str()), (200, Some("recorded")), "{a}");
+    let token = a["token"].as_str().unwrap().to_string();
+    let (s, a) = check_in(&f, &cookie, 0).await;
+    assert_eq!(
+        (s, a["outcome"].as_str(), a["token"].is_null()),
+        (200, Some("already_voted"), true),
+        "{a}"
+    );
+
+    // The ballot box: a wrong token, the right one, the same token elsewhere, a bad ballot, a
+    // list ballot; the token cannot be used again.
+    let (s, a) = f
+        .call(
+            "POST",
+            "/api/box/1/unlock",
+            "",
+            json!({"token": "123456789012"}),
+        )
+        .await;
+    assert_eq!((s, code(&a)), (422, "bad_token"));
+    let (s, a) = f
+        .call("POST", "/api/box/3/unlock", "", json!({"token": token}))
+        .await;
+    assert_eq!((s, code(&a)), (404, "unknown_box"));
+    let (s, a) = f
+        .call("POST", "/api/box/1/unlock", "", json!({"token": token}))
+        .await;
+    assert_eq!(s, 200, "{a}");
+    let session = a["session"].as_str().unwrap().to_string();
+    let (s, a) = f
+        .call("POST", "/api/box/2/unlock", "", json!({"token": token}))
+        .await;
+    assert_eq!((s, code(&a)), (409, "token_in_use"));
+    let (s, a) = f
+        .call(
+            "POST",
+            "/api/box/2/cast",
+            "",
+            json!({"session": session, "ballot": {"list": "101"}}),
+        )
+        .await;
+    assert_eq!(
+        (s, code(&a)),
+        (409, "no_session"),
+        "a session belongs to its box"
+    );
+    for (ballot, expected) in [
+        (json!({"candidates": ["10101", "777"]}), "unknown_code"),
+        (
+            json!({"candidates": ["10101", "10101"]}),
+            "duplicate_candidate",
+        ),
+        (
+            json!({"candidates": ["10101", "101"]}),
+            "list_in_candidate_ballot",
+        ),
+        (
+            json!({"candidates": ["10101", "10102", "10201", "9001"]}),
+            "too_many_candidates",
+        ),
+        (json!({"list": "9001"}), "not_a_list"),
+        (json!({"nothing": true}), "bad_ballot"),
+    ] {
+        let (s, a) = f
+            .call(
+                "POST",
+                "/api/box/1/cast",
+                "",
+                json!({"session": session, "ballot": ballot}),
+            )
+            .await;
+        assert_eq!((s, code(&a)), (422, expected), "{ballot}: {a}");
+    }
+    let (s, a) = f
+        .call(
+            "POST",
+            "/api/box/1/cast",
+            "",
+            json!({"session": session, "ballot": {"list": "101"}}),
+        )
+        .await;
+    assert_eq!((s, a["recorded"].as_bool()), (200, Some(true)), "{a}");
+    assert!(
+        a["ballot_id"].is_null(),
+        "no paper record in this election: the id is not shown"
+    );
+    let (s, a) = f
+        .call("POST", "/api/box/2/unlock", "", json!({"token": token}))
+        .await;
+    assert_eq!((s, code(&a)), (422, "token_used"));
+
+    let mut tokens = vec![token];
+    tokens.push(vote(&f, &cookie, 1, json!({"candidates": ["9001", "10101"]})).await);
+    tokens.push(vote(&f, &cookie, 2, json!({"blank": true})).await);
+    // A voter who walks away: the session is voided, never a ballot.
+    let (_, a) = check_in(&f, &cookie, 3).await;
+    let walked = a["token"].as_str().unwrap().to_string();
+    let (_, a) = f
+        .call("POST", "/api/box/2/unlock", "", json!({"token": walked}))
+        .await;
+    let session = a["session"].as_str().unwrap().to_string();
+    let (s, _) = f
+        .call("POST", "/api/box/2/void", "", json!({"session": session}))
+        .await;
+    assert_eq!(s, 200);
+    let (s, a) = f
+        .call("POST", "/api/box/2/unlock", "", json!({"token": walked}))
+        .await;
+    assert_eq!((s, code(&a)), (422, "token_voided"));
+    tokens.push(walked);
+
+    // Extending the hours.
+    let (s, a) = f
+        .call(
+            "POST",
+            "/api/desk/extend",
+            &cookie,
+            json!({"until": "۱۹:۳۰", "reason": "صف رأی‌دهندگان"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{a}");
+    let (s, a) = f
+        .call(
+            "POST",
+            "/api/desk/extend",
+            &cookie,
+            json!({"until": "7pm", "reason": "x"}),
+        )
+        .await;
+    assert_eq!((s, code(&a)), (422, "bad_extension"));
+
+    // The centre goes away; this election refuses offline check-ins.
+    f.stop_centre().await;
+    let (s, a) = check_in(&f, &cookie, 4).await;
+    assert_eq!((s, code(&a)), (503, "centre_unreachable_refuse"));
+    assert_eq!(status(&f, &cookie).await["online"], false);
+
+    // A restart of the agent in the middle of the day loses nothing.
+    let again = sandoq_station_agent::Agent::new(f.agent.config.as_ref().clone()).unwrap();
+    assert_eq!(again.public_key(), f.agent.public_key());
+    drop(again);
+
+    // Closing while the centre is away: the report is made and waits.
+    let (s, a) = f
+        .call("POST", "/api/desk/close", &cookie, Value::Null)
+        .await;
+    assert_eq!((s, a["state"].as_str()), (200, Some("closed")), "{a}");
+    let st = status(&f, &cookie).await;
+    assert_eq!(
+        (
+            st["ballots"].as_u64(),
+            st["tokens"]["issued"].as_u64(),
+            st["tokens"]["used"].as_u64(),
+            st["tokens"]["voided"].as_u64()
+        ),
+        (Some(3), Some(4), Some(3), Some(1)),
+        "{st}"
+    );
+    let (s, a) = f
+        .call("POST", "/api/box/1/unlock", "", json!({"token": tokens[0]}))
+        .await;
+    assert_eq!((s, code(&a)), (409, "station_not_open"));
+    let (s, a) = f
+        .call(
+            "POST",
+            "/api/desk/cosign",
+            &cookie,
+            json!({"username": "s1-head", "password": "not the password"}),
+        )
+        .await;
+    assert_eq!((s, code(&a)), (401, "bad_credentials"));
+    for name in OFFICIALS {
+        let (s, _) = f
+            .call(
+                "POST",
+                "/api/desk/cosign",
+                &cookie,
+                json!({"username": name, "password": common::PASSWORD}),
+            )
+            .await;
+        assert_eq!(s, 200);
+    }
+    f.agent.tick().await;
+    assert_eq!(
+        status(&f, &cookie).await["state"],
+        "closed",
+        "not sent while the centre is away"
+    );
+
+    // The centre is back: the report, then the ballot records, are accepted.
+    f.start_centre().await;
+    f.agent.tick().await;
+    assert_eq!(
+        status(&f, &cookie).await["state"],
+        "reported",
+        "{}",
+        status(&f, &cookie).await
+    );
+    f.agent.tick().await;
+    assert_eq!(status(&f, &cookie).await["ballots_sent"], true);
+    let reports = f.store.station_reports(f.election).await.unwrap();
+    assert_eq!(reports.len(), 1);
+    let report: Value = serde_json::from_str(&reports[0].1).unwrap();
+    assert_eq!(
+        (
+            report["ballots"].as_u64(),
+            report["blank"].as_u64(),
+            report["list_ballots"]["101"].as_u64()
+        ),
+        (Some(3), Some(1), Some(1))
+    );
+    assert_eq!(report["candidate_votes_direct"]["9001"].as_u64(), Some(1));
+    assert_eq!(report["cosignatures"].as_array().unwrap().len(), 3);
+    let ballots = f.store.station_ballots(f.election).await.unwrap();
+    assert_eq!(
+        serde_json::from_str::<Value>(&ballots[0].1)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+
+    // The printable report.
+    let page = common::support::request(f.agent_addr, "GET", "/report", &[], b"").await;
+    assert_eq!(page.status, 200);
+
+    // Nothing in the station's files holds a token, and no national code is kept (this
+    // election has no provisional check-ins).
+    for (name, bytes) in files(&f.data) {
+        for token in &tokens {
+            assert!(!contains(&bytes, token), "{name} holds a token");
+        }
+        for voter in &f.voters {
+            assert!(
+                !contains(&bytes, &voter.to_string()),
+                "{name} holds a national code"
+            );
+        }
+    }
+    // After a restart the station is still reported, with its three ballots.
+    let again = sandoq_station_agent::Agent::new(f.agent.config.as_ref().clone()).unwrap();
+    drop(again);
+    let _ = std::fs::remove_dir_all(&f.data);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_centre_stopped_during_voting_with_provisional_check_ins() {
+    let mut f = Fixture::new(Options {
+        policy: OfflinePolicy::Provisional,
+        ..Options::default()
+    })
+    .await;
+    f.start_voting().await;
+    f.agent.tick().await;
+    let cookie = open_station(&f).await;
+    vote(&f, &cookie, 0, json!({"list": "102"})).await;
+
+    f.stop_centre().await;
+    f.agent.tick().await;
+    assert_eq!(status(&f, &cookie).await["online"], false);
+    let (s, a) = check_in(&f, &cookie, 1).await;
+    assert_eq!(
+        (s, a["outcome"].as_str()),
+        (200, Some("provisional")),
+        "{a}"
+    );
+    let token = a["token"].as_str().unwrap().to_string();
+    let (s, a) = check_in(&f, &cookie, 1).await;
+    assert_eq!((s, code(&a)), (409, "already_checked_in_here"));
+    let (_, a) = f
+        .call("POST", "/api/box/2/unlock", "", json!({"token": token}))
+        .await;
+    let session = a["session"].as_str().unwrap().to_string();
+    let (s, _) = f
+        .call(
+            "POST",
+            "/api/box/2/cast",
+            "",
+            json!({"session": session, "ballot": {"candidates": ["10201"]}}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    // Voter 0 voted online already; offline the station cannot know: the centre will find it.
+    vote(&f, &cookie, 0, json!({"blank": true})).await;
+    assert_eq!(status(&f, &cookie).await["pending_provisional"], 2);
+
+    f.start_centre().await;
+    f.agent.tick().await;
+    let st = status(&f, &cookie).await;
+    assert_eq!(
+        (st["online"].as_bool(), st["pending_provisional"].as_u64()),
+        (Some(true), Some(0)),
+        "{st}"
+    );
+    let incidents = f.store.incidents(f.election).await.unwrap();
+    assert_eq!(
+        incidents.len(),
+        1,
+        "the double vote is reported to the supervisors"
+    );
+    assert_eq!(incidents[0].station, "S-1");
+    assert_eq!(
+        f.store.count_check_ins(f.election).await.unwrap(),
+        2,
+        "voter 0 online, voter 1 synced"
+    );
+
+    let (s, _) = f
+        .call("POST", "/api/desk/close", &cookie, Value::Null)
+        .await;
+    assert_eq!(s, 200);
+    cosign_and_send(&f, &cookie).await;
+    let ballots = f.store.station_ballots(f.election).await.unwrap();
+    assert_eq!(
+        serde_json::from_str::<Value>(&ballots[0].1)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        3,
+        "nothing lost"
+    );
+    let text = std::fs::read_to_string(f.data.join("events.log")).unwrap();
+    assert!(text.contains("centre_unreachable") && text.contains("centre_reachable"));
+    let _ = std::fs::remove_dir_all(&f.data);
+}
