@@ -129,8 +129,14 @@ pub async fn desk(query: LangQuery) -> Html<String> {
 <div id="message" role="status"></div>
 <section><h2>{status_h}</h2>
  <p>{station_l}: <b id="station"></b> — {state_l}: <b id="state" data-state=""></b> — <span id="online"></span></p>
+ <p id="day"></p>
  <div class="figures" id="figures"></div>
  <p id="present"></p>
+</section>
+<section id="check-in-section" class="hidden"><h2>{check_in_h}</h2>
+ <form id="check-in-form"><label for="national-code">{code_l}</label><input id="national-code" class="ltr" inputmode="numeric" autocomplete="off" required>
+ <div><button id="check-in" type="submit">{check_in_b}</button></div></form>
+ <div id="check-in-result"></div>
 </section>
 <section id="sign-in-section"><h2>{sign_in_h}</h2>
  <form id="sign-in-form"><label for="username">{username_l}</label><input id="username" autocomplete="username" required>
@@ -142,11 +148,6 @@ pub async fn desk(query: LangQuery) -> Html<String> {
  <button id="close" type="button" class="danger">{close_b}</button>
  <form id="extend-form"><label for="extend-until">{extend_l}</label><input id="extend-until" class="ltr" placeholder="19:00" inputmode="numeric">
  <label for="extend-reason">{reason_l}</label><input id="extend-reason"><div><button id="extend" type="submit" class="secondary">{extend_b}</button></div></form>
-</section>
-<section id="check-in-section" class="hidden"><h2>{check_in_h}</h2>
- <form id="check-in-form"><label for="national-code">{code_l}</label><input id="national-code" class="ltr" inputmode="numeric" autocomplete="off" required>
- <div><button id="check-in" type="submit">{check_in_b}</button></div></form>
- <div id="check-in-result"></div>
 </section>
 <section id="report-section" class="hidden"><h2>{report_h}</h2>
  <p id="report-state"></p><p><a id="report-link" href="/report{lang_q}">{report_link}</a></p>
@@ -225,6 +226,7 @@ async function refresh() {
   $("online").textContent = s.online === false ? t("ارتباط با مرکز قطع است", "centre unreachable") : (s.online ? t("ارتباط با مرکز برقرار است", "centre reachable") : "");
   $("online").dataset.online = String(s.online);
   $("device-key").textContent = s.device_key || "";
+  if (s.polling_day_fa) $("day").textContent = t("روز رأی‌گیری: ", "Polling day: ") + (EN ? s.polling_day_en : s.polling_day_fa) + " — " + t("ساعت ", "hours ") + fa(s.opens + "–" + (s.extended_until || s.closes));
   const present = (s.officials_present || []).join("، ");
   $("present").textContent = t("مسئولان حاضر: ", "Officials present: ") + (present || "—") + " (" + t("برای گشودن لازم: ", "needed to open: ") + fa(s.officials_needed || 0) + ")";
   const signed = !!s.official;
@@ -332,7 +334,7 @@ pub async fn ballot_box(
     .collect();
     let body = format!(
         r#"<div id="training" class="training hidden">{training}</div>
-<main>
+<main class="kiosk"><div class="screen">
 <div id="box-error" role="alert"></div>
 <section id="locked"><h2>{locked_h}</h2><p>{locked_p}</p>
  <div class="entry ltr" id="token-entry" aria-live="polite"></div>
@@ -343,7 +345,6 @@ pub async fn ballot_box(
  <div><button id="add" type="button">{add_b}</button><button id="review" type="button" class="secondary">{review_b}</button><button id="blank" type="button" class="secondary">{blank_b}</button></div>
  <h2>{choices_h}</h2><ol id="choices"></ol>
 </section>
-<div id="keypad" class="keypad">{keypad}<button type="button" id="unlock" class="wide">{unlock_b}</button></div>
 <section id="confirm" class="hidden"><h2>{confirm_h}</h2><div id="confirm-list"></div>
  <button id="cast" type="button">{cast_b}</button><button id="back" type="button" class="secondary">{back_b}</button></section>
 <section id="done" class="hidden"><div class="ok big" id="recorded">{recorded}</div>
@@ -351,6 +352,8 @@ pub async fn ballot_box(
  <button id="print" type="button">{print_b}</button></div>
  <button id="finish" type="button" class="secondary">{finish_b}</button></section>
 <section id="timed-out" class="hidden"><div class="error big">{timeout}</div></section>
+</div>
+<div id="keypad" class="keypad">{keypad}<button type="button" id="unlock" class="wide">{unlock_b}</button></div>
 </main>"#,
         training = tr(
             "انتخابات آزمایشی — این رأی شمرده نمی‌شود",
@@ -390,14 +393,19 @@ pub async fn ballot_box(
         ),
     );
     let style = r#"
+header { padding: 6px 16px; } header h1 { font-size: 20px; }
+main.kiosk { max-width: none; display: grid; grid-template-columns: minmax(0, 1fr) minmax(300px, 38%); gap: 16px; align-items: start; padding: 10px 16px; }
+main.kiosk:has(#keypad.hidden) { grid-template-columns: minmax(0, 1fr); }
+#choices { max-height: 40vh; overflow-y: auto; margin: 0; }
+html[lang=fa] ol { list-style-type: persian; }
 .entry { font-size: 40px; min-height: 70px; background: #fff; border: 3px solid #117864; border-radius: 10px; padding: 6px 14px; text-align: center; letter-spacing: 3px; }
-.keypad { display: grid; grid-template-columns: repeat(3, minmax(120px, 1fr)); gap: 10px; max-width: 720px; margin: 10px auto; }
-.keypad button { min-height: 84px; font-size: 34px; margin: 0; }
+.keypad { display: grid; grid-template-columns: repeat(3, minmax(80px, 1fr)); gap: 10px; direction: ltr; position: sticky; top: 10px; }
+.keypad button { min-height: 76px; font-size: 34px; margin: 0; min-width: 0; }
 .keypad button.key[data-key=back], .keypad button.key[data-key=clear] { font-size: 22px; background: #5d6d7e; }
 .keypad .wide { grid-column: 1 / -1; }
-#preview { min-height: 110px; }
+#preview { min-height: 96px; }
 .card { display: flex; gap: 14px; align-items: center; background: #eaf2f8; border-radius: 10px; padding: 8px 12px; margin: 6px 0; font-size: 22px; }
-.card img { width: 80px; height: 96px; object-fit: cover; border-radius: 6px; background: #d5d8dc; }
+.card img { width: 64px; height: 78px; object-fit: cover; border-radius: 6px; background: #d5d8dc; }
 .card .remove { margin-inline-start: auto; background: #a93226; min-width: 90px; }
 .big { font-size: 30px; text-align: center; padding: 20px; }
 .slip { border: 2px solid #000; padding: 14px; margin: 12px 0; background: #fff; }
@@ -687,10 +695,32 @@ fn report_html(en: bool, report: &Value, export: &Value, status: &Value) -> Stri
         })
         .collect();
     let tokens = &report["tokens"];
+    let training = if status["training"] == Value::Bool(true) {
+        format!(
+            r#"<div class="training">{}</div>"#,
+            tr(
+                "انتخابات آزمایشی — این صورتجلسه در شمارش واقعی به کار نمی‌رود",
+                "TRAINING election — this report is not part of a real count"
+            )
+        )
+    } else {
+        String::new()
+    };
+    let day = export["election"]["polling_day"]
+        .as_str()
+        .and_then(|d| sandoq_registry::Date::parse(d).ok())
+        .map(|d| {
+            d.jalali_long(if en {
+                sandoq_i18n::Lang::En
+            } else {
+                sandoq_i18n::Lang::Fa
+            })
+        })
+        .unwrap_or_default();
     let body = format!(
-        r#"<main class="sheet">
+        r#"{training}<main class="sheet">
 <section><h2>{title} — {station_l} <span id="r-station">{station}</span></h2>
-<p>{election}</p><p>{state_l}: <b id="r-state">{state}</b></p>
+<p>{election} — {day}</p><p>{state_l}: <b id="r-state">{state}</b></p>
 <table class="figures-table"><tr><th>{ballots_l}</th><td id="r-ballots">{ballots}</td><th>{blank_l}</th><td id="r-blank">{blank}</td></tr>
 <tr><th>{cand_l}</th><td>{cand}</td><th>{issued_l}</th><td>{issued}</td></tr>
 <tr><th>{used_l}</th><td>{used}</td><th>{voided_l}</th><td>{voided}</td></tr></table></section>
@@ -707,7 +737,7 @@ fn report_html(en: bool, report: &Value, export: &Value, status: &Value) -> Stri
         station = escape(report["station"].as_str().unwrap_or("")),
         election = names(&export["election"]),
         state_l = tr("وضعیت", "State"),
-        state = escape(status["state"].as_str().unwrap_or("")),
+        state = state_name(en, status["state"].as_str().unwrap_or("")),
         ballots_l = tr("برگ‌های ریخته‌شده", "Ballots cast"),
         ballots = num(en, &report["ballots"]),
         blank_l = tr("برگ‌های سفید", "Blank ballots"),
@@ -763,6 +793,21 @@ fn report_html(en: bool, report: &Value, export: &Value, status: &Value) -> Stri
 @media print { header, .noprint { display: none !important; } body { background: #fff; font-size: 12px; } section { box-shadow: none; padding: 4px 0; } }
 "#;
     shell(en, tr("صورتجلسهٔ شعبه", "Station report"), &body, "", style)
+}
+
+fn state_name(en: bool, state: &str) -> String {
+    let (fa, en_name) = match state {
+        "setup" => ("آماده‌سازی", "setup"),
+        "open" => ("گشوده", "open"),
+        "voting" => ("رأی‌گیری", "voting"),
+        "closed" => ("بسته", "closed"),
+        "reported" => (
+            "گزارش‌شده و پذیرفته‌شده در مرکز",
+            "reported, accepted by the centre",
+        ),
+        other => (other, other),
+    };
+    escape(if en { en_name } else { fa })
 }
 
 fn persian_or(en: bool, text: &str) -> String {

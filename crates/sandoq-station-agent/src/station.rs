@@ -208,6 +208,8 @@ pub struct Station {
     pub ballots_sent: bool,
     /// The centre's last refusal of the report or the ballots, for the desk to show.
     pub last_refusal: Option<Refusal>,
+    /// The closing time as extended today (Tehran `HH:MM`), if it was.
+    extended_until: Option<String>,
 }
 
 /// The box's capacity and the token book's (twice: voided tokens take slots too).
@@ -269,6 +271,16 @@ impl Station {
             report,
             ballots_sent: dir.join("ballots-sent.json").exists(),
             last_refusal: None,
+            extended_until: events
+                .iter()
+                .filter(|e| e.kind == EventKind::HoursExtended)
+                .filter_map(|e| e.counters.get("until"))
+                .last()
+                .map(|&until| {
+                    let (_, hour, minute) =
+                        sandoq_store::Timestamp(i64::try_from(until).unwrap_or(0)).tehran();
+                    format!("{hour:02}:{minute:02}")
+                }),
         })
     }
 
@@ -377,6 +389,8 @@ impl Station {
 
     pub fn extend(&mut self, now: i64, until: i64, reason: &str) -> Result<(), Refusal> {
         self.lifecycle.extend_hours(now, until, reason)?;
+        let (_, hour, minute) = sandoq_store::Timestamp(until).tehran();
+        self.extended_until = Some(format!("{hour:02}:{minute:02}"));
         Ok(())
     }
 
@@ -714,7 +728,19 @@ impl Station {
             "offline_policy": if self.package.provisional() { "provisional" } else { "refuse" },
             "paper_record": self.package.paper_record(),
             "training": self.package.training(),
+            "polling_day_fa": self.polling_day(sandoq_i18n::Lang::Fa),
+            "polling_day_en": self.polling_day(sandoq_i18n::Lang::En),
+            "opens": self.package.export["election"]["opens"],
+            "closes": self.package.export["election"]["closes"],
+            "extended_until": self.extended_until,
         })
+    }
+}
+
+impl Station {
+    fn polling_day(&self, lang: sandoq_i18n::Lang) -> Option<String> {
+        let text = self.package.export["election"]["polling_day"].as_str()?;
+        Some(sandoq_registry::Date::parse(text).ok()?.jalali_long(lang))
     }
 }
 

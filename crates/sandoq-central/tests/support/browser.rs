@@ -173,6 +173,32 @@ impl Browser {
         std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
     }
 
+    /// Sets the window's size (CSS pixels).
+    pub async fn resize(&self, width: u32, height: u32) {
+        self.command(
+            "POST",
+            "/window/rect",
+            json!({"width": width, "height": height}),
+        )
+        .await;
+    }
+
+    /// Types on the keyboard, as a person would (key down and up for each character), into
+    /// whatever has the focus. `\u{E003}` is Backspace, `\u{E007}` Enter.
+    pub async fn keys(&self, text: &str) {
+        let mut actions = Vec::new();
+        for c in text.chars() {
+            actions.push(json!({"type": "keyDown", "value": c.to_string()}));
+            actions.push(json!({"type": "keyUp", "value": c.to_string()}));
+        }
+        self.command(
+            "POST",
+            "/actions",
+            json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]}),
+        )
+        .await;
+    }
+
     pub async fn quit(self) {
         let path = format!("/session/{}", self.session);
         super::request(self.driver, "DELETE", &path, &[], b"").await;

@@ -1,0 +1,355 @@
+//! The station's pages in a real browser (headless Chromium over WebDriver), screenshots in
+//! `target/screenshots/station-*.png`: the desk from sign-in to the co-signed report, and one
+//! voter at the ballot box for each kind of ballot (a list code; candidate codes with an unknown
+//! code typed by mistake and removed; blank; a voter who walks away and times out), on the
+//! on-screen keypad and on a physical keyboard, in Persian and in English, at 1024×768 and
+//! 1920×1080.
+
+mod common;
+
+use common::support::browser::Browser;
+use common::{Fixture, Options, OFFICIALS, PASSWORD};
+use sandoq_store::Store;
+use serde_json::Value;
+
+async fn eval(browser: &Browser, expression: &str) -> Value {
+    browser
+        .script(&format!(
+            "const done = arguments[arguments.length - 1]; done({expression});"
+        ))
+        .await
+}
+
+async fn wait_until(browser: &Browser, expression: &str) {
+    for _ in 0..150 {
+        if eval(browser, expression).await == Value::Bool(true) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("never true: {expression}");
+}
+
+/// Presses keypad buttons for each digit of `digits`.
+async fn keypad(browser: &Browser, digits: &str) {
+    for d in digits.chars() {
+        browser.click(&format!("#key-{d}")).await;
+    }
+}
+
+async fn desk_check_in(browser: &Browser, f: &Fixture, voter: usize) -> String {
+    browser.open(&f.url("/desk")).await;
+    wait_until(
+        browser,
+        "!document.getElementById('check-in-section').classList.contains('hidden')",
+    )
+    .await;
+    // Persian digits, as an official might type them.
+    let persian: String = f.voters[voter]
+        .to_string()
+        .chars()
+        .map(|c| char::from_u32('۰' as u32 + c.to_digit(10).unwrap()).unwrap())
+        .collect();
+    browser.type_into("#national-code", &persian).await;
+    browser.click("#check-in").await;
+    browser.wait_for("#token").await;
+    let token = eval(browser, "document.getElementById('token').dataset.token").await;
+    token.as_str().unwrap().to_string()
+}
+
+/// The ballot box unlocked with `token` (typed on the keypad).
+async fn unlock(browser: &Browser, f: &Fixture, token: &str, lang: &str) {
+    browser.open(&f.url(&format!("/box/1{lang}"))).await;
+    wait_until(browser, "document.body.dataset.ready === 'true'").await;
+    keypad(browser, token).await;
+    browser.click("#unlock").await;
+    wait_until(browser, "document.body.dataset.screen === 'voting'").await;
+}
+
+async fn error_code(browser: &Browser) -> String {
+    eval(
+        browser,
+        "(document.querySelector('#box-error [data-code]') || {dataset: {}}).dataset.code || ''",
+    )
+    .await
+    .as_str()
+    .unwrap_or("")
+    .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_desk_and_every_kind_of_ballot_in_chromium() {
+    let f = Fixture::new(Options {
+        paper_record: true,
+        session_timeout: 5,
+        ..Options::default()
+    })
+    .await;
+    f.start_voting().await;
+    f.agent.tick().await;
+    let browser = Browser::start().await;
+
+    // The desk, Persian first: three officials sign in, the station opens.
+    browser.open(&f.url("/desk")).await;
+    wait_until(
+        &browser,
+        "document.getElementById('state').dataset.state === 'setup'",
+    )
+    .await;
+    assert_eq!(eval(&browser, "document.documentElement.dir").await, "rtl");
+    assert_eq!(eval(&browser, "document.documentElement.lang").await, "fa");
+    browser.screenshot("station-desk-setup").await;
+    browser.type_into("#username", "s1-head").await;
+    browser.type_into("#password", "a wrong password").await;
+    browser.click("#sign-in").await;
+    wait_until(
+        &browser,
+        "!!document.querySelector('#message [data-code=bad_credentials]')",
+    )
+    .await;
+    for name in OFFICIALS {
+        browser.type_into("#username", name).await;
+        browser.type_into("#password", PASSWORD).await;
+        browser.click("#sign-in").await;
+        wait_until(
+            &browser,
+            &format!("document.getElementById('present').textContent.includes('{name}')"),
+        )
+        .await;
+    }
+    browser.click("#open").await;
+    wait_until(
+        &browser,
+        "document.getElementById('state').dataset.state === 'open'",
+    )
+    .await;
+    let token = desk_check_in(&browser, &f, 0).await;
+    let shown = browser.text("#token").await;
+    assert!(
+        shown.chars().any(|c| ('۰'..='۹').contains(&c)),
+        "the token in Persian digits: {shown}"
+    );
+    browser.screenshot("station-desk-token").await;
+
+    // 1. A list ballot on the on-screen keypad, with a paper slip.
+    unlock(&browser, &f, &token, "").await;
+    assert!(eval(&browser, "document.fonts.check('20px Vazirmatn')")
+        .await
+        .as_bool()
+        .unwrap());
+    keypad(&browser, "101").await;
+    wait_until(
+        &browser,
+        "!!document.querySelector('#preview .card[data-code=\"101\"]')",
+    )
+    .await;
+    browser.screenshot("station-box-list-typed").await;
+    browser.click("#add").await;
+    browser.click("#review").await;
+    wait_until(&browser, "document.body.dataset.screen === 'confirm'").await;
+    browser.screenshot("station-box-list-confirm").await;
+    browser.click("#cast").await;
+    wait_until(&browser, "document.body.dataset.screen === 'done'").await;
+    assert!(browser.text("#recorded").await.contains("رأی شما ثبت شد"));
+    assert!(
+        eval(&browser, "!!document.querySelector('#slip-qr svg')")
+            .await
+            .as_bool()
+            .unwrap(),
+        "a QR code on the slip"
+    );
+    assert!(browser.text("#slip-choices").await.contains("فهرست امید"));
+    browser.screenshot("station-box-list-slip").await;
+    browser.click("#finish").await;
+    wait_until(&browser, "document.body.dataset.screen === 'locked'").await;
+    assert_eq!(
+        eval(&browser, "document.getElementById('slip-id').textContent").await,
+        "",
+        "nothing of the vote stays on screen"
+    );
+
+    // 2. Candidates on a physical keyboard: an unknown code typed by mistake, removed; a code
+    //    added and removed again; then two candidates.
+    let token = desk_check_in(&browser, &f, 1).await;
+    browser.open(&f.url("/box/1")).await;
+    wait_until(&browser, "document.body.dataset.ready === 'true'").await;
+    browser.keys(&token).await;
+    browser.keys("\u{E007}").await;
+    wait_until(&browser, "document.body.dataset.screen === 'voting'").await;
+    browser.keys("10101").await;
+    wait_until(
+        &browser,
+        "!!document.querySelector('#preview .card[data-code=\"10101\"] img')",
+    )
+    .await;
+    assert!(
+        browser.text("#preview").await.contains("مریم احمدی"),
+        "the name as the code is typed"
+    );
+    browser.keys("\u{E007}").await;
+    browser.keys("777").await;
+    wait_until(
+        &browser,
+        "!!document.querySelector('#preview [data-code=unknown_code]')",
+    )
+    .await;
+    browser.keys("\u{E007}").await;
+    assert_eq!(error_code(&browser).await, "unknown_code");
+    browser.screenshot("station-box-unknown-code").await;
+    browser.keys("\u{E003}\u{E003}\u{E003}").await;
+    assert_eq!(
+        eval(&browser, "document.getElementById('code').textContent").await,
+        ""
+    );
+    browser.keys("10102\u{E007}").await;
+    wait_until(
+        &browser,
+        "document.querySelectorAll('#choices .card').length === 2",
+    )
+    .await;
+    browser.click("#choices .remove[data-code=\"10102\"]").await;
+    wait_until(
+        &browser,
+        "document.querySelectorAll('#choices .card').length === 1",
+    )
+    .await;
+    browser.keys("101\u{E007}").await;
+    assert_eq!(error_code(&browser).await, "list_in_candidate_ballot");
+    browser.keys("\u{E003}\u{E003}\u{E003}9001\u{E007}").await;
+    wait_until(
+        &browser,
+        "document.querySelectorAll('#choices .card').length === 2",
+    )
+    .await;
+    browser.screenshot("station-box-candidates").await;
+    browser.keys("\u{E007}").await;
+    wait_until(&browser, "document.body.dataset.screen === 'confirm'").await;
+    let confirm = browser.text("#confirm-list").await;
+    assert!(
+        confirm.contains("مریم احمدی")
+            && confirm.contains("حسن موسوی")
+            && !confirm.contains("علی رضایی"),
+        "{confirm}"
+    );
+    browser.keys("\u{E007}").await;
+    wait_until(&browser, "document.body.dataset.screen === 'done'").await;
+    browser.screenshot("station-box-candidates-slip").await;
+    browser.click("#finish").await;
+
+    // 3. A blank ballot, in English.
+    let token = desk_check_in(&browser, &f, 2).await;
+    unlock(&browser, &f, &token, "?lang=en").await;
+    assert_eq!(eval(&browser, "document.documentElement.dir").await, "ltr");
+    browser.click("#review").await;
+    assert_eq!(
+        error_code(&browser).await,
+        "nothing_chosen",
+        "blank must be explicit"
+    );
+    browser.click("#blank").await;
+    wait_until(&browser, "document.body.dataset.screen === 'confirm'").await;
+    assert!(browser.text("#confirm-list").await.contains("Blank ballot"));
+    browser.screenshot("station-box-blank-en").await;
+    browser.click("#cast").await;
+    wait_until(&browser, "document.body.dataset.screen === 'done'").await;
+    assert!(browser
+        .text("#recorded")
+        .await
+        .contains("Your vote is recorded"));
+    browser.click("#finish").await;
+
+    // 4. A voter who walks away: after the timeout the session ends, voided, without a ballot.
+    let token = desk_check_in(&browser, &f, 3).await;
+    unlock(&browser, &f, &token, "").await;
+    keypad(&browser, "102").await;
+    browser.click("#add").await;
+    wait_until(&browser, "document.body.dataset.screen === 'timed-out'").await;
+    browser.screenshot("station-box-timed-out").await;
+    wait_until(&browser, "document.body.dataset.screen === 'locked'").await;
+
+    // Sizes: a 15-inch touch screen at 1024×768 and a 1920×1080 one; big keys, no sideways scroll.
+    for (width, height) in [(1024, 768), (1920, 1080)] {
+        browser.resize(width, height).await;
+        browser.open(&f.url("/box/2")).await;
+        wait_until(&browser, "document.body.dataset.ready === 'true'").await;
+        assert!(eval(
+            &browser,
+            "document.documentElement.scrollWidth <= window.innerWidth"
+        )
+        .await
+        .as_bool()
+        .unwrap());
+        let smallest = eval(&browser, "Math.min(...[...document.querySelectorAll('.keypad button')].filter(b => b.offsetParent).map(b => b.getBoundingClientRect().height))").await;
+        assert!(
+            smallest.as_f64().unwrap() >= 60.0,
+            "keys at least 60 px high: {smallest}"
+        );
+        assert!(
+            eval(&browser, "document.getElementById('unlock').getBoundingClientRect().bottom <= window.innerHeight").await.as_bool().unwrap(),
+            "the whole keypad is on screen at {width}×{height}"
+        );
+        browser
+            .screenshot(&format!("station-box-locked-{width}x{height}"))
+            .await;
+    }
+    browser.resize(1280, 900).await;
+
+    // The desk closes the station; the officials co-sign; the report is printable with QR codes.
+    browser.open(&f.url("/desk")).await;
+    wait_until(
+        &browser,
+        "document.getElementById('state').dataset.state === 'voting'",
+    )
+    .await;
+    browser
+        .script("window.confirm = () => true; arguments[arguments.length - 1](true);")
+        .await;
+    browser.click("#close").await;
+    wait_until(
+        &browser,
+        "document.getElementById('state').dataset.state === 'closed'",
+    )
+    .await;
+    for name in OFFICIALS {
+        browser.type_into("#cosign-username", name).await;
+        browser.type_into("#cosign-password", PASSWORD).await;
+        browser.click("#cosign").await;
+        wait_until(
+            &browser,
+            "!!document.querySelector('#message [data-code=cosigned]')",
+        )
+        .await;
+    }
+    f.agent.tick().await;
+    f.agent.tick().await;
+    wait_until(
+        &browser,
+        "document.getElementById('report-state').dataset.ballotsSent === 'true'",
+    )
+    .await;
+    browser.screenshot("station-desk-reported").await;
+    let status = f.call("GET", "/api/status", "", Value::Null).await.1;
+    assert_eq!(status["state"], "reported");
+    browser.open(&f.url("/report")).await;
+    browser.wait_for(".qr svg").await;
+    assert_eq!(browser.text("#r-ballots").await, "۳");
+    assert_eq!(browser.text("#r-blank").await, "۱");
+    browser.screenshot("station-report").await;
+    browser.open(&f.url("/report?lang=en")).await;
+    browser.wait_for(".qr svg").await;
+    assert_eq!(browser.text("#r-ballots").await, "3");
+    browser.screenshot("station-report-en").await;
+
+    let report: Value =
+        serde_json::from_str(&f.store.station_reports(f.election).await.unwrap()[0].1).unwrap();
+    assert_eq!(
+        (
+            report["ballots"].as_u64(),
+            report["tokens"]["voided"].as_u64()
+        ),
+        (Some(3), Some(1)),
+        "{report}"
+    );
+    browser.quit().await;
+    let _ = std::fs::remove_dir_all(&f.data);
+}
