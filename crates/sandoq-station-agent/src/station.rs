@@ -273,9 +273,9 @@ impl Station {
             last_refusal: None,
             extended_until: events
                 .iter()
+                .rev()
                 .filter(|e| e.kind == EventKind::HoursExtended)
-                .filter_map(|e| e.counters.get("until"))
-                .last()
+                .find_map(|e| e.counters.get("until"))
                 .map(|&until| {
                     let (_, hour, minute) =
                         sandoq_store::Timestamp(i64::try_from(until).unwrap_or(0)).tehran();
