@@ -317,19 +317,41 @@ pub fn drill_election() -> [u8; 32] {
     sha2::Sha256::digest(b"sandoq station drill").into()
 }
 
+/// The package the drill's station holds: a training election over [`drill_contest`]'s lists.
+fn drill_package() -> serde_json::Value {
+    use sha2::Digest;
+    let export = serde_json::json!({
+        "format": "sandoq-election-v1",
+        "election": {"code": "drill", "kind": "training", "offline_policy": "refuse", "paper_record": false},
+        "definition": {"format": "sandoq-definition-v1", "seats": 3, "lists": [
+            {"code": "101", "name_fa": "امید", "candidates": [{"code": "10101"}, {"code": "10102"}]},
+            {"code": "102", "name_fa": "آینده", "candidates": [{"code": "10201"}]}],
+            "independents": [{"code": "9001"}, {"code": "9002"}]},
+    })
+    .to_string();
+    let hash = sandoq_station::merkle::hex(&sha2::Sha256::digest(export.as_bytes()));
+    serde_json::json!({"election": 1, "station": "DRILL", "export": export, "hash": hash, "officials": []})
+}
+
+/// Votes without end through the station agent's own code (a token issued, a box unlocked with
+/// it, the ballot cast), printing `confirmed ID` for each ballot once the agent would tell the
+/// voter it is recorded. The crash test kills it at random instants.
 pub fn drill(dir: &Path, seed: u64) -> anyhow::Result<ExitCode> {
+    use sandoq_station_agent::station::{Package, Station};
     std::fs::create_dir_all(dir)?;
     let key = sandoq_station::keys::load_or_create(dir)?;
-    let path = dir.join("ballots.box");
-    let mut ballot_box = if path.exists() {
-        BallotBox::open(&path, drill_election(), key)
-            .map_err(|e| anyhow::anyhow!("[{}] {}", e.code, e.en))?
-            .0
-    } else {
-        BallotBox::create(&path, 32_768, drill_election(), key)
-            .map_err(|e| anyhow::anyhow!("[{}] {}", e.code, e.en))?
-    };
-    let contest = drill_contest();
+    let fail = |e: sandoq_station_agent::station::Refusal| anyhow::anyhow!("[{}] {}", e.code, e.en);
+    let raw = drill_package();
+    std::fs::write(dir.join("package.json"), raw.to_string())?;
+    let package = Package::read(raw).map_err(fail)?;
+    let hash = package.hash;
+    let mut station = Station::load(dir, key, package, 16_384, 0).map_err(fail)?;
+    if station.state() == sandoq_station::lifecycle::State::Setup {
+        for official in ["drill-1", "drill-2", "drill-3"] {
+            station.sign_in(official);
+        }
+        station.open(0, &hash).map_err(fail)?;
+    }
     let choices = [
         Ballot::List("101".into()),
         Ballot::List("102".into()),
@@ -340,16 +362,16 @@ pub fn drill(dir: &Path, seed: u64) -> anyhow::Result<ExitCode> {
     let mut rng = sandoq_registry::synthetic::Rng::new(seed);
     let mut out = std::io::stdout().lock();
     loop {
-        let ballot = choices[rng.below(choices.len() as u64) as usize]
-            .checked(&contest)
-            .map_err(|e| anyhow::anyhow!("[{}] {}", e.code, e.en))?;
-        let record = match ballot_box.cast(&ballot) {
-            Ok(record) => record,
+        let ballot = &choices[rng.below(choices.len() as u64) as usize];
+        let token = station.issue_token().map_err(fail)?;
+        let session = station.unlock(1, &token).map_err(fail)?;
+        let id = match station.cast(1, &session, ballot, 0) {
+            Ok((id, _)) => id,
             Err(e) if e.code == "ballot_box_full" => return Ok(ExitCode::SUCCESS),
-            Err(e) => anyhow::bail!("[{}] {}", e.code, e.en),
+            Err(e) => return Err(fail(e)),
         };
         // The confirmation the voter would see, shown only now that the ballot is durable.
-        writeln!(out, "confirmed {}", sandoq_station::merkle::hex(&record.id))?;
+        writeln!(out, "confirmed {}", sandoq_station::merkle::hex(&id))?;
         out.flush()?;
     }
 }

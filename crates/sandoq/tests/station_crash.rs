@@ -1,8 +1,10 @@
 //! Durable before confirmation (issue 4 §5), tested by killing processes, not by reasoning:
-//! `sandoq station-drill` casts ballots into a ballot box file and prints each ballot's id once
-//! it is on disk; it is killed (SIGKILL) 200 times at random instants while casting. After every
-//! kill the box is opened again: every ballot whose confirmation was printed is there, exactly
-//! once, with a valid signature, and the casting goes on from there.
+//! `sandoq station-drill` votes through the station agent's own code (a token issued, a ballot
+//! box unlocked with it, the ballot cast) and prints each ballot's id when the agent would tell
+//! the voter it is recorded; it is killed (SIGKILL) 200 times at random instants while casting.
+//! After every kill the box is opened again: every ballot whose confirmation was printed is
+//! there, exactly once, with a valid signature; no ballot is there without a used token; and the
+//! casting goes on from there.
 
 use std::collections::HashSet;
 use std::io::Read;
@@ -66,7 +68,11 @@ fn killing_the_ballot_box_at_random_instants_loses_no_confirmed_ballot() {
         }
         let key = sandoq_station::keys::load_or_create(&dir).unwrap();
         let public = key.verifying_key();
-        let election = drill_election();
+        let package: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("package.json")).unwrap())
+                .unwrap();
+        let election: [u8; 32] =
+            sandoq_station::merkle::unhex(package["hash"].as_str().unwrap()).unwrap();
         let (ballot_box, opened) =
             sandoq_station::BallotBox::open(&dir.join("ballots.box"), election, key).unwrap();
         unreadable_seen = unreadable_seen.max(opened.unreadable);
@@ -89,6 +95,14 @@ fn killing_the_ballot_box_at_random_instants_loses_no_confirmed_ballot() {
             lost.is_empty(),
             "round {round}: confirmed but lost: {lost:?}"
         );
+        let (_, used, _) = sandoq_station::tokens::TokenBook::open(&dir.join("tokens.book"))
+            .and_then(|book| book.counts())
+            .unwrap();
+        assert!(
+            used >= records.len() as u64,
+            "round {round}: {} ballots but only {used} tokens used",
+            records.len()
+        );
         // Ballots stored but not confirmed: at most the one being written when it was killed.
         assert!(
             stored.len() <= confirmed.len() + (round as usize + 1),
@@ -105,9 +119,4 @@ fn killing_the_ballot_box_at_random_instants_loses_no_confirmed_ballot() {
         confirmed.len()
     );
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-fn drill_election() -> [u8; 32] {
-    use sha2::Digest;
-    sha2::Sha256::digest(b"sandoq station drill").into()
 }
