@@ -226,7 +226,7 @@ pub fn run_registry(voters: u64, seed: u64, database: Option<String>) -> anyhow:
 }
 
 /// Latency percentile (nearest rank) of sorted samples.
-fn percentile(sorted: &[Duration], p: usize) -> Duration {
+pub(crate) fn percentile(sorted: &[Duration], p: usize) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
     }
@@ -329,7 +329,7 @@ pub fn run_check_in(
 }
 
 /// Reads one HTTP/1.1 response with a Content-Length body from a keep-alive connection.
-async fn read_response(
+pub(crate) async fn read_response(
     stream: &mut tokio::net::TcpStream,
     buffer: &mut Vec<u8>,
 ) -> anyhow::Result<(u16, Vec<u8>)> {
@@ -624,7 +624,10 @@ async fn bare_insert_baseline(
 }
 
 /// The training election every benchmark sets up.
-fn bench_election(code: String, polling_day: sandoq_registry::Date) -> sandoq_store::ElectionSpec {
+pub(crate) fn bench_election(
+    code: String,
+    polling_day: sandoq_registry::Date,
+) -> sandoq_store::ElectionSpec {
     sandoq_store::ElectionSpec {
         code,
         name_fa: "آزمون سرعت".into(),

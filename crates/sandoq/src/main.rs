@@ -4,6 +4,7 @@
 //! required, 4 verification failed).
 
 mod bench;
+mod bench_station;
 mod central;
 mod report;
 mod station;
@@ -177,6 +178,13 @@ enum Command {
         #[arg(long, default_value_t = 5000)]
         ballots: u64,
     },
+    /// Measures the station agent in its own process: voters checked in and voting over HTTP one
+    /// after another; cast-to-confirmed latency against bare fdatasync'd writes, and the agent's
+    /// memory after the ballots (see BENCHMARKS.md).
+    BenchStation {
+        #[arg(long, default_value_t = 5000)]
+        ballots: u64,
+    },
     /// Measures counting speed at Tehran scale and prints the figures (see BENCHMARKS.md).
     Bench {
         /// Ballots to count.
@@ -242,6 +250,9 @@ fn main() -> ExitCode {
         } => bench::run_http(check_ins, connections, database).map(|()| ExitCode::SUCCESS),
         Command::StationDrill { dir, seed } => station::drill(&dir, seed),
         Command::Station(args) => station::run(args),
+        Command::BenchStation { ballots } => {
+            bench_station::run(ballots).map(|()| ExitCode::SUCCESS)
+        }
         Command::BenchBallotBox { ballots } => {
             bench::run_ballot_box(ballots).map(|()| ExitCode::SUCCESS)
         }
