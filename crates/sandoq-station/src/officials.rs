@@ -8,19 +8,35 @@
 //! offline, and anyone can check a report's co-signatures against the keys the centre publishes.
 //! The password itself is never stored at the station.
 
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use sha2::{Digest, Sha256};
+
+/// Argon2's memory, in 1 KiB blocks: 19 MiB, Argon2id's recommended minimum.
+const MEMORY_BLOCKS: u32 = 19 * 1024;
+
+/// One working memory for every derivation in the process, allocated once: the allocator would
+/// otherwise keep each freed 19 MiB block for later (the station agent's memory target).
+static MEMORY: std::sync::Mutex<Vec<Block>> = std::sync::Mutex::new(Vec::new());
 
 /// The official's co-signing key, from their username and password.
 pub fn key(username: &str, password: &str) -> Option<SigningKey> {
     let salt = Sha256::digest(format!("sandoq-official-key-v1\n{username}").as_bytes());
-    // 19 MiB, 2 passes: Argon2id's recommended minimum, well under a second on a station PC.
-    let params = Params::new(19 * 1024, 2, 1, Some(32)).ok()?;
+    // 2 passes over 19 MiB: well under a second on a station PC.
+    let params = Params::new(MEMORY_BLOCKS, 2, 1, Some(32)).ok()?;
     let mut seed = [0u8; 32];
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-        .hash_password_into(password.as_bytes(), &salt[..16], &mut seed)
-        .ok()?;
+    let mut memory = MEMORY.lock().unwrap_or_else(|p| p.into_inner());
+    memory.resize(MEMORY_BLOCKS as usize, Block::default());
+    let derived = Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+        .hash_password_into_with_memory(
+            password.as_bytes(),
+            &salt[..16],
+            &mut seed,
+            memory.as_mut_slice(),
+        );
+    // Nothing derived from the password stays in memory.
+    memory.fill(Block::default());
+    derived.ok()?;
     Some(SigningKey::from_bytes(&seed))
 }
 
