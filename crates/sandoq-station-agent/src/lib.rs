@@ -403,6 +403,7 @@ pub fn app(agent: Agent) -> Router {
         .route("/api/desk/extend", post(extend))
         .route("/api/desk/close", post(close))
         .route("/api/desk/cosign", post(cosign))
+        .route("/api/desk/incident", post(incident))
         .route("/api/desk/check-in", post(check_in))
         .route("/api/box/definition", get(definition))
         .route("/api/box/{n}/unlock", post(unlock))
@@ -596,6 +597,33 @@ async fn close(State(agent): State<Agent>, headers: HeaderMap) -> Response {
     let now = agent.now();
     match agent.with(move |s| s.close(now).map(|()| s.status())).await {
         Ok(status) => Json(status).into_response(),
+        Err(r) => fail(r),
+    }
+}
+
+/// An official records an incident in the station's event log.
+async fn incident(
+    State(agent): State<Agent>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    let official = match official(&agent, &headers).await {
+        Ok(name) => name,
+        Err(r) => return fail(r),
+    };
+    let note = format!("{official}: {}", field(&body, "note"));
+    let empty = field(&body, "note").trim().is_empty();
+    let now = agent.now();
+    match agent
+        .with(move |s| {
+            if empty {
+                return s.incident(now, "");
+            }
+            s.incident(now, &note)
+        })
+        .await
+    {
+        Ok(()) => Json(json!({"recorded": true})).into_response(),
         Err(r) => fail(r),
     }
 }

@@ -148,6 +148,8 @@ pub async fn desk(query: LangQuery) -> Html<String> {
  <button id="close" type="button" class="danger">{close_b}</button>
  <form id="extend-form"><label for="extend-until">{extend_l}</label><input id="extend-until" class="ltr" placeholder="19:00" inputmode="numeric">
  <label for="extend-reason">{reason_l}</label><input id="extend-reason"><div><button id="extend" type="submit" class="secondary">{extend_b}</button></div></form>
+ <form id="incident-form"><label for="incident-note">{incident_l}</label><input id="incident-note" maxlength="200">
+ <div><button id="incident" type="submit" class="secondary">{incident_b}</button></div></form>
 </section>
 <section id="report-section" class="hidden"><h2>{report_h}</h2>
  <p id="report-state"></p><p><a id="report-link" href="/report{lang_q}">{report_link}</a></p>
@@ -179,6 +181,11 @@ pub async fn desk(query: LangQuery) -> Html<String> {
         reason_l = tr("دلیل تمدید", "Reason"),
         extend_b = tr("تمدید ساعت رأی‌گیری", "Extend the hours"),
         check_in_h = tr("پذیرش رأی‌دهنده", "Check a voter in"),
+        incident_l = tr(
+            "ثبت رویداد در دفتر شعبه (بدون نام یا کد ملی کسی)",
+            "Record an incident in the station's log (no one's name or national code)"
+        ),
+        incident_b = tr("ثبت رویداد", "Record the incident"),
         code_l = tr("کد ملی", "National code"),
         check_in_b = tr("پذیرش و صدور برگه", "Check in and issue a token"),
         report_h = tr("صورتجلسهٔ شعبه", "Station report"),
@@ -273,6 +280,11 @@ $("extend-form").addEventListener("submit", async (ev) => {
   const r = await call("POST", "/api/desk/extend", {until: $("extend-until").value, reason: $("extend-reason").value});
   if (r.status === 200) show("ok", t("ساعت رأی‌گیری تمدید شد.", "The hours are extended."), "extended"); else fail(r);
   refresh();
+});
+$("incident-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const r = await call("POST", "/api/desk/incident", {note: $("incident-note").value});
+  if (r.status === 200) { show("ok", t("رویداد ثبت شد.", "The incident is recorded."), "incident_recorded"); $("incident-note").value = ""; } else fail(r);
 });
 $("check-in-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
@@ -647,9 +659,13 @@ fn report_html(en: bool, report: &Value, export: &Value, status: &Value) -> Stri
     }
     for (c, list) in &all {
         let code = c["code"].as_str().unwrap_or("");
-        let list_code = list["code"].as_str().unwrap_or("");
-        let through = report["list_ballots"][list_code].as_u64().unwrap_or(0);
         let direct = report["candidate_votes_direct"][code].as_u64().unwrap_or(0);
+        let total = report["candidate_votes"][code].as_u64().unwrap_or(0);
+        let through = if list.is_null() {
+            0
+        } else {
+            total.saturating_sub(direct)
+        };
         people.push_str(&format!(
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             if en {
@@ -665,7 +681,7 @@ fn report_html(en: bool, report: &Value, export: &Value, status: &Value) -> Stri
             },
             num(en, &Value::from(direct)),
             num(en, &Value::from(through)),
-            num(en, &Value::from(direct + through)),
+            num(en, &Value::from(total)),
         ));
     }
     let cosigners: Vec<String> = report["cosignatures"]

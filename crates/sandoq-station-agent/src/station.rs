@@ -491,6 +491,23 @@ impl Station {
         Ok(())
     }
 
+    /// An incident the officials record (a note in the signed event log; never a voter's name or
+    /// code: the desk says so, and the note is short).
+    pub fn incident(&mut self, now: i64, note: &str) -> Result<(), Refusal> {
+        let note = note.trim();
+        if note.is_empty() {
+            return Err(refusal(
+                422,
+                "empty_note",
+                "describe the incident",
+                "رویداد را شرح دهید",
+            ));
+        }
+        self.lifecycle
+            .note(now, EventKind::Incident, BTreeMap::new(), note)?;
+        Ok(())
+    }
+
     /// Records that the centre became unreachable or reachable again.
     pub fn set_online(&mut self, online: bool, now: i64) {
         if self.online != online {

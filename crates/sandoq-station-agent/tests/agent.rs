@@ -282,6 +282,24 @@ async fn a_polling_day_from_sign_in_to_the_centre_accepting_the_report() {
     assert_eq!((s, code(&a)), (422, "token_voided"));
     tokens.push(walked);
 
+    // An incident in the log.
+    let (s, a) = f
+        .call("POST", "/api/desk/incident", &cookie, json!({"note": "  "}))
+        .await;
+    assert_eq!((s, code(&a)), (422, "empty_note"));
+    let (s, _) = f
+        .call(
+            "POST",
+            "/api/desk/incident",
+            &cookie,
+            json!({"note": "چاپگر برگه گیر کرد"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert!(std::fs::read_to_string(f.data.join("events.log"))
+        .unwrap()
+        .contains("چاپگر برگه گیر کرد"));
+
     // Extending the hours.
     let (s, a) = f
         .call(
@@ -383,6 +401,15 @@ async fn a_polling_day_from_sign_in_to_the_centre_accepting_the_report() {
         (Some(3), Some(1), Some(1))
     );
     assert_eq!(report["candidate_votes_direct"]["9001"].as_u64(), Some(1));
+    // V(10101) = 1 named + 1 list ballot for 101; V(10102) = its list's ballot only.
+    assert_eq!(
+        (
+            report["candidate_votes"]["10101"].as_u64(),
+            report["candidate_votes"]["10102"].as_u64()
+        ),
+        (Some(2), Some(1))
+    );
+    assert_eq!(report["check_ins"].as_u64(), Some(4));
     assert_eq!(report["cosignatures"].as_array().unwrap().len(), 3);
     let ballots = f.store.station_ballots(f.election).await.unwrap();
     assert_eq!(

@@ -40,6 +40,28 @@ pub struct StationFacts {
     pub event_log: (u64, [u8; 32]),
 }
 
+/// V(c): the candidate ballots naming c plus the list ballots for c's list (TEHRAN_RULES).
+fn candidate_totals(
+    contest: &Contest,
+    lists: &BTreeMap<String, u64>,
+    direct: &BTreeMap<String, u64>,
+) -> BTreeMap<String, u64> {
+    contest
+        .candidates
+        .iter()
+        .map(|c| {
+            let through = contest
+                .lists
+                .get(c.group as usize)
+                .and_then(|l| lists.get(&l.code))
+                .copied()
+                .unwrap_or(0);
+            let own = direct.get(&c.code).copied().unwrap_or(0);
+            (c.code.clone(), own.saturating_add(through))
+        })
+        .collect()
+}
+
 fn signed_text(body: &Value) -> String {
     format!("sandoq-station-report-v1\n{body}")
 }
@@ -95,18 +117,21 @@ pub fn build(
         .map(|r| merkle::leaf(&r.leaf_bytes()))
         .collect();
     let root = merkle::root(leaves);
+    let totals = candidate_totals(contest, &lists, &direct);
     let (issued, used, voided) = facts.tokens;
     let body = json!({
         "format": "sandoq-station-report-v1",
         "election": hex(&facts.election),
         "station": facts.station,
         "device_key": hex(key.verifying_key().as_bytes()),
+        "check_ins": issued,
         "tokens": {"issued": issued, "used": used, "voided": voided},
         "ballots": records.len(),
         "blank": blank,
         "candidate_ballots": candidate_ballots,
         "list_ballots": lists,
         "candidate_votes_direct": direct,
+        "candidate_votes": totals,
         "commitment": {"ballots": records.len(), "merkle_root": hex(&root)},
         "event_log": {"events": facts.event_log.0, "head": hex(&facts.event_log.1)},
     });
@@ -240,6 +265,30 @@ pub fn verify(
         return Err(inconsistent(
             "more tokens used or voided than issued",
             "برگه‌های به‌کاررفته و باطل از صادرشده بیشترند",
+        ));
+    }
+    // Every candidate's total is their direct votes plus their list's ballots, and the desk's
+    // check-ins are the tokens it issued.
+    let counts = |object: &Map<String, Value>| -> Result<BTreeMap<String, u64>, ReportError> {
+        object
+            .iter()
+            .map(|(k, v)| Ok((k.clone(), v.as_u64().ok_or_else(malformed)?)))
+            .collect()
+    };
+    let totals = map
+        .get("candidate_votes")
+        .and_then(Value::as_object)
+        .ok_or_else(malformed)?;
+    if counts(totals)? != candidate_totals(contest, &counts(list_ballots)?, &counts(direct)?) {
+        return Err(inconsistent(
+            "the candidates' totals are not their direct votes plus their list's ballots",
+            "جمع رأی نامزدها برابر رأی مستقیم به‌علاوهٔ برگ‌های فهرستشان نیست",
+        ));
+    }
+    if number(map.get("check_ins"))? != issued {
+        return Err(inconsistent(
+            "the check-ins are not the tokens issued",
+            "شمار پذیرش‌ها با برگه‌های صادرشده برابر نیست",
         ));
     }
     let commitment = map.get("commitment").ok_or_else(malformed)?;

@@ -141,6 +141,25 @@ fn a_report_verifies_and_a_forged_or_altered_one_is_refused() {
     let mut unknown = report.clone();
     unknown["list_ballots"]["999"] = json!(0);
     assert_eq!(code(&resign(&unknown, &key), "1203"), "inconsistent_report");
+    // A candidate's total must be their direct votes plus their list's ballots; check-ins must be
+    // the tokens issued.
+    let mut totals = report.clone();
+    let first = totals["candidate_votes"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .next()
+        .unwrap()
+        .clone();
+    let value = totals["candidate_votes"][&first].as_u64().unwrap();
+    totals["candidate_votes"][&first] = json!(value + 1);
+    assert_eq!(code(&resign(&totals, &key), "1203"), "inconsistent_report");
+    let mut check_ins = report.clone();
+    check_ins["check_ins"] = json!(0);
+    assert_eq!(
+        code(&resign(&check_ins, &key), "1203"),
+        "inconsistent_report"
+    );
     assert_eq!(code(&json!([1, 2]), "1203"), "malformed_report");
     // Figures near the largest number are refused, not overflowed.
     let mut huge = report.clone();
