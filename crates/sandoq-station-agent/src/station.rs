@@ -503,6 +503,24 @@ impl Station {
                 "رویداد را شرح دهید",
             ));
         }
+        // A run of eight digits or more could be a national code or a token: refused.
+        let mut run = 0;
+        for c in note.chars() {
+            run = if c.is_ascii_digit() || ('۰'..='۹').contains(&c) || ('٠'..='٩').contains(&c)
+            {
+                run + 1
+            } else {
+                0
+            };
+            if run >= 8 {
+                return Err(refusal(
+                    422,
+                    "note_names_someone",
+                    "the note holds a long number (a national code or a token?): the log never names a voter",
+                    "یادداشت عدد بلندی دارد (کد ملی یا برگهٔ رأی؟): دفتر شعبه هرگز نام رأی‌دهنده را نمی‌آورد",
+                ));
+            }
+        }
         self.lifecycle
             .note(now, EventKind::Incident, BTreeMap::new(), note)?;
         Ok(())

@@ -287,6 +287,11 @@ async fn a_polling_day_from_sign_in_to_the_centre_accepting_the_report() {
         .call("POST", "/api/desk/incident", &cookie, json!({"note": "  "}))
         .await;
     assert_eq!((s, code(&a)), (422, "empty_note"));
+    let note = format!("voter {} complained", f.voters[5]);
+    let (s, a) = f
+        .call("POST", "/api/desk/incident", &cookie, json!({"note": note}))
+        .await;
+    assert_eq!((s, code(&a)), (422, "note_names_someone"));
     let (s, _) = f
         .call(
             "POST",
