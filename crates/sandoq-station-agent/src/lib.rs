@@ -15,6 +15,7 @@ pub mod client;
 pub mod pages;
 pub mod station;
 
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path as UrlPath, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -415,6 +416,15 @@ pub fn app(agent: Agent) -> Router {
 
 const COOKIE: &str = "sandoq_desk";
 
+fn bad_json(rejection: &JsonRejection) -> Refusal {
+    refusal(
+        400,
+        "invalid_json",
+        format!("send a JSON object as application/json ({rejection})"),
+        format!("یک شیء JSON با نوع application/json بفرستید ({rejection})"),
+    )
+}
+
 fn cookie(headers: &HeaderMap) -> String {
     headers
         .get_all("cookie")
@@ -469,7 +479,11 @@ async fn status(State(agent): State<Agent>, headers: HeaderMap) -> Response {
     Json(answer).into_response()
 }
 
-async fn sign_in(State(agent): State<Agent>, Json(body): Json<Value>) -> Response {
+async fn sign_in(State(agent): State<Agent>, body: Result<Json<Value>, JsonRejection>) -> Response {
+    let body = match body {
+        Ok(Json(body)) => body,
+        Err(rejection) => return fail(bad_json(&rejection)),
+    };
     let (username, password) = (field(&body, "username"), field(&body, "password"));
     let result = agent
         .with(move |s| {
@@ -547,8 +561,12 @@ async fn open(State(agent): State<Agent>, headers: HeaderMap) -> Response {
 async fn extend(
     State(agent): State<Agent>,
     headers: HeaderMap,
-    Json(body): Json<Value>,
+    body: Result<Json<Value>, JsonRejection>,
 ) -> Response {
+    let body = match body {
+        Ok(Json(body)) => body,
+        Err(rejection) => return fail(bad_json(&rejection)),
+    };
     if let Err(r) = official(&agent, &headers).await {
         return fail(r);
     }
@@ -605,8 +623,12 @@ async fn close(State(agent): State<Agent>, headers: HeaderMap) -> Response {
 async fn incident(
     State(agent): State<Agent>,
     headers: HeaderMap,
-    Json(body): Json<Value>,
+    body: Result<Json<Value>, JsonRejection>,
 ) -> Response {
+    let body = match body {
+        Ok(Json(body)) => body,
+        Err(rejection) => return fail(bad_json(&rejection)),
+    };
     let official = match official(&agent, &headers).await {
         Ok(name) => name,
         Err(r) => return fail(r),
@@ -632,8 +654,12 @@ async fn incident(
 async fn cosign(
     State(agent): State<Agent>,
     headers: HeaderMap,
-    Json(body): Json<Value>,
+    body: Result<Json<Value>, JsonRejection>,
 ) -> Response {
+    let body = match body {
+        Ok(Json(body)) => body,
+        Err(rejection) => return fail(bad_json(&rejection)),
+    };
     if let Err(r) = official(&agent, &headers).await {
         return fail(r);
     }
@@ -656,8 +682,12 @@ async fn cosign(
 async fn check_in(
     State(agent): State<Agent>,
     headers: HeaderMap,
-    Json(body): Json<Value>,
+    body: Result<Json<Value>, JsonRejection>,
 ) -> Response {
+    let body = match body {
+        Ok(Json(body)) => body,
+        Err(rejection) => return fail(bad_json(&rejection)),
+    };
     if let Err(r) = official(&agent, &headers).await {
         return fail(r);
     }
@@ -797,8 +827,12 @@ fn box_number(agent: &Agent, n: &str) -> Result<u32, Refusal> {
 async fn unlock(
     State(agent): State<Agent>,
     UrlPath(n): UrlPath<String>,
-    Json(body): Json<Value>,
+    body: Result<Json<Value>, JsonRejection>,
 ) -> Response {
+    let body = match body {
+        Ok(Json(body)) => body,
+        Err(rejection) => return fail(bad_json(&rejection)),
+    };
     let n = match box_number(&agent, &n) {
         Ok(n) => n,
         Err(r) => return fail(r),
@@ -813,8 +847,12 @@ async fn unlock(
 async fn touch(
     State(agent): State<Agent>,
     UrlPath(n): UrlPath<String>,
-    Json(body): Json<Value>,
+    body: Result<Json<Value>, JsonRejection>,
 ) -> Response {
+    let body = match body {
+        Ok(Json(body)) => body,
+        Err(rejection) => return fail(bad_json(&rejection)),
+    };
     let n = match box_number(&agent, &n) {
         Ok(n) => n,
         Err(r) => return fail(r),
@@ -829,8 +867,12 @@ async fn touch(
 async fn void(
     State(agent): State<Agent>,
     UrlPath(n): UrlPath<String>,
-    Json(body): Json<Value>,
+    body: Result<Json<Value>, JsonRejection>,
 ) -> Response {
+    let body = match body {
+        Ok(Json(body)) => body,
+        Err(rejection) => return fail(bad_json(&rejection)),
+    };
     let n = match box_number(&agent, &n) {
         Ok(n) => n,
         Err(r) => return fail(r),
@@ -874,8 +916,12 @@ fn ballot_of(value: &Value) -> Result<Ballot, Refusal> {
 async fn cast(
     State(agent): State<Agent>,
     UrlPath(n): UrlPath<String>,
-    Json(body): Json<Value>,
+    body: Result<Json<Value>, JsonRejection>,
 ) -> Response {
+    let body = match body {
+        Ok(Json(body)) => body,
+        Err(rejection) => return fail(bad_json(&rejection)),
+    };
     let n = match box_number(&agent, &n) {
         Ok(n) => n,
         Err(r) => return fail(r),

@@ -126,6 +126,28 @@ async fn a_polling_day_from_sign_in_to_the_centre_accepting_the_report() {
         "photos are fetched and checked"
     );
 
+    // Bad input: a clear error with a stable code, nothing changed.
+    let bad = common::support::request(
+        f.agent_addr,
+        "POST",
+        "/api/box/1/unlock",
+        &[("content-type", "application/json".into())],
+        b"{not json",
+    )
+    .await;
+    assert_eq!(
+        (bad.status, bad.body["error"]["code"].as_str()),
+        (400, Some("invalid_json"))
+    );
+    assert!(bad.body["error"]["fa"]
+        .as_str()
+        .is_some_and(|t| !t.is_empty()));
+    let bad = common::support::request(f.agent_addr, "POST", "/api/desk/sign-in", &[], b"x").await;
+    assert_eq!(
+        (bad.status, bad.body["error"]["code"].as_str()),
+        (400, Some("invalid_json"))
+    );
+
     // The desk needs an official; officials are checked against the centre's keys.
     let (s, a) = f.call("POST", "/api/desk/open", "", Value::Null).await;
     assert_eq!((s, code(&a)), (401, "sign_in_needed"));
