@@ -12,6 +12,7 @@ pub mod definition;
 pub mod http;
 pub mod import;
 pub mod pages;
+pub mod record;
 pub mod setup;
 pub mod store;
 pub mod tables;

@@ -448,6 +448,27 @@ async fn a_polling_day_from_sign_in_to_the_centre_accepting_the_report() {
         3
     );
 
+    // The election record holds the day, and `verify` accepts it: the station reported, S-2
+    // (which opened no agent here) named as missing.
+    let election = f.store.election(f.election).await.unwrap().unwrap();
+    let input = sandoq_central::record::input(&f.store, &election, true)
+        .await
+        .unwrap();
+    let record = f.data.with_extension("record");
+    let manifest = sandoq_record::write(&record, &input).unwrap();
+    assert_eq!(manifest["stations"]["missing"], json!(["S-2"]));
+    let verified =
+        sandoq_record::verify(&record, &mut |_, _, _| {}).unwrap_or_else(|p| panic!("{p:#?}"));
+    assert_eq!(
+        (
+            verified.ballots,
+            verified.ballot_records,
+            verified.restricted_checked
+        ),
+        (3, 3, true)
+    );
+    let _ = std::fs::remove_dir_all(&record);
+
     // The printable report.
     let page = common::support::request(f.agent_addr, "GET", "/report", &[], b"").await;
     assert_eq!(page.status, 200);

@@ -66,13 +66,19 @@ fn signed_text(body: &Value) -> String {
     format!("sandoq-station-report-v1\n{body}")
 }
 
-/// Counts the ballots and signs the report. Every record must be a ballot of `contest`.
-pub fn build(
-    records: &[BallotRecord],
-    contest: &Contest,
-    facts: &StationFacts,
-    key: &SigningKey,
-) -> Result<Value, ReportError> {
+/// What a station's ballots add up to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Counts {
+    pub blank: u64,
+    pub candidate_ballots: u64,
+    /// List ballots per list code (every list of the contest).
+    pub lists: BTreeMap<String, u64>,
+    /// Candidate ballots naming each candidate (every candidate of the contest).
+    pub direct: BTreeMap<String, u64>,
+}
+
+/// Counts ballot records. Every record must be a ballot of `contest`.
+pub fn count(records: &[BallotRecord], contest: &Contest) -> Result<Counts, ReportError> {
     let mut blank = 0u64;
     let mut candidate_ballots = 0u64;
     let mut lists: BTreeMap<String, u64> =
@@ -112,6 +118,27 @@ pub fn build(
             return Err(unknown());
         }
     }
+    Ok(Counts {
+        blank,
+        candidate_ballots,
+        lists,
+        direct,
+    })
+}
+
+/// Counts the ballots and signs the report. Every record must be a ballot of `contest`.
+pub fn build(
+    records: &[BallotRecord],
+    contest: &Contest,
+    facts: &StationFacts,
+    key: &SigningKey,
+) -> Result<Value, ReportError> {
+    let Counts {
+        blank,
+        candidate_ballots,
+        lists,
+        direct,
+    } = count(records, contest)?;
     let leaves = records
         .iter()
         .map(|r| merkle::leaf(&r.leaf_bytes()))

@@ -69,6 +69,23 @@ pub enum Central {
         #[arg(long)]
         status: String,
     },
+    /// Writes the election record (docs/RECORD_FORMAT.md) into a new directory: the public part
+    /// (definition, devices, officials' keys, every station report, the result) and, unless
+    /// `--public-only`, the restricted part (every station's ballot records). `sandoq verify DIR`
+    /// checks it.
+    ///
+    /// Example / نمونه:  sandoq central export-record --election 1 --out record-1405
+    ExportRecord {
+        #[arg(long, default_value = "sqlite://sandoq-central.db")]
+        database: String,
+        #[arg(long)]
+        election: i64,
+        #[arg(long)]
+        out: PathBuf,
+        /// Leave out the ballot records (what the public may download).
+        #[arg(long)]
+        public_only: bool,
+    },
     /// Imports the registry of eligible voters from CSV (or a `.json` array of rows), all or nothing
     /// (see `sandoq synth-registry`).
     ImportRegistry {
@@ -369,6 +386,42 @@ async fn run_async(command: Central) -> anyhow::Result<ExitCode> {
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(error) => Ok(store_error(error)),
+            }
+        }
+        Central::ExportRecord {
+            database,
+            election,
+            out,
+            public_only,
+        } => {
+            let store = match open_store(&database).await {
+                Ok(store) => store,
+                Err(code) => return Ok(code),
+            };
+            let found = match find_election(&store, election).await {
+                Ok(found) => found,
+                Err(code) => return Ok(code),
+            };
+            let input = match sandoq_central::record::input(&store, &found, !public_only).await {
+                Ok(input) => input,
+                Err(error) => return Ok(store_error(error)),
+            };
+            match sandoq_record::write(&out, &input) {
+                Ok(manifest) => {
+                    println!(
+                        "{}",
+                        serde_json::json!({"record": out.display().to_string(),
+                            "stations_reported": manifest["stations"]["reported"].as_array().map_or(0, Vec::len),
+                            "stations_missing": manifest["stations"]["missing"].as_array().map_or(0, Vec::len),
+                            "reports_root": manifest["reports_root"]})
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => Ok(input_error(&InputError::new(
+                    "record_not_written",
+                    format!("the record was not written: {e}"),
+                    format!("سابقه نوشته نشد: {e}"),
+                ))),
             }
         }
         Central::ImportRegistry {

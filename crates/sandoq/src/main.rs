@@ -114,6 +114,12 @@ enum Command {
     ///
     /// Example / نمونه:  sandoq station --central http://10.0.0.1:8080 --station 1203 --data /var/lib/sandoq
     Station(station::StationArgs),
+    /// Re-checks an election record (`sandoq central export-record`): every signature, hash and
+    /// commitment, the sums, and the seats recomputed from scratch; the ballot records too when the
+    /// restricted part is there. Exit 0 with a summary, or 4 with every problem found.
+    ///
+    /// Example / نمونه:  sandoq verify record-1405
+    Verify { dir: PathBuf },
     /// Writes a synthetic registry of eligible voters as CSV (valid national codes; synthetic data only).
     ///
     /// Example / نمونه:  sandoq synth-registry --voters 7000000 --out registry.csv
@@ -250,6 +256,7 @@ fn main() -> ExitCode {
         } => bench::run_http(check_ins, connections, database).map(|()| ExitCode::SUCCESS),
         Command::StationDrill { dir, seed } => station::drill(&dir, seed),
         Command::Station(args) => station::run(args),
+        Command::Verify { dir } => run_verify(&dir),
         Command::BenchStation { ballots } => {
             bench_station::run(ballots).map(|()| ExitCode::SUCCESS)
         }
@@ -360,6 +367,71 @@ fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
     serde_json::to_writer_pretty(&mut stdout, value)?;
     writeln!(stdout)?;
     Ok(())
+}
+
+/// Exit code of a verification that found problems (CLI_CONTRACTS.md).
+const EXIT_VERIFY: u8 = 4;
+
+fn run_verify(dir: &std::path::Path) -> anyhow::Result<ExitCode> {
+    use std::io::IsTerminal;
+    let terminal = std::io::stderr().is_terminal();
+    let mut last = String::new();
+    let mut progress = |what: &str, done: usize, total: usize| {
+        if !terminal || total == 0 {
+            return;
+        }
+        let width = 30;
+        let filled = done * width / total;
+        let line = format!(
+            "\r{what:<8} [{}{}] {done}/{total}",
+            "#".repeat(filled),
+            ".".repeat(width - filled)
+        );
+        if line != last {
+            eprint!("{line}");
+            last = line;
+        }
+    };
+    let outcome = sandoq_record::verify(dir, &mut progress);
+    if terminal {
+        eprintln!();
+    }
+    match outcome {
+        Ok(summary) => {
+            print_json(&serde_json::json!({
+                "verified": true,
+                "election": summary.election,
+                "training": summary.training,
+                "checked": {
+                    "public": true,
+                    "restricted": summary.restricted_checked,
+                },
+                "stations_reported": summary.stations_reported,
+                "stations_missing": summary.stations_missing,
+                "ballots": summary.ballots,
+                "ballot_records_checked": summary.ballot_records,
+                "seats": summary.seats,
+            }))?;
+            if !summary.restricted_checked {
+                eprintln!("the restricted part (ballot records) is not here: the public part alone was checked");
+                eprintln!("بخش محرمانه (برگ‌ها) در این پوشه نیست: فقط بخش همگانی بررسی شد");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(problems) => {
+            print_json(&serde_json::json!({
+                "verified": false,
+                "problems": problems.iter().map(|p| serde_json::json!({
+                    "file": p.file, "code": p.code, "en": p.en, "fa": p.fa,
+                })).collect::<Vec<_>>(),
+            }))?;
+            for p in &problems {
+                eprintln!("error[{}] {}: {}", p.code, p.file, p.en);
+                eprintln!("خطا[{}] {}: {}", p.code, p.file, p.fa);
+            }
+            Ok(ExitCode::from(EXIT_VERIFY))
+        }
+    }
 }
 
 fn lots_required(ties: &[sandoq_apportion::LotsRequired]) -> anyhow::Result<ExitCode> {

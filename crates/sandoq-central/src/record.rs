@@ -1,0 +1,62 @@
+//! The election record as the centre holds it (issue 5 §3): gathered from the store and laid out
+//! by `sandoq_record::write`.
+
+use sandoq_record::{Device, Input, Official};
+use sandoq_store::{Election, Role, Store, StoreError};
+
+/// Everything the record is made of. `restricted` adds the stations' ballot records.
+pub async fn input<S: Store>(
+    store: &S,
+    election: &Election,
+    restricted: bool,
+) -> Result<Input, StoreError> {
+    let (text, _) = crate::definition::export(store, election)
+        .await?
+        .ok_or_else(|| {
+            StoreError::invalid(
+                "no_definition",
+                "this election has no definition yet",
+                "این انتخابات هنوز تعریفی ندارد",
+            )
+        })?;
+    let devices = store
+        .devices(election.id)
+        .await?
+        .into_iter()
+        .map(|d| Device {
+            station: d.station,
+            kind: d.kind.name().to_string(),
+            public_key: d.public_key,
+            status: d.status.name().to_string(),
+        })
+        .collect();
+    let officials = store
+        .users()
+        .await?
+        .into_iter()
+        .filter(|u| u.role == Role::Station && !u.signing_key.is_empty())
+        .map(|u| Official {
+            username: u.username,
+            station: u.scope,
+            signing_key: u.signing_key,
+        })
+        .collect();
+    let reports = store
+        .station_reports(election.id)
+        .await?
+        .into_iter()
+        .map(|(station, report, _)| (station, report))
+        .collect();
+    let ballots = if restricted {
+        store.station_ballots(election.id).await?
+    } else {
+        Vec::new()
+    };
+    Ok(Input {
+        election: text,
+        devices,
+        officials,
+        reports,
+        ballots,
+    })
+}
