@@ -13,6 +13,7 @@ pub mod http;
 pub mod import;
 pub mod pages;
 pub mod record;
+pub mod results;
 pub mod setup;
 pub mod store;
 pub mod tables;

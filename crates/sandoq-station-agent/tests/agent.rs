@@ -468,6 +468,28 @@ async fn a_polling_day_from_sign_in_to_the_centre_accepting_the_report() {
         (3, 3, true)
     );
     let _ = std::fs::remove_dir_all(&record);
+    // The centre's live results: the same sum, the same root over the reports.
+    let results = common::support::request(
+        f.centre,
+        "GET",
+        &format!("/api/elections/{}/results", f.election.0),
+        &[],
+        b"",
+    )
+    .await;
+    assert_eq!(results.status, 200, "{}", results.body);
+    assert_eq!(results.body["status"], "provisional");
+    assert_eq!(results.body["reports_root"], manifest["reports_root"]);
+    assert_eq!(results.body["stations"]["missing"], json!(["S-2"]));
+    assert_eq!(results.body["ballots"], 3);
+    assert_eq!(
+        results.body["result"]["seats"]
+            .as_object()
+            .map(|s| s.values().filter_map(Value::as_u64).sum::<u64>()),
+        Some(3),
+        "{}",
+        results.body["result"]
+    );
 
     // The printable report.
     let page = common::support::request(f.agent_addr, "GET", "/report", &[], b"").await;

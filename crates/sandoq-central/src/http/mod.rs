@@ -54,6 +54,7 @@ pub struct AppState {
     #[allow(clippy::type_complexity)]
     elections: Arc<RwLock<HashMap<ElectionId, (Arc<Election>, std::time::Instant)>>>,
     devices: Arc<device_auth::DeviceCache>,
+    pub(crate) results: Arc<crate::results::Results>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -71,6 +72,7 @@ impl AppState {
             clock,
             elections: Arc::new(RwLock::new(HashMap::new())),
             devices: Arc::new(device_auth::DeviceCache::default()),
+            results: Arc::new(crate::results::Results::default()),
         }
     }
 
@@ -152,6 +154,7 @@ pub const ROUTES: &[(&str, &str, Option<&[Role]>)] = &[
     ),
     ("POST", "/api/elections/{election}/station-reports", None),
     ("GET", "/api/station-package", None),
+    ("GET", "/api/elections/{election}/results", None),
     ("POST", "/api/elections/{election}/ballot-records", None),
     (
         "GET",
@@ -240,6 +243,10 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/api/station-package",
             get(station_api::get_station_package),
+        )
+        .route(
+            "/api/elections/{election}/results",
+            get(station_api::get_results),
         )
         .route(
             "/api/elections/{election}/ballot-records",

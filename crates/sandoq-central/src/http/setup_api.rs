@@ -716,7 +716,10 @@ pub(super) async fn post_station_report(
         .record_station_report(id, &device.station, device.id, &text, now)
         .await?
     {
-        None => Ok(Json(json!({"accepted": true, "station": device.station}))),
+        None => {
+            state.results.accepted(id, &device.station, &report);
+            Ok(Json(json!({"accepted": true, "station": device.station})))
+        }
         Some(existing) if existing == text => Ok(Json(
             json!({"accepted": true, "station": device.station, "again": true}),
         )),

@@ -113,6 +113,18 @@ fn unprocessable(code: &'static str, en: impl Into<String>, fa: impl Into<String
     AppError::new(StatusCode::UNPROCESSABLE_ENTITY, code, en, fa)
 }
 
+/// `GET /api/elections/{id}/results`, public: the provisional result from the station reports
+/// accepted so far, the stations reported and missing, the Merkle root over the reports.
+pub(super) async fn get_results(
+    State(state): State<AppState>,
+    election: Result<Path<i64>, PathRejection>,
+) -> Result<Json<Value>, AppError> {
+    let id = election_path(election)?;
+    let election = state.election(id).await?;
+    let answer = state.results.get(&state.store, &election).await?;
+    Ok(Json(answer.as_ref().clone()))
+}
+
 /// Reads `{"records": [{"id", "content", "signature"}]}`.
 fn parse_records(body: &[u8]) -> Result<Vec<BallotRecord>, AppError> {
     let bad = || {
