@@ -340,6 +340,48 @@ async fn the_desk_and_every_kind_of_ballot_in_chromium() {
     assert_eq!(browser.text("#r-ballots").await, "3");
     browser.screenshot("station-report-en").await;
 
+    // The public results site at the centre: provisional, the seats as a hemicycle, the elected,
+    // the station's report with its signatures.
+    let results = format!("http://{}/results/{}", f.centre, f.election.0);
+    browser.open(&results).await;
+    browser.wait_for("#status").await;
+    assert!(browser.text("#status").await.contains("موقت"));
+    assert_eq!(
+        eval(
+            &browser,
+            "document.querySelectorAll('svg.hemicycle circle.seat').length"
+        )
+        .await,
+        3
+    );
+    assert_eq!(
+        eval(
+            &browser,
+            "document.querySelectorAll('#elected tr.elected').length"
+        )
+        .await,
+        3
+    );
+    assert_eq!(
+        eval(
+            &browser,
+            "document.querySelectorAll('#reports tr.station-report').length"
+        )
+        .await,
+        1
+    );
+    assert!(browser.text("#reports").await.contains("s1-head"));
+    assert_eq!(browser.text("#ballots").await, "۳");
+    browser.screenshot("results-fa").await;
+    browser.open(&format!("{results}?lang=en")).await;
+    browser.wait_for("#status").await;
+    assert!(browser.text("#status").await.contains("PROVISIONAL"));
+    assert!(browser
+        .text("#explanation")
+        .await
+        .contains("Ballots: 3 cast"));
+    browser.screenshot("results-en").await;
+
     let report: Value =
         serde_json::from_str(&f.store.station_reports(f.election).await.unwrap()[0].1).unwrap();
     assert_eq!(

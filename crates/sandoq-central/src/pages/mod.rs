@@ -7,6 +7,7 @@
 //! Invariants: every value written into HTML is escaped; no page loads anything
 //! from another host; the session is the same cookie as the API's.
 
+pub mod results;
 pub mod setup;
 
 use crate::http::{people, AppError, AppState};
@@ -34,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .route("/audit-log", get(audit_log))
         .route("/assets/fonts/{file}", get(font))
         .merge(setup::routes())
+        .merge(results::routes())
 }
 
 /// `?lang=en` for English; Persian otherwise.
