@@ -447,84 +447,71 @@ pub fn verify(dir: &Path, progress: Progress<'_>) -> Result<Verified, Vec<Proble
         _ => {}
     }
     progress("result", 1, 1);
-    // The restricted part: every station's ballot records.
+    // The restricted part: every station's ballot records, checked on every core.
     let mut ballot_records = 0u64;
     if restricted_present {
-        for (i, report) in reports.iter().enumerate() {
-            let station = report["station"].as_str().unwrap_or("").to_string();
-            progress("ballots", i + 1, reports.len());
-            let path = format!("restricted/ballots/{station}.json");
-            let Some(bytes) = contents.get(&path) else {
-                c.add(
-                    &path,
-                    "missing_file",
-                    format!("station {station}'s ballot records are missing"),
-                    format!("برگ‌های شعبهٔ {station} نیست"),
-                );
-                continue;
-            };
-            let records: Option<Vec<BallotRecord>> =
-                serde_json::from_slice::<Value>(bytes).ok().and_then(|v| {
-                    v.as_array()?
-                        .iter()
-                        .map(|r| {
-                            Some(BallotRecord {
-                                id: unhex::<16>(r["id"].as_str()?)?,
-                                content: r["content"].as_str()?.to_string(),
-                                signature: unhex::<64>(r["signature"].as_str()?)?,
-                            })
+        let work: Vec<(&Value, String, &VerifyingKey)> = reports
+            .iter()
+            .map(|report| {
+                let station = report["station"].as_str().unwrap_or("").to_string();
+                let key = &device_keys[&station];
+                (report, station, key)
+            })
+            .collect();
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        let chunk = 64;
+        let mut done = 0;
+        for round in work.chunks(chunk * threads) {
+            let outcomes: Vec<(Vec<Problem>, u64)> = std::thread::scope(|scope| {
+                let handles: Vec<_> = round
+                    .chunks(chunk)
+                    .map(|part| {
+                        let contents = &contents;
+                        let contest = &contest;
+                        scope.spawn(move || {
+                            let mut problems = Vec::new();
+                            let mut records = 0;
+                            for (report, station, key) in part {
+                                let path = format!("restricted/ballots/{station}.json");
+                                match contents.get(&path) {
+                                    None => problems.push(Problem {
+                                        file: path.clone(),
+                                        code: "missing_file",
+                                        en: format!(
+                                            "station {station}'s ballot records are missing"
+                                        ),
+                                        fa: format!("برگ‌های شعبهٔ {station} نیست"),
+                                    }),
+                                    Some(bytes) => {
+                                        let (mut found, n) = station_ballots(
+                                            &path,
+                                            station,
+                                            bytes,
+                                            report,
+                                            key,
+                                            &election_hash,
+                                            contest,
+                                        );
+                                        problems.append(&mut found);
+                                        records += n;
+                                    }
+                                }
+                            }
+                            (problems, records)
                         })
-                        .collect()
-                });
-            let Some(records) = records else {
-                c.add(
-                    &path,
-                    "bad_ballots",
-                    "the ballot records are not a list of {id, content, signature}",
-                    "برگ‌ها فهرستی از {id, content, signature} نیستند",
-                );
-                continue;
-            };
-            ballot_records += records.len() as u64;
-            let key = &device_keys[&station];
-            if records.iter().any(|r| !r.verify(key, &election_hash)) {
-                c.add(
-                    &path,
-                    "bad_ballot_signature",
-                    format!("station {station}: a ballot record is not signed by its device"),
-                    format!("شعبهٔ {station}: برگی با امضای دستگاهش نیست"),
-                );
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_else(|_| (Vec::new(), 0)))
+                    .collect()
+            });
+            for (mut problems, n) in outcomes {
+                c.problems.append(&mut problems);
+                ballot_records += n;
             }
-            if !sandoq_station::report::records_match(report, &records) {
-                c.add(&path, "not_committed", format!("station {station}: the ballot records are not the ones its report committed to"), format!("شعبهٔ {station}: برگ‌ها همان‌هایی نیستند که گزارش به آن‌ها متعهد شد"));
-            }
-            match sandoq_station::report::count(&records, &contest) {
-                Ok(counts) => {
-                    let object = |v: &Value| -> BTreeMap<String, u64> {
-                        v.as_object()
-                            .map(|m| {
-                                m.iter()
-                                    .map(|(k, v)| (k.clone(), v.as_u64().unwrap_or(u64::MAX)))
-                                    .collect()
-                            })
-                            .unwrap_or_default()
-                    };
-                    if counts.blank != report["blank"].as_u64().unwrap_or(u64::MAX)
-                        || counts.candidate_ballots
-                            != report["candidate_ballots"].as_u64().unwrap_or(u64::MAX)
-                        || counts.lists != object(&report["list_ballots"])
-                        || counts.direct != object(&report["candidate_votes_direct"])
-                    {
-                        c.add(&path, "counts_differ", format!("station {station}: its ballot records do not add up to its report's figures"), format!("شعبهٔ {station}: برگ‌ها با ارقام گزارشش جور نیست"));
-                    }
-                }
-                Err(e) => c.add(
-                    &path,
-                    e.code,
-                    format!("station {station}: {}", e.en),
-                    format!("شعبهٔ {station}: {}", e.fa),
-                ),
-            }
+            done += round.len();
+            progress("ballots", done, work.len());
         }
     }
     if !c.problems.is_empty() {
@@ -547,4 +534,101 @@ pub fn verify(dir: &Path, progress: Progress<'_>) -> Result<Verified, Vec<Proble
         ballot_records,
         seats: result["seats"].clone(),
     })
+}
+
+/// One station's ballot records: signed by its device, exactly its report's commitment, and
+/// counted again to its report's figures.
+fn station_ballots(
+    path: &str,
+    station: &str,
+    bytes: &[u8],
+    report: &Value,
+    key: &VerifyingKey,
+    election_hash: &[u8; 32],
+    contest: &sandoq_count::Contest,
+) -> (Vec<Problem>, u64) {
+    let mut problems = Vec::new();
+    let mut add = |code: &'static str, en: String, fa: String| {
+        problems.push(Problem {
+            file: path.to_string(),
+            code,
+            en,
+            fa,
+        });
+    };
+    let records: Option<Vec<BallotRecord>> =
+        serde_json::from_slice::<Value>(bytes).ok().and_then(|v| {
+            v.as_array()?
+                .iter()
+                .map(|r| {
+                    Some(BallotRecord {
+                        id: unhex::<16>(r["id"].as_str()?)?,
+                        content: r["content"].as_str()?.to_string(),
+                        signature: unhex::<64>(r["signature"].as_str()?)?,
+                    })
+                })
+                .collect()
+        });
+    let Some(records) = records else {
+        add(
+            "bad_ballots",
+            "the ballot records are not a list of {id, content, signature}".into(),
+            "برگ‌ها فهرستی از {id, content, signature} نیستند".into(),
+        );
+        return (problems, 0);
+    };
+    // One batch verification for the station (about twice as fast as one by one).
+    let texts: Vec<String> = records
+        .iter()
+        .map(|r| BallotRecord::signed_text(election_hash, &r.id, &r.content))
+        .collect();
+    let messages: Vec<&[u8]> = texts.iter().map(String::as_bytes).collect();
+    let signatures: Vec<ed25519_dalek::Signature> = records
+        .iter()
+        .map(|r| ed25519_dalek::Signature::from_bytes(&r.signature))
+        .collect();
+    let keys = vec![*key; records.len()];
+    if !records.is_empty() && ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_err() {
+        add(
+            "bad_ballot_signature",
+            format!("station {station}: a ballot record is not signed by its device"),
+            format!("شعبهٔ {station}: برگی با امضای دستگاهش نیست"),
+        );
+    }
+    if !sandoq_station::report::records_match(report, &records) {
+        add(
+            "not_committed",
+            format!(
+                "station {station}: the ballot records are not the ones its report committed to"
+            ),
+            format!("شعبهٔ {station}: برگ‌ها همان‌هایی نیستند که گزارش به آن‌ها متعهد شد"),
+        );
+    }
+    match sandoq_station::report::count(&records, contest) {
+        Ok(counts) => {
+            let object = |v: &Value| -> BTreeMap<String, u64> {
+                v.as_object()
+                    .map(|m| {
+                        m.iter()
+                            .map(|(k, v)| (k.clone(), v.as_u64().unwrap_or(u64::MAX)))
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            };
+            if counts.blank != report["blank"].as_u64().unwrap_or(u64::MAX)
+                || counts.candidate_ballots
+                    != report["candidate_ballots"].as_u64().unwrap_or(u64::MAX)
+                || counts.lists != object(&report["list_ballots"])
+                || counts.direct != object(&report["candidate_votes_direct"])
+            {
+                add("counts_differ", format!("station {station}: its ballot records do not add up to its report's figures"), format!("شعبهٔ {station}: برگ‌ها با ارقام گزارشش جور نیست"));
+            }
+        }
+        Err(e) => add(
+            e.code,
+            format!("station {station}: {}", e.en),
+            format!("شعبهٔ {station}: {}", e.fa),
+        ),
+    }
+    (problems, records.len() as u64)
 }

@@ -491,6 +491,62 @@ async fn a_polling_day_from_sign_in_to_the_centre_accepting_the_report() {
         results.body["result"]
     );
 
+    // The exports: NIST SP 1500-100 v2 and CSV.
+    let cdf = common::support::request(
+        f.centre,
+        "GET",
+        &format!("/api/elections/{}/results.cdf.json", f.election.0),
+        &[],
+        b"",
+    )
+    .await;
+    assert_eq!(cdf.body["@type"], "ElectionResults.ElectionReport");
+    assert_eq!(
+        cdf.body["Status"], "unofficial-partial",
+        "S-2 has not reported"
+    );
+    assert_eq!(cdf.body["IsTest"], true);
+    let contest = &cdf.body["Election"][0]["Contest"][0];
+    let maryam = contest["BallotSelection"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["CandidateIds"][0] == "cand-10101")
+        .unwrap();
+    assert_eq!(maryam["VoteCounts"][0]["Count"], 2);
+    assert_eq!(maryam["VoteCounts"][1]["GpUnitId"], "ru-station-S-1");
+    for (path, header) in [
+        ("results-by-station.csv", "station,check_ins"),
+        ("results-by-candidate.csv", "candidate,name_fa"),
+    ] {
+        let answer = common::support::request(
+            f.centre,
+            "GET",
+            &format!("/api/elections/{}/{path}", f.election.0),
+            &[],
+            b"",
+        )
+        .await;
+        assert_eq!(answer.status, 200);
+        assert!(answer.head.contains("text/csv"), "{}", answer.head);
+        assert!(answer.text.starts_with(header), "{}", answer.text);
+    }
+    let by_candidate = common::support::request(
+        f.centre,
+        "GET",
+        &format!("/api/elections/{}/results-by-candidate.csv", f.election.0),
+        &[],
+        b"",
+    )
+    .await;
+    assert!(
+        by_candidate
+            .text
+            .contains("\n10101,مریم احمدی,Maryam Ahmadi,101,1,1,2,"),
+        "{}",
+        by_candidate.text
+    );
+
     // The printable report.
     let page = common::support::request(f.agent_addr, "GET", "/report", &[], b"").await;
     assert_eq!(page.status, 200);

@@ -5,6 +5,7 @@
 
 mod bench;
 mod bench_station;
+mod bench_verify;
 mod central;
 mod report;
 mod station;
@@ -191,6 +192,13 @@ enum Command {
         #[arg(long, default_value_t = 5000)]
         ballots: u64,
     },
+    /// Measures `sandoq verify` on a generated Tehran-scale election record (see BENCHMARKS.md).
+    BenchVerify {
+        #[arg(long, default_value_t = 5000)]
+        stations: u64,
+        #[arg(long, default_value_t = 3_500_000)]
+        ballots: u64,
+    },
     /// Measures counting speed at Tehran scale and prints the figures (see BENCHMARKS.md).
     Bench {
         /// Ballots to count.
@@ -257,6 +265,9 @@ fn main() -> ExitCode {
         Command::StationDrill { dir, seed } => station::drill(&dir, seed),
         Command::Station(args) => station::run(args),
         Command::Verify { dir } => run_verify(&dir),
+        Command::BenchVerify { stations, ballots } => {
+            bench_verify::run(stations, ballots).map(|()| ExitCode::SUCCESS)
+        }
         Command::BenchStation { ballots } => {
             bench_station::run(ballots).map(|()| ExitCode::SUCCESS)
         }

@@ -10,6 +10,7 @@
 pub mod device_auth;
 pub mod error;
 pub mod people;
+pub mod results_api;
 pub mod scope;
 pub mod setup_api;
 pub mod station_api;
@@ -155,6 +156,17 @@ pub const ROUTES: &[(&str, &str, Option<&[Role]>)] = &[
     ("POST", "/api/elections/{election}/station-reports", None),
     ("GET", "/api/station-package", None),
     ("GET", "/api/elections/{election}/results", None),
+    ("GET", "/api/elections/{election}/results.cdf.json", None),
+    (
+        "GET",
+        "/api/elections/{election}/results-by-station.csv",
+        None,
+    ),
+    (
+        "GET",
+        "/api/elections/{election}/results-by-candidate.csv",
+        None,
+    ),
     ("POST", "/api/elections/{election}/ballot-records", None),
     (
         "GET",
@@ -247,6 +259,18 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/api/elections/{election}/results",
             get(station_api::get_results),
+        )
+        .route(
+            "/api/elections/{election}/results.cdf.json",
+            get(results_api::get_cdf),
+        )
+        .route(
+            "/api/elections/{election}/results-by-station.csv",
+            get(results_api::get_csv_stations),
+        )
+        .route(
+            "/api/elections/{election}/results-by-candidate.csv",
+            get(results_api::get_csv_candidates),
         )
         .route(
             "/api/elections/{election}/ballot-records",

@@ -48,6 +48,8 @@ pub struct Answer {
     pub status: u16,
     pub head: String,
     pub body: Value,
+    /// The body as text.
+    pub text: String,
 }
 
 /// A plain HTTP/1.1 request over TCP. Reads the head, then exactly Content-Length bytes
@@ -105,6 +107,7 @@ pub async fn request(
         status,
         head,
         body: serde_json::from_str(&body).unwrap_or(Value::Null),
+        text: body.clone(),
     }
 }
 

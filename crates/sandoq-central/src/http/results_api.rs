@@ -1,0 +1,127 @@
+//! The results in other formats, public (issue 5 §5): NIST SP 1500-100 v2 JSON, and CSV per
+//! station and per candidate, made from the accepted station reports and the provisional result.
+
+use super::{election_path, AppError, AppState};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use sandoq_store::Store;
+use serde_json::Value;
+
+struct Parts {
+    export: Value,
+    reports: Vec<Value>,
+    result: Value,
+    complete: bool,
+}
+
+async fn parts(
+    state: &AppState,
+    election: Result<Path<i64>, PathRejection>,
+) -> Result<Parts, AppError> {
+    let id = election_path(election)?;
+    let election = state.election(id).await?;
+    let answer = state.results.get(&state.store, &election).await?;
+    let (text, _) = crate::definition::export(&state.store, &election)
+        .await?
+        .ok_or_else(|| {
+            sandoq_store::StoreError::invalid(
+                "no_definition",
+                "this election has no definition yet",
+                "این انتخابات هنوز تعریفی ندارد",
+            )
+        })?;
+    let reports = state
+        .store
+        .station_reports(id)
+        .await?
+        .into_iter()
+        .filter_map(|(_, report, _)| serde_json::from_str(&report).ok())
+        .collect();
+    Ok(Parts {
+        export: serde_json::from_str(&text).unwrap_or(Value::Null),
+        reports,
+        result: answer["result"].clone(),
+        complete: answer["stations"]["missing"]
+            .as_array()
+            .is_some_and(Vec::is_empty),
+    })
+}
+
+/// An instant as RFC 3339 in UTC.
+fn rfc3339(at: sandoq_store::Timestamp) -> String {
+    let day = sandoq_registry::Date(at.0.div_euclid(86_400));
+    let second = at.0.rem_euclid(86_400);
+    format!(
+        "{day}T{:02}:{:02}:{:02}Z",
+        second / 3600,
+        second % 3600 / 60,
+        second % 60
+    )
+}
+
+pub(super) async fn get_cdf(
+    State(state): State<AppState>,
+    election: Result<Path<i64>, PathRejection>,
+) -> Result<Response, AppError> {
+    let p = parts(&state, election).await?;
+    let report = sandoq_record::exports::nist_cdf(
+        &p.export,
+        &p.reports,
+        &p.result,
+        &rfc3339((state.clock)()),
+        p.complete,
+    );
+    Ok(axum::Json(report).into_response())
+}
+
+fn csv(body: String, name: &str) -> Response {
+    (
+        [
+            ("content-type", "text/csv; charset=utf-8".to_string()),
+            (
+                "content-disposition",
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+pub(super) async fn get_csv_stations(
+    State(state): State<AppState>,
+    election: Result<Path<i64>, PathRejection>,
+) -> Result<Response, AppError> {
+    let p = parts(&state, election).await?;
+    Ok(csv(
+        sandoq_record::exports::csv_by_station(&p.export, &p.reports),
+        "results-by-station.csv",
+    ))
+}
+
+pub(super) async fn get_csv_candidates(
+    State(state): State<AppState>,
+    election: Result<Path<i64>, PathRejection>,
+) -> Result<Response, AppError> {
+    let p = parts(&state, election).await?;
+    Ok(csv(
+        sandoq_record::exports::csv_by_candidate(&p.export, &p.reports, &p.result),
+        "results-by-candidate.csv",
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn instants_in_rfc3339() {
+        assert_eq!(
+            super::rfc3339(sandoq_store::Timestamp(0)),
+            "1970-01-01T00:00:00Z"
+        );
+        assert_eq!(
+            super::rfc3339(sandoq_store::Timestamp(1_777_620_600)),
+            "2026-05-01T07:30:00Z"
+        );
+    }
+}
