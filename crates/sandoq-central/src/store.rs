@@ -3,9 +3,10 @@
 
 use sandoq_registry::{NationalCode, RegistryEntry};
 use sandoq_store::{
-    Area, Attempt, AuditEntry, CheckInRecord, CheckInRule, Device, DeviceId, DeviceKind,
+    AlertAck, Area, Attempt, AuditEntry, CheckInRecord, CheckInRule, Device, DeviceId, DeviceKind,
     DeviceNonce, Election, ElectionId, ElectionSpec, ElectionStatus, Incident, Insert, NewDevice,
-    Photo, Role, Station, Store, StoreError, Timestamp, TurnoutBucket, User, UserId, Voter,
+    Photo, Role, Station, StationStatus, Store, StoreError, Timestamp, TurnoutBucket, User, UserId,
+    Voter,
 };
 use sandoq_store_postgres::PgStore;
 use sandoq_store_sqlite::SqliteStore;
@@ -301,6 +302,40 @@ impl Store for AnyStore {
         election: ElectionId,
     ) -> Result<Vec<(String, String)>, StoreError> {
         dispatch!(self, s => s.station_ballots(election))
+    }
+    async fn set_station_status(
+        &self,
+        election: ElectionId,
+        status: &StationStatus,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, s => s.set_station_status(election, status))
+    }
+    async fn station_statuses(
+        &self,
+        election: ElectionId,
+    ) -> Result<Vec<StationStatus>, StoreError> {
+        dispatch!(self, s => s.station_statuses(election))
+    }
+    async fn record_refused_report(
+        &self,
+        election: ElectionId,
+        station: &str,
+        code: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, s => s.record_refused_report(election, station, code, at))
+    }
+    async fn refused_reports(
+        &self,
+        election: ElectionId,
+    ) -> Result<Vec<(String, String, Timestamp)>, StoreError> {
+        dispatch!(self, s => s.refused_reports(election))
+    }
+    async fn ack_alert(&self, election: ElectionId, ack: &AlertAck) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.ack_alert(election, ack))
+    }
+    async fn alert_acks(&self, election: ElectionId) -> Result<Vec<AlertAck>, StoreError> {
+        dispatch!(self, s => s.alert_acks(election))
     }
     async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
         dispatch!(self, s => s.audit_log(limit))

@@ -1068,6 +1068,23 @@ async fn station_reports_are_verified(store: AnyStore) {
         (status, code(&answer).as_deref()),
         (422, Some("bad_cosignature"))
     );
+    let refused = service
+        .store
+        .refused_reports(ElectionId(election))
+        .await
+        .unwrap();
+    assert_eq!(
+        refused
+            .iter()
+            .map(|(s, c, _)| format!("{s}:{c}"))
+            .collect::<Vec<_>>(),
+        [
+            "S-1:not_enough_cosignatures",
+            "S-1:unknown_official",
+            "S-1:bad_cosignature"
+        ],
+        "refused reports are kept for the supervisors"
+    );
 
     // Ballot records before the report: refused.
     let records_body = |records: &[sandoq_station::BallotRecord]| {

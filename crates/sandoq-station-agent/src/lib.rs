@@ -271,6 +271,21 @@ impl Agent {
         }
         self.sync_pending().await;
         self.send_report().await;
+        self.send_status().await;
+    }
+
+    /// Tells the centre how the station is doing (its state and counters), for the dashboards.
+    async fn send_status(&self) {
+        let Ok(status) = self.with(|s| Ok(s.status())).await else {
+            return;
+        };
+        let body = json!({"state": status["state"], "ballots": status["ballots"],
+                          "tokens_issued": status["tokens"]["issued"]});
+        let path = format!("/api/elections/{}/station-status", status["election"]);
+        let _ = self
+            .centre
+            .signed("POST", &path, body.to_string().as_bytes(), self.now())
+            .await;
     }
 
     async fn sync_pending(&self) {

@@ -418,6 +418,16 @@ async fn a_polling_day_from_sign_in_to_the_centre_accepting_the_report() {
     assert_eq!(status(&f, &cookie).await["ballots_sent"], true);
     let reports = f.store.station_reports(f.election).await.unwrap();
     assert_eq!(reports.len(), 1);
+    // The agent tells the centre how it is doing, for the dashboards.
+    let statuses = f.store.station_statuses(f.election).await.unwrap();
+    assert_eq!(
+        (
+            statuses.len(),
+            statuses[0].station.as_str(),
+            statuses[0].ballots
+        ),
+        (1, "S-1", 3)
+    );
     let report: Value = serde_json::from_str(&reports[0].1).unwrap();
     assert_eq!(
         (
@@ -456,7 +466,7 @@ async fn a_polling_day_from_sign_in_to_the_centre_accepting_the_report() {
         .unwrap();
     let record = f.data.with_extension("record");
     let manifest = sandoq_record::write(&record, &input).unwrap();
-    assert_eq!(manifest["stations"]["missing"], json!(["S-2"]));
+    assert_eq!(manifest["stations"]["missing"], json!(["S-2", "S-3"]));
     let verified =
         sandoq_record::verify(&record, &mut |_, _, _| {}).unwrap_or_else(|p| panic!("{p:#?}"));
     assert_eq!(
@@ -480,7 +490,7 @@ async fn a_polling_day_from_sign_in_to_the_centre_accepting_the_report() {
     assert_eq!(results.status, 200, "{}", results.body);
     assert_eq!(results.body["status"], "provisional");
     assert_eq!(results.body["reports_root"], manifest["reports_root"]);
-    assert_eq!(results.body["stations"]["missing"], json!(["S-2"]));
+    assert_eq!(results.body["stations"]["missing"], json!(["S-2", "S-3"]));
     assert_eq!(results.body["ballots"], 3);
     assert_eq!(
         results.body["result"]["seats"]

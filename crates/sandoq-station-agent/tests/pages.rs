@@ -395,3 +395,184 @@ async fn the_desk_and_every_kind_of_ballot_in_chromium() {
     browser.quit().await;
     let _ = std::fs::remove_dir_all(&f.data);
 }
+
+async fn centre_sign_in(browser: &Browser, f: &Fixture, name: &str) {
+    browser
+        .command("DELETE", "/cookie", serde_json::json!({}))
+        .await;
+    browser.open(&format!("http://{}/sign-in", f.centre)).await;
+    browser.wait_for("#username").await;
+    browser.type_into("#username", name).await;
+    browser.type_into("#password", PASSWORD).await;
+    browser.click("button.primary").await;
+    wait_until(browser, "!document.querySelector('#username')").await;
+}
+
+async fn page_text(browser: &Browser) -> String {
+    eval(browser, "document.body.innerText")
+        .await
+        .as_str()
+        .unwrap_or("")
+        .to_string()
+}
+
+/// The election-day dashboard: headquarters sees every station; an executive board only its
+/// district's stations and alerts, never another district's; an alert acknowledged with a note.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dashboard_in_chromium_with_scoped_executive_boards() {
+    use sandoq_store::{CheckInRecord, Incident, IncidentKind, StationStatus, Timestamp};
+    let f = Fixture::new(Options::default()).await;
+    f.start_voting().await;
+    // S-1 (district T-1) is open and reporting; S-2 (T-1) went silent half an hour ago; S-3 (T-2)
+    // has a double vote. Check-ins at S-1 and S-3 make the charts.
+    for (i, (station, minutes)) in [("S-1", 0), ("S-1", 70), ("S-3", 10)].iter().enumerate() {
+        let record = CheckInRecord {
+            station: (*station).into(),
+            at: Timestamp(f.now.0 - minutes * 60),
+            request_id: format!("fixture-{i}"),
+            provisional: false,
+        };
+        f.store
+            .insert_check_in(f.election, f.voters[i], &record)
+            .await
+            .unwrap();
+    }
+    let status = |station: &str, ballots: u64, ago: i64| StationStatus {
+        station: station.into(),
+        state: "voting".into(),
+        ballots,
+        tokens_issued: ballots,
+        received_at: Timestamp(f.now.0 - ago),
+    };
+    f.store
+        .set_station_status(f.election, &status("S-1", 2, 30))
+        .await
+        .unwrap();
+    f.store
+        .set_station_status(f.election, &status("S-2", 5, 1800))
+        .await
+        .unwrap();
+    f.store
+        .record_incident(
+            f.election,
+            &Incident {
+                kind: IncidentKind::DoubleVote,
+                national_code: f.voters[2].to_string(),
+                station: "S-3".into(),
+                at: f.now,
+                request_id: "offline-7".into(),
+                first_station: "S-3".into(),
+                first_at: Timestamp(f.now.0 - 600),
+                detail: String::new(),
+            },
+        )
+        .await
+        .unwrap();
+    let browser = Browser::start().await;
+    let dashboard = format!("http://{}/dashboard/{}", f.centre, f.election.0);
+
+    // The executive board of district T-1: S-1 and S-2, S-2 silent with more ballots than
+    // check-ins; nothing of S-3.
+    centre_sign_in(&browser, &f, "board-t1").await;
+    browser.open(&dashboard).await;
+    browser.wait_for("#stations").await;
+    assert_eq!(
+        eval(
+            &browser,
+            "[...document.querySelectorAll('tr.station')].map(r => r.dataset.station).join(',')"
+        )
+        .await,
+        "S-1,S-2"
+    );
+    assert!(browser
+        .text("tr.station[data-station=\"S-2\"]")
+        .await
+        .contains("خاموش از ۳۰ دقیقه پیش"));
+    let alerts = eval(
+        &browser,
+        "[...document.querySelectorAll('li.alert')].map(a => a.dataset.alert).join(',')",
+    )
+    .await;
+    assert_eq!(alerts, "silent:S-2,ballots:S-2", "{alerts}");
+    assert!(
+        !page_text(&browser).await.contains("S-3"),
+        "another district's station is not shown"
+    );
+    assert_eq!(
+        eval(
+            &browser,
+            "document.querySelectorAll('#by-hour rect.bar').length"
+        )
+        .await,
+        2
+    );
+    browser.screenshot("dashboard-board-t1").await;
+    browser
+        .type_into(
+            "li.alert[data-alert=\"silent:S-2\"] input[name=note]",
+            "با رئیس شعبه تماس گرفته شد",
+        )
+        .await;
+    browser
+        .click("li.alert[data-alert=\"silent:S-2\"] button")
+        .await;
+    wait_until(
+        &browser,
+        "!!document.querySelector('li.alert[data-alert=\"silent:S-2\"] .acked')",
+    )
+    .await;
+    assert!(browser
+        .text("li.alert[data-alert=\"silent:S-2\"]")
+        .await
+        .contains("board-t1"));
+
+    // The executive board of district T-2: S-3 and its double vote only.
+    centre_sign_in(&browser, &f, "board-t2").await;
+    browser.open(&format!("{dashboard}?lang=en")).await;
+    browser.wait_for("#stations").await;
+    assert_eq!(
+        eval(
+            &browser,
+            "[...document.querySelectorAll('tr.station')].map(r => r.dataset.station).join(',')"
+        )
+        .await,
+        "S-3"
+    );
+    assert_eq!(
+        eval(
+            &browser,
+            "[...document.querySelectorAll('li.alert')].map(a => a.dataset.station).join(',')"
+        )
+        .await,
+        "S-3"
+    );
+    let text = page_text(&browser).await;
+    assert!(!text.contains("S-1") && !text.contains("S-2"), "{text}");
+    assert!(text.contains("double vote"));
+    browser.screenshot("dashboard-board-t2-en").await;
+
+    // Headquarters: every station, every alert, the acknowledgement kept.
+    centre_sign_in(&browser, &f, "hq-admin").await;
+    browser.open(&dashboard).await;
+    browser.wait_for("#stations").await;
+    assert_eq!(
+        eval(&browser, "document.querySelectorAll('tr.station').length").await,
+        3
+    );
+    assert_eq!(
+        eval(&browser, "document.querySelectorAll('li.alert').length").await,
+        3
+    );
+    assert_eq!(
+        eval(
+            &browser,
+            "document.querySelectorAll('li.alert .acked').length"
+        )
+        .await,
+        1
+    );
+    assert_eq!(browser.text("#n-open").await, "۲");
+    browser.screenshot("dashboard-hq").await;
+    browser.quit().await;
+    let _ = std::fs::remove_dir_all(&f.data);
+}

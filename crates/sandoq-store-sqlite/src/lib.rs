@@ -13,10 +13,10 @@
 
 use sandoq_registry::{Date, NationalCode, RegistryEntry};
 use sandoq_store::{
-    Area, AreaKind, AuditEntry, CheckInRecord, Device, DeviceId, DeviceKind, DeviceStatus,
-    Election, ElectionId, ElectionKind, ElectionSpec, ElectionStatus, Incident, IncidentKind,
-    Insert, NewDevice, OfflinePolicy, Photo, PollingHours, Role, Station, Store, StoreError,
-    Timestamp, TurnoutBucket, User, UserId, Voter,
+    AlertAck, Area, AreaKind, AuditEntry, CheckInRecord, Device, DeviceId, DeviceKind,
+    DeviceStatus, Election, ElectionId, ElectionKind, ElectionSpec, ElectionStatus, Incident,
+    IncidentKind, Insert, NewDevice, OfflinePolicy, Photo, PollingHours, Role, Station,
+    StationStatus, Store, StoreError, Timestamp, TurnoutBucket, User, UserId, Voter,
 };
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -54,6 +54,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         8,
         "station_agent",
         include_str!("../migrations/0008_station_agent.sql"),
+    ),
+    (
+        9,
+        "dashboard",
+        include_str!("../migrations/0009_dashboard.sql"),
     ),
 ];
 
@@ -1415,6 +1420,133 @@ impl Store for SqliteStore {
                     row.try_get("station_code").map_err(db)?,
                     row.try_get("records").map_err(db)?,
                 ))
+            })
+            .collect()
+    }
+
+    async fn set_station_status(
+        &self,
+        election: ElectionId,
+        status: &StationStatus,
+    ) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO station_status (election_id, station_code, state, ballots, tokens_issued, received_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (election_id, station_code) DO UPDATE SET state = excluded.state, ballots = excluded.ballots, tokens_issued = excluded.tokens_issued, received_at = excluded.received_at")
+            .bind(election.0)
+            .bind(&status.station)
+            .bind(&status.state)
+            .bind(i64::try_from(status.ballots).unwrap_or(i64::MAX))
+            .bind(i64::try_from(status.tokens_issued).unwrap_or(i64::MAX))
+            .bind(status.received_at.0)
+            .execute(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn station_statuses(
+        &self,
+        election: ElectionId,
+    ) -> Result<Vec<StationStatus>, StoreError> {
+        let rows = sqlx::query("SELECT station_code, state, ballots, tokens_issued, received_at FROM station_status WHERE election_id = ? ORDER BY station_code")
+            .bind(election.0)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(|row| {
+                let ballots: i64 = row.try_get("ballots").map_err(db)?;
+                let tokens: i64 = row.try_get("tokens_issued").map_err(db)?;
+                Ok(StationStatus {
+                    station: row.try_get("station_code").map_err(db)?,
+                    state: row.try_get("state").map_err(db)?,
+                    ballots: u64::try_from(ballots).unwrap_or(0),
+                    tokens_issued: u64::try_from(tokens).unwrap_or(0),
+                    received_at: Timestamp(row.try_get("received_at").map_err(db)?),
+                })
+            })
+            .collect()
+    }
+
+    async fn record_refused_report(
+        &self,
+        election: ElectionId,
+        station: &str,
+        code: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO refused_reports (election_id, station_code, code, at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(election.0)
+        .bind(station)
+        .bind(code)
+        .bind(at.0)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn refused_reports(
+        &self,
+        election: ElectionId,
+    ) -> Result<Vec<(String, String, Timestamp)>, StoreError> {
+        let rows = sqlx::query("SELECT station_code, code, at FROM refused_reports WHERE election_id = ? ORDER BY at, station_code")
+            .bind(election.0)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("station_code").map_err(db)?,
+                    row.try_get("code").map_err(db)?,
+                    Timestamp(row.try_get("at").map_err(db)?),
+                ))
+            })
+            .collect()
+    }
+
+    async fn ack_alert(&self, election: ElectionId, ack: &AlertAck) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let inserted = sqlx::query("INSERT INTO alert_acks (election_id, alert, note, by_user, at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
+            .bind(election.0)
+            .bind(&ack.alert)
+            .bind(&ack.note)
+            .bind(&ack.by)
+            .bind(ack.at.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?
+            .rows_affected()
+            == 1;
+        if inserted {
+            audit(
+                &mut *tx,
+                ack.at,
+                &ack.by,
+                "ack_alert",
+                &format!("election {}: {}: {}", election.0, ack.alert, ack.note),
+            )
+            .await?;
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(inserted)
+    }
+
+    async fn alert_acks(&self, election: ElectionId) -> Result<Vec<AlertAck>, StoreError> {
+        let rows = sqlx::query("SELECT alert, note, by_user, at FROM alert_acks WHERE election_id = ? ORDER BY at, alert")
+            .bind(election.0)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(|row| {
+                Ok(AlertAck {
+                    alert: row.try_get("alert").map_err(db)?,
+                    note: row.try_get("note").map_err(db)?,
+                    by: row.try_get("by_user").map_err(db)?,
+                    at: Timestamp(row.try_get("at").map_err(db)?),
+                })
             })
             .collect()
     }

@@ -411,6 +411,45 @@ pub trait Store: Send + Sync {
         election: ElectionId,
     ) -> impl Future<Output = Result<Vec<(String, String)>, StoreError>> + Send;
 
+    /// Replaces a station's latest status.
+    fn set_station_status(
+        &self,
+        election: ElectionId,
+        status: &StationStatus,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    fn station_statuses(
+        &self,
+        election: ElectionId,
+    ) -> impl Future<Output = Result<Vec<StationStatus>, StoreError>> + Send;
+
+    /// Records a station report the centre refused, with the reason's code.
+    fn record_refused_report(
+        &self,
+        election: ElectionId,
+        station: &str,
+        code: &str,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Refused reports: station, code, when.
+    fn refused_reports(
+        &self,
+        election: ElectionId,
+    ) -> impl Future<Output = Result<Vec<(String, String, Timestamp)>, StoreError>> + Send;
+
+    /// Acknowledges an alert; `false` if it was already acknowledged (nothing changed).
+    fn ack_alert(
+        &self,
+        election: ElectionId,
+        ack: &AlertAck,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    fn alert_acks(
+        &self,
+        election: ElectionId,
+    ) -> impl Future<Output = Result<Vec<AlertAck>, StoreError>> + Send;
+
     /// The newest entries of the audit log, newest first.
     fn audit_log(
         &self,

@@ -319,6 +319,27 @@ impl Role {
     }
 }
 
+/// What a station's agent last said about itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StationStatus {
+    pub station: String,
+    /// The station's lifecycle state: `setup`, `open`, `voting`, `closed`, `reported`.
+    pub state: String,
+    pub ballots: u64,
+    pub tokens_issued: u64,
+    /// When the centre received it.
+    pub received_at: crate::Timestamp,
+}
+
+/// An alert someone acknowledged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertAck {
+    pub alert: String,
+    pub note: String,
+    pub by: String,
+    pub at: crate::Timestamp,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
     pub id: UserId,

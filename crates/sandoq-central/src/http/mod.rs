@@ -156,6 +156,7 @@ pub const ROUTES: &[(&str, &str, Option<&[Role]>)] = &[
     ("POST", "/api/elections/{election}/station-reports", None),
     ("GET", "/api/station-package", None),
     ("GET", "/api/elections/{election}/results", None),
+    ("POST", "/api/elections/{election}/station-status", None),
     ("GET", "/api/elections/{election}/results.cdf.json", None),
     (
         "GET",
@@ -259,6 +260,10 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/api/elections/{election}/results",
             get(station_api::get_results),
+        )
+        .route(
+            "/api/elections/{election}/station-status",
+            post(station_api::post_station_status),
         )
         .route(
             "/api/elections/{election}/results.cdf.json",

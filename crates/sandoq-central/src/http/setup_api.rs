@@ -700,16 +700,31 @@ pub(super) async fn post_station_report(
             "کلید دستگاه به کار نمی‌آید",
         )
     })?;
-    sandoq_station::report::verify(&report, &contest, &election_hash, &device.station, &key)
-        .map_err(|e| AppError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code, e.en, e.fa))?;
-    // Co-signed by the station's officials present, as many as must sign in to open it.
+    // Signed by the device, consistent, and co-signed by the station's officials present (as many
+    // as must sign in to open it). A refusal is kept for the supervisors' dashboard.
     let officials = super::station_api::station_officials(&state.store, &device.station).await?;
-    sandoq_station::report::verify_cosignatures(
-        &report,
-        &officials,
-        sandoq_station::lifecycle::MIN_OFFICIALS,
-    )
-    .map_err(|e| AppError::new(StatusCode::UNPROCESSABLE_ENTITY, e.code, e.en, e.fa))?;
+    let checked =
+        sandoq_station::report::verify(&report, &contest, &election_hash, &device.station, &key)
+            .and_then(|()| {
+                sandoq_station::report::verify_cosignatures(
+                    &report,
+                    &officials,
+                    sandoq_station::lifecycle::MIN_OFFICIALS,
+                )
+                .map(|_| ())
+            });
+    if let Err(e) = checked {
+        state
+            .store
+            .record_refused_report(id, &device.station, e.code, now)
+            .await?;
+        return Err(AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            e.code,
+            e.en,
+            e.fa,
+        ));
+    }
     let text = report.to_string();
     match state
         .store

@@ -113,6 +113,38 @@ fn unprocessable(code: &'static str, en: impl Into<String>, fa: impl Into<String
     AppError::new(StatusCode::UNPROCESSABLE_ENTITY, code, en, fa)
 }
 
+/// `POST /api/elections/{id}/station-status`, signed by a station device while its agent runs:
+/// `{"state", "ballots", "tokens_issued"}`, kept as the station's latest status (the dashboard
+/// tells a silent station by its age).
+pub(super) async fn post_station_status(
+    State(state): State<AppState>,
+    election: Result<Path<i64>, PathRejection>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, AppError> {
+    let id = election_path(election)?;
+    let body = super::json_bytes(&headers, body)?;
+    let device = device_for(&state, id, &headers, "POST", "station-status", &body).await?;
+    let value: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let station_state = value["state"].as_str().unwrap_or("");
+    if !["setup", "open", "voting", "closed", "reported"].contains(&station_state) {
+        return Err(unprocessable(
+            "bad_station_status",
+            "a station status is {state: setup|open|voting|closed|reported, ballots, tokens_issued}",
+            "وضعیت شعبه {state: setup|open|voting|closed|reported, ballots, tokens_issued} است",
+        ));
+    }
+    let status = sandoq_store::StationStatus {
+        station: device.station.clone(),
+        state: station_state.to_string(),
+        ballots: value["ballots"].as_u64().unwrap_or(0),
+        tokens_issued: value["tokens_issued"].as_u64().unwrap_or(0),
+        received_at: (state.clock)(),
+    };
+    state.store.set_station_status(id, &status).await?;
+    Ok(Json(json!({"recorded": true, "station": device.station})))
+}
+
 /// `GET /api/elections/{id}/results`, public: the provisional result from the station reports
 /// accepted so far, the stations reported and missing, the Merkle root over the reports.
 pub(super) async fn get_results(

@@ -7,6 +7,7 @@
 //! Invariants: every value written into HTML is escaped; no page loads anything
 //! from another host; the session is the same cookie as the API's.
 
+pub mod dashboard;
 pub mod results;
 pub mod setup;
 
@@ -36,6 +37,7 @@ pub fn routes() -> Router<AppState> {
         .route("/assets/fonts/{file}", get(font))
         .merge(setup::routes())
         .merge(results::routes())
+        .merge(dashboard::routes())
 }
 
 /// `?lang=en` for English; Persian otherwise.

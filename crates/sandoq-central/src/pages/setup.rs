@@ -44,6 +44,8 @@ pub fn routes() -> Router<AppState> {
 }
 
 const SEES_STATIONS: [Role; 4] = [Role::Hq, Role::Executive, Role::Supervisor, Role::Station];
+/// Who watches the election-day dashboard (an executive board only its own area).
+pub(super) const DASHBOARD: [Role; 3] = [Role::Hq, Role::Executive, Role::Supervisor];
 
 fn text<'a>(lang: Lang, fa: &'a str, en: &'a str) -> &'a str {
     match lang {
@@ -115,6 +117,13 @@ pub fn election_nav(lang: Lang, election: &Election, user: &User) -> String {
         format!("/elections/{id}/candidates{q}"),
         t(lang, "فهرست‌ها و نامزدها", "Lists and candidates"),
     )];
+    if DASHBOARD.contains(&user.role) {
+        links.push((
+            format!("/dashboard/{id}{q}"),
+            t(lang, "پایش روز رأی‌گیری", "Election-day dashboard"),
+        ));
+    }
+    links.push((format!("/results/{id}{q}"), t(lang, "نتایج", "Results")));
     if SEES_STATIONS.contains(&user.role) {
         links.push((
             format!("/elections/{id}/stations{q}"),
@@ -144,7 +153,7 @@ pub fn election_nav(lang: Lang, election: &Election, user: &User) -> String {
 }
 
 /// The page's user and election, or the response to send instead.
-async fn context(
+pub(super) async fn context(
     state: &AppState,
     headers: &HeaderMap,
     lang: Lang,
@@ -158,7 +167,7 @@ async fn context(
     }
 }
 
-fn page_error(lang: Lang, user: &User, error: AppError) -> Response {
+pub(super) fn page_error(lang: Lang, user: &User, error: AppError) -> Response {
     let body = format!(r#"<div class="card">{}</div>"#, error_box(lang, &error));
     (
         error.status,

@@ -90,8 +90,8 @@ impl Fixture {
         };
         let election = store.create_election(&spec, "setup", now).await.unwrap();
         use sandoq_central::tables::{self, Format};
-        tables::import_areas(&store, election, b"code,kind,parent,name_fa,name_en\nT,county,,\xd8\xaa\xd9\x87\xd8\xb1\xd8\xa7\xd9\x86,Tehran\nT-1,district,T,\xd8\xa8\xd8\xae\xd8\xb4 \xdb\xb1,District 1\n", Format::Csv, "setup", now).await.unwrap();
-        tables::import_stations(&store, election, "code,district,name_fa,name_en,address\nS-1,T-1,مدرسهٔ فردوسی,Ferdowsi school,خیابان انقلاب\nS-2,T-1,مدرسهٔ سعدی,Saadi school,خیابان آزادی\n".as_bytes(), Format::Csv, "setup", now).await.unwrap();
+        tables::import_areas(&store, election, b"code,kind,parent,name_fa,name_en\nT,county,,\xd8\xaa\xd9\x87\xd8\xb1\xd8\xa7\xd9\x86,Tehran\nT-1,district,T,\xd8\xa8\xd8\xae\xd8\xb4 \xdb\xb1,District 1\nT-2,district,T,\xd8\xa8\xd8\xae\xd8\xb4 \xdb\xb2,District 2\n", Format::Csv, "setup", now).await.unwrap();
+        tables::import_stations(&store, election, "code,district,name_fa,name_en,address\nS-1,T-1,مدرسهٔ فردوسی,Ferdowsi school,خیابان انقلاب\nS-2,T-1,مدرسهٔ سعدی,Saadi school,خیابان آزادی\nS-3,T-2,مدرسهٔ حافظ,Hafez school,خیابان ولیعصر\n".as_bytes(), Format::Csv, "setup", now).await.unwrap();
         let candidates = "type,code,list,name_fa,name_en\nlist,101,,فهرست امید,Hope list\ncandidate,10101,101,مریم احمدی,Maryam Ahmadi\ncandidate,10102,101,علی رضایی,Ali Rezaei\nlist,102,,فهرست آینده,Future list\ncandidate,10201,102,زهرا کریمی,Zahra Karimi\ncandidate,9001,,حسن موسوی,Hassan Mousavi\n";
         let definition = tables::parse_candidates(candidates.as_bytes(), Format::Csv, 3).unwrap();
         let canonical = definition.canonical();
@@ -128,6 +128,15 @@ impl Fixture {
         )
         .await
         .unwrap();
+        for (name, role, scope) in [
+            ("hq-admin", Role::Hq, ""),
+            ("board-t1", Role::Executive, "T-1"),
+            ("board-t2", Role::Executive, "T-2"),
+        ] {
+            people::store_user(&store, name, role, scope, PASSWORD, "setup", now)
+                .await
+                .unwrap();
+        }
         let adult = Date::from_jalali(1360, 1, 1).unwrap();
         let voters: Vec<NationalCode> = synthetic::national_codes(7).take(40).collect();
         let rows: Vec<Voter> = voters

@@ -1,0 +1,405 @@
+//! The election-day dashboard (issue 5 §2): for headquarters and supervisors every station, for an
+//! executive board the stations of its county or district only. Every station's state (not opened,
+//! open, closed, reported, silent for N minutes), turnout per hour and per district as charts, and
+//! alerts (silent stations, more ballots than check-ins, double-vote incidents, refused reports)
+//! that can be acknowledged with a note.
+
+use super::setup::{context, election_nav, page_error, DASHBOARD};
+use super::{escape, layout, t, LangQuery};
+use crate::http::scope::stations_seen;
+use crate::http::{AppError, AppState};
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+use sandoq_i18n::{localise, number, Lang};
+use sandoq_store::{AlertAck, ElectionId, IncidentKind, Store, Timestamp};
+use serde::Deserialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// A station that has not been heard from for this long, while open, is silent.
+pub const SILENT_SECONDS: i64 = 10 * 60;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/dashboard/{election}", get(dashboard).post(acknowledge))
+}
+
+struct Alert {
+    id: String,
+    station: String,
+    fa: String,
+    en: String,
+}
+
+fn bars(rows: &[(String, u64)], lang: Lang) -> String {
+    let max = rows.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1);
+    let height = 24 * rows.len() as u64 + 8;
+    let mut svg = format!(
+        r#"<svg class="chart" viewBox="0 0 520 {height}" width="520" height="{height}" direction="ltr" role="img">"#
+    );
+    for (i, (label, n)) in rows.iter().enumerate() {
+        let y = 4 + 24 * i as u64;
+        svg.push_str(&format!(
+            r##"<text x="0" y="{ty}" font-size="13">{label}</text><rect class="bar" x="110" y="{y}" width="{w}" height="18" fill="#0f766e"/><text x="{tx}" y="{ty}" font-size="13">{value}</text>"##,
+            ty = y + 14,
+            label = escape(label),
+            w = n * 340 / max,
+            tx = 116 + n * 340 / max,
+            value = number(*n, lang),
+        ));
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+async fn dashboard(
+    State(state): State<AppState>,
+    Path(election): Path<i64>,
+    Query(query): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = query.lang();
+    let (user, election) =
+        match context(&state, &headers, lang, &DASHBOARD, ElectionId(election)).await {
+            Ok(found) => found,
+            Err(response) => return response,
+        };
+    match html(&state, lang, &user, &election).await {
+        Ok(page) => page,
+        Err(error) => page_error(lang, &user, error),
+    }
+}
+
+async fn html(
+    state: &AppState,
+    lang: Lang,
+    user: &sandoq_store::User,
+    election: &sandoq_store::Election,
+) -> Result<Response, AppError> {
+    let id = election.id;
+    let now = (state.clock)();
+    let seen = stations_seen(&state.store, id, user).await?;
+    let stations: Vec<sandoq_store::Station> = state
+        .store
+        .stations(id)
+        .await?
+        .into_iter()
+        .filter(|s| seen.includes(&s.code))
+        .collect();
+    let areas: HashMap<String, String> = state
+        .store
+        .areas(id)
+        .await?
+        .into_iter()
+        .map(|a| {
+            let name = match lang {
+                Lang::Fa => a.name_fa,
+                Lang::En => {
+                    if a.name_en.is_empty() {
+                        a.name_fa
+                    } else {
+                        a.name_en
+                    }
+                }
+            };
+            (a.code, name)
+        })
+        .collect();
+    let statuses: HashMap<String, sandoq_store::StationStatus> = state
+        .store
+        .station_statuses(id)
+        .await?
+        .into_iter()
+        .map(|s| (s.station.clone(), s))
+        .collect();
+    let reported: HashSet<String> = state
+        .store
+        .station_reports(id)
+        .await?
+        .into_iter()
+        .map(|(s, _, _)| s)
+        .collect();
+    let buckets: Vec<sandoq_store::TurnoutBucket> = state
+        .store
+        .turnout(id)
+        .await?
+        .into_iter()
+        .filter(|b| seen.includes(&b.station))
+        .collect();
+    let mut check_ins: HashMap<&str, u64> = HashMap::new();
+    for b in &buckets {
+        *check_ins.entry(b.station.as_str()).or_default() += b.check_ins;
+    }
+    let acks: HashMap<String, AlertAck> = state
+        .store
+        .alert_acks(id)
+        .await?
+        .into_iter()
+        .map(|a| (a.alert.clone(), a))
+        .collect();
+    let mut alerts: Vec<Alert> = Vec::new();
+    // Stations and their states.
+    let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut rows = String::new();
+    for station in &stations {
+        let status = statuses.get(&station.code);
+        let (key, fa, en) = if reported.contains(&station.code) {
+            ("reported", "گزارش‌داده", "reported")
+        } else {
+            match status.map(|s| s.state.as_str()) {
+                None | Some("setup") => ("not_opened", "گشوده‌نشده", "not opened"),
+                Some("open" | "voting") => ("open", "گشوده", "open"),
+                _ => ("closed", "بسته", "closed"),
+            }
+        };
+        *counts.entry(key).or_default() += 1;
+        let silent = status
+            .filter(|s| {
+                matches!(s.state.as_str(), "open" | "voting" | "closed")
+                    && !reported.contains(&station.code)
+            })
+            .map(|s| now.0.saturating_sub(s.received_at.0))
+            .filter(|age| *age > SILENT_SECONDS);
+        let mut state_cell = t(lang, fa, en).to_string();
+        if let Some(age) = silent {
+            let minutes = age / 60;
+            state_cell.push_str(&format!(
+                r#" <span class="silent">{}</span>"#,
+                match lang {
+                    Lang::Fa => format!(
+                        "خاموش از {} دقیقه پیش",
+                        localise(&minutes.to_string(), lang)
+                    ),
+                    Lang::En => format!("silent for {minutes} minutes"),
+                }
+            ));
+            alerts.push(Alert {
+                id: format!("silent:{}", station.code),
+                station: station.code.clone(),
+                fa: format!(
+                    "شعبهٔ \u{2068}{}\u{2069} از {} دقیقه پیش خبری نداده است",
+                    station.code,
+                    localise(&minutes.to_string(), Lang::Fa)
+                ),
+                en: format!(
+                    "station {} has been silent for {minutes} minutes",
+                    station.code
+                ),
+            });
+        }
+        let checked = check_ins.get(station.code.as_str()).copied().unwrap_or(0);
+        if let Some(status) = status {
+            if status.ballots > checked {
+                alerts.push(Alert {
+                    id: format!("ballots:{}", station.code),
+                    station: station.code.clone(),
+                    fa: format!(
+                        "شعبهٔ \u{2068}{}\u{2069}: {} برگ رأی ولی فقط {} پذیرش در مرکز",
+                        station.code,
+                        localise(&status.ballots.to_string(), Lang::Fa),
+                        localise(&checked.to_string(), Lang::Fa)
+                    ),
+                    en: format!(
+                        "station {}: {} ballots but only {checked} check-ins at the centre",
+                        station.code, status.ballots
+                    ),
+                });
+            }
+        }
+        rows.push_str(&format!(
+            r#"<tr class="station" data-station="{code}" data-state="{key}"><td>{code}</td><td>{name}</td><td>{district}</td><td>{state_cell}</td><td class="numeric">{checked}</td><td class="numeric">{ballots}</td><td>{seen_at}</td></tr>"#,
+            code = escape(&station.code),
+            name = escape(match lang { Lang::Fa => &station.name_fa, Lang::En => &station.name_en }),
+            district = escape(areas.get(&station.district).map_or(station.district.as_str(), String::as_str)),
+            checked = number(checked, lang),
+            ballots = status.map_or("—".to_string(), |s| number(s.ballots, lang)),
+            seen_at = status.map_or("—".to_string(), |s| super::when(s.received_at, lang)),
+        ));
+    }
+    for incident in state.store.incidents(id).await? {
+        if incident.kind != IncidentKind::DoubleVote
+            || !(seen.includes(&incident.station) || seen.includes(&incident.first_station))
+        {
+            continue;
+        }
+        alerts.push(Alert {
+            id: format!("double_vote:{}:{}", incident.station, incident.request_id),
+            station: incident.station.clone(),
+            fa: format!(
+                "رأی دوگانه: پذیرش در شعبهٔ \u{2068}{}\u{2069} ({}) پس از شعبهٔ \u{2068}{}\u{2069} ({})",
+                incident.station,
+                super::when(incident.at, Lang::Fa),
+                incident.first_station,
+                super::when(incident.first_at, Lang::Fa)
+            ),
+            en: format!(
+                "double vote: checked in at station {} ({}) after station {} ({})",
+                incident.station,
+                super::when(incident.at, Lang::En),
+                incident.first_station,
+                super::when(incident.first_at, Lang::En)
+            ),
+        });
+    }
+    for (station, code, at) in state.store.refused_reports(id).await? {
+        if !seen.includes(&station) {
+            continue;
+        }
+        alerts.push(Alert {
+            id: format!("refused:{station}:{}", at.0),
+            station: station.clone(),
+            fa: format!(
+                "صورتجلسهٔ شعبهٔ \u{2068}{station}\u{2069} پذیرفته نشد ({code})، {}",
+                super::when(at, Lang::Fa)
+            ),
+            en: format!(
+                "station {station}'s report was refused ({code}), {}",
+                super::when(at, Lang::En)
+            ),
+        });
+    }
+    let q = super::lang_param(lang);
+    let alert_rows: String = alerts.iter().map(|a| {
+        let text = match lang { Lang::Fa => &a.fa, Lang::En => &a.en };
+        let action = match acks.get(&a.id) {
+            Some(ack) => format!(r#"<span class="acked">{} {} — {}</span>"#, t(lang, "رسیدگی شد:", "Acknowledged:"), escape(&ack.by), escape(&ack.note)),
+            None => format!(
+                r#"<form method="post" action="/dashboard/{e}{q}" class="ack"><input type="hidden" name="alert" value="{id}"><input name="note" required placeholder="{ph}" aria-label="{ph}"><button type="submit" class="primary">{b}</button></form>"#,
+                e = id.0, id = escape(&a.id), ph = t(lang, "یادداشت رسیدگی", "What was done"), b = t(lang, "رسیدگی شد", "Acknowledge"),
+            ),
+        };
+        format!(r#"<li class="alert" data-alert="{}" data-station="{}"><span>{}</span> {action}</li>"#, escape(&a.id), escape(&a.station), escape(text))
+    }).collect();
+    // Turnout per hour and per district.
+    let mut hours: BTreeMap<i64, u64> = BTreeMap::new();
+    let mut districts: BTreeMap<String, u64> = BTreeMap::new();
+    let district_of: HashMap<&str, &str> = stations
+        .iter()
+        .map(|s| (s.code.as_str(), s.district.as_str()))
+        .collect();
+    for b in &buckets {
+        *hours.entry(b.hour_start.0).or_default() += b.check_ins;
+        let district = district_of.get(b.station.as_str()).copied().unwrap_or("");
+        *districts
+            .entry(
+                areas
+                    .get(district)
+                    .cloned()
+                    .unwrap_or_else(|| district.to_string()),
+            )
+            .or_default() += b.check_ins;
+    }
+    let hour_rows: Vec<(String, u64)> = hours
+        .iter()
+        .map(|(h, n)| {
+            let (_, hour, _) = Timestamp(*h).tehran();
+            (localise(&format!("{hour:02}:00"), lang), *n)
+        })
+        .collect();
+    let district_rows: Vec<(String, u64)> = districts.into_iter().collect();
+    let total: u64 = buckets.iter().map(|b| b.check_ins).sum();
+    let count = |k: &str| number(counts.get(k).copied().unwrap_or(0), lang);
+    let body = format!(
+        r#"{nav}<section><h2>{title}</h2><p class="muted">{updated}: {now}</p>
+<div class="cards"><div><span>{total_l}</span><strong id="total">{total}</strong></div>
+<div><span>{not_opened_l}</span><strong id="n-not-opened">{not_opened}</strong></div><div><span>{open_l}</span><strong id="n-open">{open}</strong></div>
+<div><span>{closed_l}</span><strong id="n-closed">{closed}</strong></div><div><span>{reported_l}</span><strong id="n-reported">{reported_n}</strong></div></div></section>
+<section><h2>{alerts_h}</h2><ul id="alerts">{alert_rows}</ul>{no_alerts}</section>
+<section><h2>{hours_h}</h2><div id="by-hour">{hour_chart}</div><h2>{districts_h}</h2><div id="by-district">{district_chart}</div></section>
+<section><h2>{stations_h}</h2><table id="stations"><thead><tr><th>{code_l}</th><th>{name_l}</th><th>{district_l}</th><th>{state_l}</th><th>{checkins_l}</th><th>{ballots_l}</th><th>{last_l}</th></tr></thead><tbody>{rows}</tbody></table></section>
+<script>setTimeout(() => location.reload(), 30000);</script>"#,
+        nav = election_nav(lang, election, user),
+        title = t(lang, "پایش روز رأی‌گیری", "Election-day dashboard"),
+        updated = t(lang, "به‌روز تا", "As of"),
+        now = super::when(now, lang),
+        total_l = t(lang, "پذیرش‌ها", "Check-ins"),
+        total = number(total, lang),
+        not_opened_l = t(lang, "گشوده‌نشده", "Not opened"),
+        not_opened = count("not_opened"),
+        open_l = t(lang, "گشوده", "Open"),
+        open = count("open"),
+        closed_l = t(lang, "بسته", "Closed"),
+        closed = count("closed"),
+        reported_l = t(lang, "گزارش‌داده", "Reported"),
+        reported_n = count("reported"),
+        alerts_h = t(lang, "هشدارها", "Alerts"),
+        no_alerts = if alerts.is_empty() {
+            format!(
+                r#"<p class="muted">{}</p>"#,
+                t(lang, "هشداری نیست.", "No alerts.")
+            )
+        } else {
+            String::new()
+        },
+        hours_h = t(lang, "پذیرش در هر ساعت", "Check-ins per hour"),
+        hour_chart = bars(&hour_rows, lang),
+        districts_h = t(lang, "پذیرش در هر حوزه", "Check-ins per district"),
+        district_chart = bars(&district_rows, lang),
+        stations_h = t(lang, "شعبه‌ها", "Stations"),
+        code_l = t(lang, "کد", "Code"),
+        name_l = t(lang, "نام", "Name"),
+        district_l = t(lang, "حوزه", "District"),
+        state_l = t(lang, "وضعیت", "State"),
+        checkins_l = t(lang, "پذیرش", "Check-ins"),
+        ballots_l = t(lang, "برگ‌ها", "Ballots"),
+        last_l = t(lang, "آخرین خبر", "Last heard"),
+    );
+    let style = r#"<style>.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(10rem, 1fr)); gap: 0.6rem; } .cards div { background: #ecfdf5; border-radius: 8px; padding: 0.5rem 0.8rem; } .cards strong { display: block; font-size: 1.5rem; }
+.silent { background: #fee2e2; color: #991b1b; border-radius: 6px; padding: 0 0.4rem; font-weight: 700; } .alert { margin: 0.4rem 0; } .ack { display: inline-flex; gap: 0.4rem; } .ack input { min-width: 14rem; } .acked { color: #166534; }</style>"#;
+    Ok(layout(
+        lang,
+        t(lang, "پایش روز رأی‌گیری", "Election-day dashboard"),
+        Some(user),
+        election.spec.kind == sandoq_store::ElectionKind::Training,
+        &(style.to_string() + &body),
+        &format!("/dashboard/{}", id.0),
+    )
+    .into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct AckForm {
+    alert: String,
+    note: String,
+}
+
+/// Acknowledges an alert the person can see, with a note; back to the dashboard.
+async fn acknowledge(
+    State(state): State<AppState>,
+    Path(election): Path<i64>,
+    Query(query): Query<LangQuery>,
+    headers: HeaderMap,
+    form: Result<Form<AckForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let lang = query.lang();
+    let (user, election) =
+        match context(&state, &headers, lang, &DASHBOARD, ElectionId(election)).await {
+            Ok(found) => found,
+            Err(response) => return response,
+        };
+    let back = format!("/dashboard/{}{}", election.id.0, super::lang_param(lang));
+    let Ok(Form(form)) = form else {
+        return Redirect::to(&back).into_response();
+    };
+    // An alert names its station second (`kind:station:…`): only alerts of stations this person
+    // sees can be acknowledged.
+    let station = form.alert.split(':').nth(1).unwrap_or("");
+    let seen = match stations_seen(&state.store, election.id, &user).await {
+        Ok(seen) => seen,
+        Err(error) => return page_error(lang, &user, error.into()),
+    };
+    let note = form.note.trim();
+    if seen.includes(station) && !note.is_empty() && note.chars().count() <= 500 {
+        let ack = AlertAck {
+            alert: form.alert.clone(),
+            note: note.to_string(),
+            by: user.username.clone(),
+            at: (state.clock)(),
+        };
+        if let Err(error) = state.store.ack_alert(election.id, &ack).await {
+            return page_error(lang, &user, error.into());
+        }
+    }
+    Redirect::to(&back).into_response()
+}
