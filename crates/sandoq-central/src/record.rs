@@ -52,7 +52,12 @@ pub async fn input<S: Store>(
     } else {
         Vec::new()
     };
+    let closing = match store.count_closing(election.id).await? {
+        Some((statement, _, _)) => Some((statement, store.closing_signatures(election.id).await?)),
+        None => None,
+    };
     Ok(Input {
+        closing,
         election: text,
         devices,
         officials,

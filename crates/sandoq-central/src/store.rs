@@ -337,6 +337,36 @@ impl Store for AnyStore {
     async fn alert_acks(&self, election: ElectionId) -> Result<Vec<AlertAck>, StoreError> {
         dispatch!(self, s => s.alert_acks(election))
     }
+    async fn close_count(
+        &self,
+        election: ElectionId,
+        statement: &str,
+        by: &str,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.close_count(election, statement, by, at))
+    }
+    async fn count_closing(
+        &self,
+        election: ElectionId,
+    ) -> Result<Option<(String, String, Timestamp)>, StoreError> {
+        dispatch!(self, s => s.count_closing(election))
+    }
+    async fn add_closing_signature(
+        &self,
+        election: ElectionId,
+        username: &str,
+        signature: &str,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.add_closing_signature(election, username, signature, at))
+    }
+    async fn closing_signatures(
+        &self,
+        election: ElectionId,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        dispatch!(self, s => s.closing_signatures(election))
+    }
     async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
         dispatch!(self, s => s.audit_log(limit))
     }

@@ -10,6 +10,7 @@
 //! recompute; the record holds nothing that identifies a voter, and individual ballots only in the
 //! restricted part.
 
+pub mod closing;
 pub mod exports;
 mod verify;
 
@@ -57,6 +58,9 @@ pub struct Input {
     pub reports: Vec<(String, String)>,
     /// The ballot records each station sent: station, JSON array text (restricted).
     pub ballots: Vec<(String, String)>,
+    /// The closing of the count, if it is closed: the statement's text and the supervisors'
+    /// signatures (username, hex).
+    pub closing: Option<(String, Vec<(String, String)>)>,
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -220,6 +224,18 @@ pub fn write(dir: &Path, input: &Input) -> Result<Value, String> {
         canonical(&result).as_bytes(),
         &mut public,
     )?;
+    if let Some((statement, signatures)) = &input.closing {
+        let closing = json!({
+            "statement": statement,
+            "signatures": signatures.iter().map(|(u, s)| json!({"username": u, "signature": s})).collect::<Vec<_>>(),
+        });
+        write_file(
+            dir,
+            "public/closing.json",
+            canonical(&closing).as_bytes(),
+            &mut public,
+        )?;
+    }
     for (station, text) in &input.ballots {
         if !safe_name(station) {
             return Err(format!("station code {station:?} cannot name a file"));

@@ -38,6 +38,8 @@ pub struct Verified {
     pub restricted_checked: bool,
     pub ballot_records: u64,
     pub seats: Value,
+    /// Closed by headquarters and co-signed by as many supervisors as the closing requires.
+    pub final_result: bool,
 }
 
 /// Reports progress (what is being checked, done, total).
@@ -447,6 +449,40 @@ pub fn verify(dir: &Path, progress: Progress<'_>) -> Result<Verified, Vec<Proble
         _ => {}
     }
     progress("result", 1, 1);
+    // The closing of the count, when there is one: about this record, and signed.
+    let mut final_result = false;
+    if let Some(bytes) = contents.get("public/closing.json") {
+        let path = "public/closing.json";
+        let closing: Value = serde_json::from_slice(bytes).unwrap_or(Value::Null);
+        let text = closing["statement"].as_str().unwrap_or("");
+        let statement: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+        let result_sha = contents
+            .get("public/result.json")
+            .map(|b| hex(&Sha256::digest(b)))
+            .unwrap_or_default();
+        let agrees = statement["election"].as_str() == Some(hex(&election_hash).as_str())
+            && statement["reports_root"] == manifest["reports_root"]
+            && statement["stations_reported"] == manifest["stations"]["reported"]
+            && statement["stations_missing"] == manifest["stations"]["missing"]
+            && statement["result_sha256"].as_str() == Some(result_sha.as_str());
+        if !agrees {
+            c.add(
+                path,
+                "closing_mismatch",
+                "the closing statement is about other reports or another result than this record's",
+                "صورتجلسهٔ پایان شمارش دربارهٔ گزارش‌ها یا نتیجهٔ دیگری است",
+            );
+        }
+        match crate::closing::check(text, &closing["signatures"]) {
+            Ok((signed, required)) => final_result = agrees && signed >= required && required > 0,
+            Err(e) => c.add(
+                path,
+                "bad_closing_signature",
+                e.clone(),
+                format!("امضای پایان شمارش درست نیست: {e}"),
+            ),
+        }
+    }
     // The restricted part: every station's ballot records, checked on every core.
     let mut ballot_records = 0u64;
     if restricted_present {
@@ -533,6 +569,7 @@ pub fn verify(dir: &Path, progress: Progress<'_>) -> Result<Verified, Vec<Proble
         restricted_checked: restricted_present,
         ballot_records,
         seats: result["seats"].clone(),
+        final_result,
     })
 }
 

@@ -122,6 +122,11 @@ impl Agent {
         Ok(agent)
     }
 
+    /// The device key (for tools and tests that speak for this station).
+    pub fn device_key(&self) -> SigningKey {
+        self.key.clone()
+    }
+
     pub fn public_key(&self) -> String {
         hex(self.key.verifying_key().as_bytes())
     }

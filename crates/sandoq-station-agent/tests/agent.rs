@@ -458,6 +458,99 @@ async fn a_polling_day_from_sign_in_to_the_centre_accepting_the_report() {
         3
     );
 
+    // Headquarters closes the count (two of the three supervisors must sign); two sign; the
+    // result is final. A wrong password signs nothing; no report is taken after the closing.
+    let base = format!("/api/elections/{}", f.election.0);
+    let hq = f.centre_session("hq-admin").await;
+    let (s, a) = f
+        .centre_call(
+            "POST",
+            &format!("{base}/count/close"),
+            &hq,
+            json!({"required_signatures": 4}),
+        )
+        .await;
+    assert_eq!((s, code(&a)), (422, "bad_required_signatures"));
+    let (s, a) = f
+        .centre_call(
+            "POST",
+            &format!("{base}/count/close"),
+            &hq,
+            json!({"required_signatures": 2}),
+        )
+        .await;
+    assert_eq!(s, 200, "{a}");
+    assert_eq!(a["statement"]["stations_missing"], json!(["S-2", "S-3"]));
+    let (s, a) = f
+        .centre_call(
+            "POST",
+            &format!("{base}/count/close"),
+            &hq,
+            json!({"required_signatures": 2}),
+        )
+        .await;
+    assert_eq!((s, code(&a)), (409, "count_already_closed"));
+    let sup1 = f.centre_session("sup-1").await;
+    let (s, a) = f
+        .centre_call(
+            "POST",
+            &format!("{base}/count/sign"),
+            &sup1,
+            json!({"password": "not the password"}),
+        )
+        .await;
+    assert_eq!((s, code(&a)), (401, "bad_credentials"));
+    let (s, a) = f
+        .centre_call(
+            "POST",
+            &format!("{base}/count/sign"),
+            &sup1,
+            json!({"password": common::PASSWORD}),
+        )
+        .await;
+    assert_eq!((s, a["final"].as_bool()), (200, Some(false)), "{a}");
+    let (_, results) = f
+        .centre_call("GET", &format!("{base}/results"), "", Value::Null)
+        .await;
+    assert_eq!(results["status"], "closed");
+    let sup2 = f.centre_session("sup-2").await;
+    let (s, a) = f
+        .centre_call(
+            "POST",
+            &format!("{base}/count/sign"),
+            &sup2,
+            json!({"password": common::PASSWORD}),
+        )
+        .await;
+    assert_eq!((s, a["final"].as_bool()), (200, Some(true)), "{a}");
+    let (_, results) = f
+        .centre_call("GET", &format!("{base}/results"), "", Value::Null)
+        .await;
+    assert_eq!(results["status"], "final");
+    let report_path = format!("{base}/station-reports");
+    let report_text = f.store.station_reports(f.election).await.unwrap()[0]
+        .1
+        .clone();
+    let device = f.agent.device_key();
+    let sent =
+        sandoq_station_agent::client::Centre::new(&format!("http://{}", f.centre), device).unwrap();
+    let again = sent
+        .signed("POST", &report_path, report_text.as_bytes(), f.now.0)
+        .await
+        .unwrap();
+    assert_eq!(
+        (again.status, again.body["again"].as_bool()),
+        (200, Some(true)),
+        "the report held is acknowledged again"
+    );
+    let mut other: Value = serde_json::from_str(&report_text).unwrap();
+    other["blank"] = json!(0);
+    let refused = sent
+        .signed("POST", &report_path, other.to_string().as_bytes(), f.now.0)
+        .await
+        .unwrap();
+    assert_eq!((refused.status, code(&refused.body)), (409, "count_closed"));
+
     // The election record holds the day, and `verify` accepts it: the station reported, S-2
     // (which opened no agent here) named as missing.
     let election = f.store.election(f.election).await.unwrap().unwrap();
@@ -477,6 +570,21 @@ async fn a_polling_day_from_sign_in_to_the_centre_accepting_the_report() {
         ),
         (3, 3, true)
     );
+    assert!(
+        verified.final_result,
+        "closed and signed by two of three supervisors"
+    );
+    // A signature presented as another supervisor's is found.
+    let closing_path = record.join("public/closing.json");
+    let mut closing: Value =
+        serde_json::from_str(&std::fs::read_to_string(&closing_path).unwrap()).unwrap();
+    closing["signatures"][0]["username"] = json!("sup-3");
+    std::fs::write(&closing_path, sandoq_record::canonical(&closing)).unwrap();
+    let problems = sandoq_record::verify(&record, &mut |_, _, _| {}).unwrap_err();
+    assert!(
+        problems.iter().any(|p| p.code == "bad_closing_signature"),
+        "{problems:#?}"
+    );
     let _ = std::fs::remove_dir_all(&record);
     // The centre's live results: the same sum, the same root over the reports.
     let results = common::support::request(
@@ -488,7 +596,7 @@ async fn a_polling_day_from_sign_in_to_the_centre_accepting_the_report() {
     )
     .await;
     assert_eq!(results.status, 200, "{}", results.body);
-    assert_eq!(results.body["status"], "provisional");
+    assert_eq!(results.body["status"], "final");
     assert_eq!(results.body["reports_root"], manifest["reports_root"]);
     assert_eq!(results.body["stations"]["missing"], json!(["S-2", "S-3"]));
     assert_eq!(results.body["ballots"], 3);

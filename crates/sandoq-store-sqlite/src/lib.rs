@@ -60,6 +60,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "dashboard",
         include_str!("../migrations/0009_dashboard.sql"),
     ),
+    (
+        10,
+        "closing",
+        include_str!("../migrations/0010_closing.sql"),
+    ),
 ];
 
 /// FNV-1a over the migration text: detects an edited migration (not a security measure).
@@ -1547,6 +1552,110 @@ impl Store for SqliteStore {
                     by: row.try_get("by_user").map_err(db)?,
                     at: Timestamp(row.try_get("at").map_err(db)?),
                 })
+            })
+            .collect()
+    }
+
+    async fn close_count(
+        &self,
+        election: ElectionId,
+        statement: &str,
+        by: &str,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let inserted = sqlx::query("INSERT INTO count_closing (election_id, statement, closed_by, closed_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")
+            .bind(election.0)
+            .bind(statement)
+            .bind(by)
+            .bind(at.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?
+            .rows_affected()
+            == 1;
+        if inserted {
+            audit(
+                &mut *tx,
+                at,
+                by,
+                "close_count",
+                &format!("election {}", election.0),
+            )
+            .await?;
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(inserted)
+    }
+
+    async fn count_closing(
+        &self,
+        election: ElectionId,
+    ) -> Result<Option<(String, String, Timestamp)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT statement, closed_by, closed_at FROM count_closing WHERE election_id = ?",
+        )
+        .bind(election.0)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        row.map(|row| {
+            Ok((
+                row.try_get("statement").map_err(db)?,
+                row.try_get("closed_by").map_err(db)?,
+                Timestamp(row.try_get("closed_at").map_err(db)?),
+            ))
+        })
+        .transpose()
+    }
+
+    async fn add_closing_signature(
+        &self,
+        election: ElectionId,
+        username: &str,
+        signature: &str,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let inserted = sqlx::query("INSERT INTO closing_signatures (election_id, username, signature, signed_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")
+            .bind(election.0)
+            .bind(username)
+            .bind(signature)
+            .bind(at.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?
+            .rows_affected()
+            == 1;
+        if inserted {
+            audit(
+                &mut *tx,
+                at,
+                &format!("user:{username}"),
+                "sign_result",
+                &format!("election {}", election.0),
+            )
+            .await?;
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(inserted)
+    }
+
+    async fn closing_signatures(
+        &self,
+        election: ElectionId,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = sqlx::query("SELECT username, signature FROM closing_signatures WHERE election_id = ? ORDER BY username")
+            .bind(election.0)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("username").map_err(db)?,
+                    row.try_get("signature").map_err(db)?,
+                ))
             })
             .collect()
     }

@@ -450,6 +450,36 @@ pub trait Store: Send + Sync {
         election: ElectionId,
     ) -> impl Future<Output = Result<Vec<AlertAck>, StoreError>> + Send;
 
+    /// Closes the count with its statement; `false` if it was closed already (nothing changed).
+    fn close_count(
+        &self,
+        election: ElectionId,
+        statement: &str,
+        by: &str,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// The closing statement, who closed the count and when, if it is closed.
+    fn count_closing(
+        &self,
+        election: ElectionId,
+    ) -> impl Future<Output = Result<Option<(String, String, Timestamp)>, StoreError>> + Send;
+
+    /// A supervisor's signature of the closing statement; `false` if they had signed already.
+    fn add_closing_signature(
+        &self,
+        election: ElectionId,
+        username: &str,
+        signature: &str,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// The supervisors' signatures: username, signature (hex).
+    fn closing_signatures(
+        &self,
+        election: ElectionId,
+    ) -> impl Future<Output = Result<Vec<(String, String)>, StoreError>> + Send;
+
     /// The newest entries of the audit log, newest first.
     fn audit_log(
         &self,

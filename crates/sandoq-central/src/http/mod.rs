@@ -7,6 +7,7 @@
 //! pages (`crate::pages`), all listed in [`ROUTES`]. Still to come (issue 3):
 //! scoping executive boards and station officials to their own area's data.
 
+pub mod closing_api;
 pub mod device_auth;
 pub mod error;
 pub mod people;
@@ -156,6 +157,16 @@ pub const ROUTES: &[(&str, &str, Option<&[Role]>)] = &[
     ("POST", "/api/elections/{election}/station-reports", None),
     ("GET", "/api/station-package", None),
     ("GET", "/api/elections/{election}/results", None),
+    (
+        "POST",
+        "/api/elections/{election}/count/close",
+        Some(&[Role::Hq]),
+    ),
+    (
+        "POST",
+        "/api/elections/{election}/count/sign",
+        Some(&[Role::Supervisor]),
+    ),
     ("POST", "/api/elections/{election}/station-status", None),
     ("GET", "/api/elections/{election}/results.cdf.json", None),
     (
@@ -264,6 +275,14 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/api/elections/{election}/station-status",
             post(station_api::post_station_status),
+        )
+        .route(
+            "/api/elections/{election}/count/close",
+            post(closing_api::post_close),
+        )
+        .route(
+            "/api/elections/{election}/count/sign",
+            post(closing_api::post_sign),
         )
         .route(
             "/api/elections/{election}/results.cdf.json",

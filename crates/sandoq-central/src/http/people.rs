@@ -191,9 +191,10 @@ pub async fn create_user<S: Store>(
     .await
 }
 
-/// Checks and stores a new user; a station official also gets the public half of the co-signing
-/// key derived from their password (`sandoq_station::officials`), for their station to check
-/// sign-ins offline and for anyone to check the station report's co-signatures.
+/// Checks and stores a new user; a station official or a supervisor also gets the public half of
+/// the co-signing key derived from their password (`sandoq_station::officials`): for a station to
+/// check its officials' sign-ins offline, and for anyone to check the co-signatures of a station
+/// report or of the closing of the count.
 pub async fn store_user<S: Store>(
     store: &S,
     username: &str,
@@ -208,7 +209,7 @@ pub async fn store_user<S: Store>(
     let id = store
         .create_user(username, role, scope.trim(), &hash, actor, now)
         .await?;
-    if role == Role::Station {
+    if matches!(role, Role::Station | Role::Supervisor) {
         let key = sandoq_station::officials::key(username, password).ok_or_else(|| {
             AppError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,

@@ -668,6 +668,28 @@ pub(super) async fn post_station_report(
             "این دستگاه برای انتخابات دیگری ثبت شده است",
         ));
     }
+    if state.store.count_closing(id).await?.is_some() {
+        // A report the centre already holds is acknowledged again (its first answer may have
+        // been lost); any other is refused.
+        let sent = serde_json::from_slice::<Value>(&body).ok();
+        let held = state
+            .store
+            .station_reports(id)
+            .await?
+            .into_iter()
+            .any(|(s, r, _)| s == device.station && serde_json::from_str::<Value>(&r).ok() == sent);
+        if held {
+            return Ok(Json(
+                json!({"accepted": true, "station": device.station, "again": true}),
+            ));
+        }
+        return Err(AppError::new(
+            StatusCode::CONFLICT,
+            "count_closed",
+            "the count is closed: no station report is taken any more",
+            "شمارش بسته شده است: دیگر صورتجلسه‌ای پذیرفته نمی‌شود",
+        ));
+    }
     let report = sandoq_json::value::parse_document(&body)
         .map_err(|e| AppError::new(StatusCode::BAD_REQUEST, e.code, e.en, e.fa))?;
     let election = state.election(id).await?;

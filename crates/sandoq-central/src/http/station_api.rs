@@ -154,7 +154,18 @@ pub(super) async fn get_results(
     let id = election_path(election)?;
     let election = state.election(id).await?;
     let answer = state.results.get(&state.store, &election).await?;
-    Ok(Json(answer.as_ref().clone()))
+    let mut answer = answer.as_ref().clone();
+    if let Some((statement, signatures, required)) = super::closing_api::closing(&state, id).await?
+    {
+        let done = signatures.len() >= required;
+        answer["status"] = json!(if done { "final" } else { "closed" });
+        answer["closing"] = json!({
+            "statement": serde_json::from_str::<Value>(&statement).unwrap_or(Value::Null),
+            "signatures": signatures.iter().map(|(u, s)| json!({"username": u, "signature": s})).collect::<Vec<_>>(),
+            "required": required,
+        });
+    }
+    Ok(Json(answer))
 }
 
 /// Reads `{"records": [{"id", "content", "signature"}]}`.

@@ -169,11 +169,47 @@ async fn results_page(
         .unwrap_or_default();
     let result = &answer["result"];
     let n = |v: &Value| number(v.as_u64().unwrap_or(0), lang);
-    let status = t(
-        lang,
-        "نتیجهٔ موقت — شمارش هنوز پایان نیافته است",
-        "PROVISIONAL — the count is not over",
-    );
+    let closing = crate::http::closing_api::closing(&state, found.id)
+        .await
+        .ok()
+        .flatten();
+    let status = match &closing {
+        Some((_, signatures, required)) if signatures.len() >= *required => match lang {
+            Lang::Fa => format!(
+                "نتیجهٔ نهایی — شمارش بسته شد و {} ناظر آن را امضا کردند",
+                localise(&signatures.len().to_string(), lang)
+            ),
+            Lang::En => format!(
+                "FINAL — the count is closed and signed by {} supervisors",
+                signatures.len()
+            ),
+        },
+        Some((_, signatures, required)) => match lang {
+            Lang::Fa => format!(
+                "شمارش بسته شد — در انتظار امضای ناظران ({} از {})",
+                localise(&signatures.len().to_string(), lang),
+                localise(&required.to_string(), lang)
+            ),
+            Lang::En => format!(
+                "The count is closed — waiting for the supervisors' signatures ({} of {required})",
+                signatures.len()
+            ),
+        },
+        None => t(
+            lang,
+            "نتیجهٔ موقت — شمارش هنوز پایان نیافته است",
+            "PROVISIONAL — the count is not over",
+        )
+        .to_string(),
+    };
+    let final_class = if closing
+        .as_ref()
+        .is_some_and(|(_, s, required)| s.len() >= *required)
+    {
+        "final"
+    } else {
+        "provisional"
+    };
     let stations = &answer["stations"];
     // Groups in the order of the result, with colours.
     let mut groups: Vec<(String, u64, &str)> = Vec::new();
@@ -284,7 +320,7 @@ async fn results_page(
         )
     });
     let body = format!(
-        r#"<section><div class="provisional" id="status">{status}</div>
+        r#"<section><div class="{final_class}" id="status">{status}</div>
 <h2>{name}</h2>
 <div class="cards">
 <div><span>{checkins_l}</span><strong id="check-ins">{check_ins}</strong></div>
@@ -346,6 +382,7 @@ async fn results_page(
         explanation = escape(explanation).replace('\n', "<br>"),
     );
     let extra = r#"<script>setTimeout(() => location.reload(), 30000);</script><style>
+.final { background: #dcfce7; color: #14532d; border: 2px solid #16a34a; border-radius: 8px; padding: 0.5rem 1rem; font-weight: 700; display: inline-block; }
 .provisional { background: #fef3c7; color: #78350f; border: 2px solid #d97706; border-radius: 8px; padding: 0.5rem 1rem; font-weight: 700; display: inline-block; }
 .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(12rem, 1fr)); gap: 0.75rem; margin: 1rem 0; }
 .cards div { background: #ecfdf5; border-radius: 8px; padding: 0.6rem 0.9rem; } .cards strong { display: block; font-size: 1.6rem; }

@@ -132,6 +132,9 @@ impl Fixture {
             ("hq-admin", Role::Hq, ""),
             ("board-t1", Role::Executive, "T-1"),
             ("board-t2", Role::Executive, "T-2"),
+            ("sup-1", Role::Supervisor, ""),
+            ("sup-2", Role::Supervisor, ""),
+            ("sup-3", Role::Supervisor, ""),
         ] {
             people::store_user(&store, name, role, scope, PASSWORD, "setup", now)
                 .await
@@ -280,6 +283,58 @@ impl Fixture {
             .next()
             .unwrap()
             .to_string()
+    }
+
+    /// Signs a person in at the centre; returns the session cookie (`name=value`).
+    pub async fn centre_session(&self, name: &str) -> String {
+        let body = json!({"username": name, "password": PASSWORD}).to_string();
+        let answer = support::request(
+            self.centre,
+            "POST",
+            "/api/sessions",
+            &[("content-type", "application/json".into())],
+            body.as_bytes(),
+        )
+        .await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        let line = answer
+            .head
+            .lines()
+            .find(|l| l.starts_with("set-cookie:"))
+            .expect("a session cookie");
+        line["set-cookie:".len()..]
+            .trim()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string()
+    }
+
+    /// A request to the centre as a signed-in person.
+    pub async fn centre_call(
+        &self,
+        method: &str,
+        path: &str,
+        cookie: &str,
+        body: Value,
+    ) -> (u16, Value) {
+        let payload = if body.is_null() {
+            Vec::new()
+        } else {
+            body.to_string().into_bytes()
+        };
+        let answer = support::request(
+            self.centre,
+            method,
+            path,
+            &[
+                ("content-type", "application/json".into()),
+                ("cookie", cookie.to_string()),
+            ],
+            &payload,
+        )
+        .await;
+        (answer.status, answer.body)
     }
 
     pub fn url(&self, path: &str) -> String {
