@@ -405,7 +405,8 @@ async fn centre_sign_in(browser: &Browser, f: &Fixture, name: &str) {
     browser.type_into("#username", name).await;
     browser.type_into("#password", PASSWORD).await;
     browser.click("button.primary").await;
-    wait_until(browser, "!document.querySelector('#username')").await;
+    // Signed in: the header holds the sign-out form.
+    browser.wait_for("header form").await;
 }
 
 async fn page_text(browser: &Browser) -> String {
@@ -573,6 +574,41 @@ async fn the_dashboard_in_chromium_with_scoped_executive_boards() {
     );
     assert_eq!(browser.text("#n-open").await, "۲");
     browser.screenshot("dashboard-hq").await;
+
+    // Headquarters closes the count (two signatures needed); two supervisors sign on the page; the
+    // results site says the result is final.
+    browser.type_into("#required", "2").await;
+    browser.click("#close-count").await;
+    browser.wait_for("#closing[data-required=\"2\"]").await;
+    for (n, supervisor) in ["sup-1", "sup-2"].iter().enumerate() {
+        centre_sign_in(&browser, &f, supervisor).await;
+        browser.open(&dashboard).await;
+        browser.wait_for("#sign-password").await;
+        browser.type_into("#sign-password", PASSWORD).await;
+        browser.click("#sign-result").await;
+        browser
+            .wait_for(&format!("#closing[data-signed=\"{}\"]", n + 1))
+            .await;
+    }
+    assert_eq!(
+        eval(
+            &browser,
+            "document.getElementById('closing').dataset.signed"
+        )
+        .await,
+        "2"
+    );
+    browser.screenshot("dashboard-closed-signed").await;
+    browser
+        .open(&format!("http://{}/results/{}", f.centre, f.election.0))
+        .await;
+    browser.wait_for("#status").await;
+    assert!(browser.text("#status").await.contains("نتیجهٔ نهایی"));
+    assert_eq!(
+        eval(&browser, "document.getElementById('status').className").await,
+        "final"
+    );
+    browser.screenshot("results-final").await;
     browser.quit().await;
     let _ = std::fs::remove_dir_all(&f.data);
 }

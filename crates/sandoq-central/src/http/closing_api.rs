@@ -78,9 +78,22 @@ pub(super) async fn post_close(
     )
     .await?;
     let request: CloseBody = json_body(&headers, body)?;
+    close(&state, id, &user, request.required_signatures, now)
+        .await
+        .map(Json)
+}
+
+/// Closes the count of election `id` as `user` (headquarters); `required` signatures make it final.
+pub async fn close(
+    state: &AppState,
+    id: ElectionId,
+    user: &sandoq_store::User,
+    required: usize,
+    now: sandoq_store::Timestamp,
+) -> Result<Value, AppError> {
     let election = state.reload_election(id).await?;
-    let supervisors = supervisors(&state).await?;
-    if request.required_signatures == 0 || request.required_signatures > supervisors.len() {
+    let supervisors = supervisors(state).await?;
+    if required == 0 || required > supervisors.len() {
         return Err(refused(
             StatusCode::UNPROCESSABLE_ENTITY,
             "bad_required_signatures",
@@ -127,7 +140,7 @@ pub(super) async fn post_close(
         &reported,
         &missing,
         &answer["result"],
-        request.required_signatures,
+        required,
         &supervisors,
     );
     if !state
@@ -142,9 +155,9 @@ pub(super) async fn post_close(
             "شمارش پیش‌تر بسته شده است",
         ));
     }
-    Ok(Json(
+    Ok(
         json!({"closed": true, "statement": serde_json::from_str::<Value>(&statement).unwrap_or(Value::Null)}),
-    ))
+    )
 }
 
 /// `POST /api/elections/{id}/count/sign` (a supervisor): `{"password"}`; the key derived from it
@@ -166,7 +179,20 @@ pub(super) async fn post_sign(
     .await?;
     let request: SignBody = json_body(&headers, body)?;
     state.election(id).await?;
-    let Some((statement, _, required)) = closing(&state, id).await? else {
+    sign(&state, id, &user, &request.password, now)
+        .await
+        .map(Json)
+}
+
+/// `user` (a supervisor) signs the closing statement of election `id` with their password.
+pub async fn sign(
+    state: &AppState,
+    id: ElectionId,
+    user: &sandoq_store::User,
+    password: &str,
+    now: sandoq_store::Timestamp,
+) -> Result<Value, AppError> {
+    let Some((statement, _, required)) = closing(state, id).await? else {
         return Err(refused(
             StatusCode::CONFLICT,
             "count_not_closed",
@@ -174,7 +200,7 @@ pub(super) async fn post_sign(
             "ستاد هنوز شمارش را نبسته است",
         ));
     };
-    let key = sandoq_station::officials::key(&user.username, &request.password)
+    let key = sandoq_station::officials::key(&user.username, password)
         .filter(|k| super::device_auth::hex(k.verifying_key().as_bytes()) == user.signing_key)
         .ok_or_else(|| {
             refused(
@@ -204,7 +230,7 @@ pub(super) async fn post_sign(
         .add_closing_signature(id, &user.username, &signature, now)
         .await?;
     let signed = state.store.closing_signatures(id).await?.len();
-    Ok(Json(
+    Ok(
         json!({"signed": true, "again": again, "signatures": signed, "required": required, "final": signed >= required}),
-    ))
+    )
 }

@@ -22,7 +22,13 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 pub const SILENT_SECONDS: i64 = 10 * 60;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/dashboard/{election}", get(dashboard).post(acknowledge))
+    Router::new()
+        .route("/dashboard/{election}", get(dashboard).post(acknowledge))
+        .route(
+            "/dashboard/{election}/close",
+            axum::routing::post(close_form),
+        )
+        .route("/dashboard/{election}/sign", axum::routing::post(sign_form))
 }
 
 struct Alert {
@@ -305,12 +311,13 @@ async fn html(
 <div class="cards"><div><span>{total_l}</span><strong id="total">{total}</strong></div>
 <div><span>{not_opened_l}</span><strong id="n-not-opened">{not_opened}</strong></div><div><span>{open_l}</span><strong id="n-open">{open}</strong></div>
 <div><span>{closed_l}</span><strong id="n-closed">{closed}</strong></div><div><span>{reported_l}</span><strong id="n-reported">{reported_n}</strong></div></div></section>
-<section><h2>{alerts_h}</h2><ul id="alerts">{alert_rows}</ul>{no_alerts}</section>
+{closing}<section><h2>{alerts_h}</h2><ul id="alerts">{alert_rows}</ul>{no_alerts}</section>
 <section><h2>{hours_h}</h2><div id="by-hour">{hour_chart}</div><h2>{districts_h}</h2><div id="by-district">{district_chart}</div></section>
 <section><h2>{stations_h}</h2><table id="stations"><thead><tr><th>{code_l}</th><th>{name_l}</th><th>{district_l}</th><th>{state_l}</th><th>{checkins_l}</th><th>{ballots_l}</th><th>{last_l}</th></tr></thead><tbody>{rows}</tbody></table></section>
 <script>setTimeout(() => location.reload(), 30000);</script>"#,
         nav = election_nav(lang, election, user),
         title = t(lang, "پایش روز رأی‌گیری", "Election-day dashboard"),
+        closing = closing_html(state, lang, user, id).await?,
         updated = t(lang, "به‌روز تا", "As of"),
         now = super::when(now, lang),
         total_l = t(lang, "پذیرش‌ها", "Check-ins"),
@@ -356,6 +363,143 @@ async fn html(
         &format!("/dashboard/{}", id.0),
     )
     .into_response())
+}
+
+/// The closing of the count: a form for headquarters to close it, then its state, and a form for
+/// each supervisor who has not signed.
+async fn closing_html(
+    state: &AppState,
+    lang: Lang,
+    user: &sandoq_store::User,
+    id: ElectionId,
+) -> Result<String, AppError> {
+    let q = super::lang_param(lang);
+    let e = id.0;
+    let heading = t(lang, "پایان شمارش", "Closing the count");
+    let Some((statement, signatures, required)) =
+        crate::http::closing_api::closing(state, id).await?
+    else {
+        if user.role != sandoq_store::Role::Hq {
+            return Ok(String::new());
+        }
+        return Ok(format!(
+            r#"<section id="closing"><h2>{heading}</h2><p>{p}</p><form method="post" action="/dashboard/{e}/close{q}"><label for="required">{label}</label> <input id="required" name="required_signatures" type="number" min="1" value="2" required> <button type="submit" class="primary" id="close-count">{b}</button></form></section>"#,
+            p = t(lang, "با بستن شمارش، گزارش‌های رسیده و نتیجه ثبت و قفل می‌شوند و گزارش دیگری پذیرفته نمی‌شود؛ شعبه‌های بی‌گزارش نام برده می‌شوند.", "Closing the count freezes the reports received and the result; no report is taken after; the stations that did not report are named."),
+            label = t(lang, "امضای لازم ناظران", "Supervisors' signatures needed"),
+            b = t(lang, "بستن شمارش", "Close the count"),
+        ));
+    };
+    let statement: serde_json::Value = serde_json::from_str(&statement).unwrap_or_default();
+    let signed: Vec<&str> = signatures.iter().map(|(u, _)| u.as_str()).collect();
+    let status = if signed.len() >= required {
+        t(lang, "نتیجه نهایی است.", "The result is final.")
+    } else {
+        t(
+            lang,
+            "در انتظار امضای ناظران.",
+            "Waiting for the supervisors' signatures.",
+        )
+    };
+    let missing = statement["stations_missing"].as_array().map_or(0, Vec::len);
+    let form = if user.role == sandoq_store::Role::Supervisor
+        && !signed.contains(&user.username.as_str())
+    {
+        format!(
+            r#"<form method="post" action="/dashboard/{e}/sign{q}"><label for="sign-password">{label}</label> <input id="sign-password" name="password" type="password" required autocomplete="current-password"> <button type="submit" class="primary" id="sign-result">{b}</button></form>"#,
+            label = t(lang, "گذرواژهٔ شما برای امضا", "Your password, to sign"),
+            b = t(lang, "امضای نتیجه", "Sign the result"),
+        )
+    } else {
+        String::new()
+    };
+    Ok(format!(
+        r#"<section id="closing" data-signed="{n}" data-required="{required}"><h2>{heading}</h2><p><strong>{status}</strong> {signed_l}: {n_shown} / {k} ({names}). {missing_l}: {missing_n}.</p>{form}</section>"#,
+        n = signed.len(),
+        n_shown = number(signed.len() as u64, lang),
+        k = number(required as u64, lang),
+        signed_l = t(lang, "امضاها", "Signatures"),
+        names = escape(&signed.join(", ")),
+        missing_l = t(lang, "شعبه‌های بی‌گزارش", "Stations without a report"),
+        missing_n = number(missing as u64, lang),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+struct CloseForm {
+    required_signatures: usize,
+}
+
+#[derive(Debug, Deserialize)]
+struct SignForm {
+    password: String,
+}
+
+async fn close_form(
+    State(state): State<AppState>,
+    Path(election): Path<i64>,
+    Query(query): Query<LangQuery>,
+    headers: HeaderMap,
+    form: Result<Form<CloseForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let lang = query.lang();
+    let (user, election) = match context(
+        &state,
+        &headers,
+        lang,
+        &[sandoq_store::Role::Hq],
+        ElectionId(election),
+    )
+    .await
+    {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let required = form.map(|Form(f)| f.required_signatures).unwrap_or(0);
+    match crate::http::closing_api::close(&state, election.id, &user, required, (state.clock)())
+        .await
+    {
+        Ok(_) => Redirect::to(&format!(
+            "/dashboard/{}{}",
+            election.id.0,
+            super::lang_param(lang)
+        ))
+        .into_response(),
+        Err(error) => page_error(lang, &user, error),
+    }
+}
+
+async fn sign_form(
+    State(state): State<AppState>,
+    Path(election): Path<i64>,
+    Query(query): Query<LangQuery>,
+    headers: HeaderMap,
+    form: Result<Form<SignForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let lang = query.lang();
+    let (user, election) = match context(
+        &state,
+        &headers,
+        lang,
+        &[sandoq_store::Role::Supervisor],
+        ElectionId(election),
+    )
+    .await
+    {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let password = form.map(|Form(f)| f.password).unwrap_or_default();
+    match crate::http::closing_api::sign(&state, election.id, &user, &password, (state.clock)())
+        .await
+    {
+        Ok(_) => Redirect::to(&format!(
+            "/dashboard/{}{}",
+            election.id.0,
+            super::lang_param(lang)
+        ))
+        .into_response(),
+        Err(error) => page_error(lang, &user, error),
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -126,6 +126,59 @@ fn name_of(export: &Value, code: &str, lang: Lang) -> String {
     code.to_string()
 }
 
+/// Every lot the count drew: who was tied, the SHA-256 of seed ":" code for each, the order.
+fn lots_html(result: &Value, lang: Lang) -> String {
+    let lots = result["lots"].as_array().cloned().unwrap_or_default();
+    if lots.is_empty() {
+        return format!(
+            r#"<p class="muted" id="no-lots">{}</p>"#,
+            t(
+                lang,
+                "این شمارش به قرعه نیاز نداشت.",
+                "This count needed no drawing of lots."
+            )
+        );
+    }
+    let rows: String = lots
+        .iter()
+        .map(|lot| {
+            let hashes: Vec<String> = lot["hashes"]
+                .as_object()
+                .map(|m| {
+                    m.iter()
+                        .map(|(code, h)| {
+                            format!(
+                                "{}: <code dir=\"ltr\">{}</code>",
+                                escape(code),
+                                escape(h.as_str().unwrap_or(""))
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let order: Vec<String> = lot["order"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|c| c.as_str().map(escape))
+                .collect();
+            format!(
+                r#"<tr class="lot"><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>"#,
+                escape(lot["stage"].as_str().unwrap_or("")),
+                escape(lot["group"].as_str().unwrap_or("")),
+                hashes.join("<br>"),
+                order.join(" ← "),
+            )
+        })
+        .collect();
+    format!(
+        r#"<table id="lots"><thead><tr><th>{}</th><th>{}</th><th>SHA-256</th><th>{}</th></tr></thead><tbody>{rows}</tbody></table>"#,
+        t(lang, "مرحله", "Stage"),
+        t(lang, "گروه", "Group"),
+        t(lang, "ترتیب", "Order"),
+    )
+}
+
 fn short(hex: &str) -> String {
     hex.chars().take(16).collect::<String>() + "…"
 }
@@ -335,6 +388,7 @@ async fn results_page(
 <h2>{alternates_h}</h2><table id="alternates"><tbody>{alternates_rows}</tbody></table></section>
 <section><h2>{reports_h}</h2><table id="reports"><thead><tr><th>{station_l}</th><th>{ballots_l}</th><th>{blank_l}</th><th>{device_l}</th><th>{signature_l}</th><th>{cosigned_l}</th><th>{received_l}</th></tr></thead><tbody>{report_rows}</tbody></table></section>
 <section><h2>{downloads_h}</h2><p><a id="cdf" href="/api/elections/{election}/results.cdf.json">NIST SP 1500-100 (JSON)</a> · <a href="/api/elections/{election}/results-by-station.csv">{by_station}</a> · <a href="/api/elections/{election}/results-by-candidate.csv">{by_candidate}</a></p></section>
+<section><h2>{lots_h}</h2><p>{seed_l}: <code dir="ltr" id="lot-seed">{seed}</code></p>{lots}</section>
 <section><h2>{explain_h}</h2><div id="explanation" class="explanation">{explanation}</div></section>"#,
         name = escape(match lang {
             Lang::Fa => &found.spec.name_fa,
@@ -376,6 +430,14 @@ async fn results_page(
         cosigned_l = t(lang, "امضای مسئولان", "Co-signed by"),
         received_l = t(lang, "دریافت", "Received"),
         explain_h = t(lang, "شمارش گام به گام", "The count, step by step"),
+        lots_h = t(lang, "قرعه‌ها", "Drawings of lots"),
+        seed_l = t(
+            lang,
+            "بذر همگانی قرعه (پیش از شمارش اعلام شده)",
+            "The public seed of the lots (announced before the count)"
+        ),
+        seed = escape(result["options"]["lot_seed"].as_str().unwrap_or("—")),
+        lots = lots_html(result, lang),
         downloads_h = t(lang, "داده‌ها برای بارگیری", "Data to download"),
         by_station = t(lang, "CSV به تفکیک شعبه", "CSV by station"),
         by_candidate = t(lang, "CSV به تفکیک نامزد", "CSV by candidate"),
