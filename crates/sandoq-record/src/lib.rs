@@ -10,6 +10,7 @@
 //! recompute; the record holds nothing that identifies a voter, and individual ballots only in the
 //! restricted part.
 
+pub mod archive;
 pub mod closing;
 pub mod exports;
 mod verify;

@@ -609,6 +609,33 @@ async fn a_polling_day_from_sign_in_to_the_centre_accepting_the_report() {
         results.body["result"]
     );
 
+    // The public record as one archive from the results site: unpacked with tar, it verifies.
+    let tar = common::support::request(
+        f.centre,
+        "GET",
+        &format!("/api/elections/{}/record.tar", f.election.0),
+        &[],
+        b"",
+    )
+    .await;
+    assert_eq!(tar.status, 200);
+    let unpacked = f.data.with_extension("unpacked");
+    std::fs::create_dir_all(&unpacked).unwrap();
+    let archive = unpacked.join("record.tar");
+    std::fs::write(&archive, tar.raw()).unwrap();
+    let status = std::process::Command::new("tar")
+        .arg("-xf")
+        .arg(&archive)
+        .arg("-C")
+        .arg(&unpacked)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let verified = sandoq_record::verify(&unpacked.join("record"), &mut |_, _, _| {})
+        .unwrap_or_else(|p| panic!("{p:#?}"));
+    assert!(verified.final_result && !verified.restricted_checked);
+    let _ = std::fs::remove_dir_all(&unpacked);
+
     // The exports: NIST SP 1500-100 v2 and CSV.
     let cdf = common::support::request(
         f.centre,

@@ -169,6 +169,7 @@ pub const ROUTES: &[(&str, &str, Option<&[Role]>)] = &[
     ),
     ("POST", "/api/elections/{election}/station-status", None),
     ("GET", "/api/elections/{election}/results.cdf.json", None),
+    ("GET", "/api/elections/{election}/record.tar", None),
     (
         "GET",
         "/api/elections/{election}/results-by-station.csv",
@@ -287,6 +288,10 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/api/elections/{election}/results.cdf.json",
             get(results_api::get_cdf),
+        )
+        .route(
+            "/api/elections/{election}/record.tar",
+            get(results_api::get_record),
         )
         .route(
             "/api/elections/{election}/results-by-station.csv",

@@ -111,6 +111,51 @@ pub(super) async fn get_csv_candidates(
     ))
 }
 
+/// `GET /api/elections/{id}/record.tar`, public: the public part of the election record as it
+/// stands, as one archive (`tar -xf` it, then `sandoq verify record`).
+pub(super) async fn get_record(
+    State(state): State<AppState>,
+    election: Result<Path<i64>, PathRejection>,
+) -> Result<Response, AppError> {
+    let id = election_path(election)?;
+    let election = state.election(id).await?;
+    let input = crate::record::input(&state.store, &election, false).await?;
+    let dir = std::env::temp_dir().join(format!(
+        "sandoq-record-{}-{}-{}",
+        std::process::id(),
+        id.0,
+        (state.clock)().0
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    let made = tokio::task::spawn_blocking(move || {
+        let result =
+            sandoq_record::write(&dir, &input).and_then(|_| sandoq_record::archive::archive(&dir));
+        let _ = std::fs::remove_dir_all(&dir);
+        result
+    })
+    .await
+    .unwrap_or_else(|_| Err("interrupted".into()));
+    let bytes = made.map_err(|e| {
+        AppError::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "record_not_written",
+            format!("the record could not be made: {e}"),
+            format!("سابقه ساخته نشد: {e}"),
+        )
+    })?;
+    Ok((
+        [
+            ("content-type", "application/x-tar".to_string()),
+            (
+                "content-disposition",
+                format!("attachment; filename=\"record-{}.tar\"", election.spec.code),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

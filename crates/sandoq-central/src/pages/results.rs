@@ -387,7 +387,7 @@ async fn results_page(
 <section><h2>{elected_h}</h2><table id="elected"><thead><tr><th>{code_l}</th><th>{name_l}</th><th>{group_l}</th><th>{votes_l}</th></tr></thead><tbody>{elected_rows}</tbody></table>
 <h2>{alternates_h}</h2><table id="alternates"><tbody>{alternates_rows}</tbody></table></section>
 <section><h2>{reports_h}</h2><table id="reports"><thead><tr><th>{station_l}</th><th>{ballots_l}</th><th>{blank_l}</th><th>{device_l}</th><th>{signature_l}</th><th>{cosigned_l}</th><th>{received_l}</th></tr></thead><tbody>{report_rows}</tbody></table></section>
-<section><h2>{downloads_h}</h2><p><a id="cdf" href="/api/elections/{election}/results.cdf.json">NIST SP 1500-100 (JSON)</a> · <a href="/api/elections/{election}/results-by-station.csv">{by_station}</a> · <a href="/api/elections/{election}/results-by-candidate.csv">{by_candidate}</a></p></section>
+<section><h2>{downloads_h}</h2><p><a id="cdf" href="/api/elections/{election}/results.cdf.json">NIST SP 1500-100 (JSON)</a> · <a href="/api/elections/{election}/results-by-station.csv">{by_station}</a> · <a href="/api/elections/{election}/results-by-candidate.csv">{by_candidate}</a> · <a id="record" href="/api/elections/{election}/record.tar">{record_l}</a></p></section>
 <section><h2>{lots_h}</h2><p>{seed_l}: <code dir="ltr" id="lot-seed">{seed}</code></p>{lots}</section>
 <section><h2>{explain_h}</h2><div id="explanation" class="explanation">{explanation}</div></section>"#,
         name = escape(match lang {
@@ -441,6 +441,11 @@ async fn results_page(
         downloads_h = t(lang, "داده‌ها برای بارگیری", "Data to download"),
         by_station = t(lang, "CSV به تفکیک شعبه", "CSV by station"),
         by_candidate = t(lang, "CSV به تفکیک نامزد", "CSV by candidate"),
+        record_l = t(
+            lang,
+            "سابقهٔ همگانی انتخابات (بایگانی tar، برای sandoq verify)",
+            "The public election record (tar archive, for sandoq verify)"
+        ),
         explanation = escape(explanation).replace('\n', "<br>"),
     );
     let extra = r#"<script>setTimeout(() => location.reload(), 30000);</script><style>

@@ -50,6 +50,14 @@ pub struct Answer {
     pub body: Value,
     /// The body as text.
     pub text: String,
+    bytes: Vec<u8>,
+}
+
+impl Answer {
+    /// The body's bytes.
+    pub fn raw(&self) -> &[u8] {
+        &self.bytes
+    }
 }
 
 /// A plain HTTP/1.1 request over TCP. Reads the head, then exactly Content-Length bytes
@@ -108,6 +116,7 @@ pub async fn request(
         head,
         body: serde_json::from_str(&body).unwrap_or(Value::Null),
         text: body.clone(),
+        bytes: response[head_end + 4..].to_vec(),
     }
 }
 
