@@ -26,6 +26,8 @@ struct Sum {
     /// Merkle leaves of the reports (their canonical bytes), by station.
     leaves: BTreeMap<String, [u8; 32]>,
     ballots: u64,
+    /// What the results page shows of each report (station, summary), kept as reports arrive.
+    rows: BTreeMap<String, Arc<Value>>,
     answer: Arc<Value>,
     built: Instant,
 }
@@ -41,10 +43,29 @@ fn invalid(what: String) -> StoreError {
 }
 
 impl Sum {
-    fn add(&mut self, station: &str, report: &Value) -> Result<(), StoreError> {
+    fn add(
+        &mut self,
+        station: &str,
+        report: &Value,
+        at: sandoq_store::Timestamp,
+    ) -> Result<(), StoreError> {
         if self.leaves.contains_key(station) {
             return Ok(());
         }
+        let cosigners: Vec<&str> = report["cosignatures"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c["official"].as_str())
+            .collect();
+        self.rows.insert(
+            station.to_string(),
+            Arc::new(
+                json!({"ballots": report["ballots"], "blank": report["blank"],
+                "device_key": report["device_key"], "signature": report["signature"],
+                "cosigners": cosigners, "received_at": at.0}),
+            ),
+        );
         let one = sandoq_record::aggregate(&self.contest, std::slice::from_ref(report))
             .map_err(invalid)?;
         self.tally
@@ -98,14 +119,15 @@ impl Results {
             rules,
             stations,
             leaves: BTreeMap::new(),
+            rows: BTreeMap::new(),
             ballots: 0,
             answer: Arc::new(Value::Null),
             built: Instant::now(),
         };
-        for (station, report, _) in store.station_reports(election.id).await? {
+        for (station, report, at) in store.station_reports(election.id).await? {
             let report: Value =
                 serde_json::from_str(&report).map_err(|e| invalid(e.to_string()))?;
-            sum.add(&station, &report)?;
+            sum.add(&station, &report, at)?;
         }
         sum.answer(election.id);
         Ok(sum)
@@ -117,9 +139,42 @@ impl Results {
         store: &S,
         election: &Election,
     ) -> Result<Arc<Value>, StoreError> {
-        if let Ok(sums) = self.sums.lock() {
-            if let Some(sum) = sums.get(&election.id) {
-                if sum.built.elapsed().as_secs() < REBUILD_SECONDS {
+        let known: Option<std::collections::HashSet<String>> = match self.sums.lock() {
+            Ok(sums) => match sums.get(&election.id) {
+                Some(sum) if sum.built.elapsed().as_secs() < REBUILD_SECONDS => {
+                    return Ok(sum.answer.clone())
+                }
+                Some(sum) => Some(sum.leaves.keys().cloned().collect()),
+                None => None,
+            },
+            Err(_) => None,
+        };
+        if let Some(known) = known {
+            // Stale: only reports this process has not added yet (accepted by another process of
+            // the service) are read and added; the others are not parsed again.
+            let mut new = Vec::new();
+            let stored = store.count_station_reports(election.id).await?;
+            let all = if stored == known.len() as u64 {
+                Vec::new()
+            } else {
+                store.station_reports(election.id).await?
+            };
+            for (station, report, at) in all {
+                if !known.contains(&station) {
+                    let report: Value =
+                        serde_json::from_str(&report).map_err(|e| invalid(e.to_string()))?;
+                    new.push((station, report, at));
+                }
+            }
+            if let Ok(mut sums) = self.sums.lock() {
+                if let Some(sum) = sums.get_mut(&election.id) {
+                    for (station, report, at) in &new {
+                        sum.add(station, report, *at)?;
+                    }
+                    if !new.is_empty() {
+                        sum.answer(election.id);
+                    }
+                    sum.built = Instant::now();
                     return Ok(sum.answer.clone());
                 }
             }
@@ -132,12 +187,30 @@ impl Results {
         Ok(answer)
     }
 
+    /// What the results page shows of every report so far (kept with the sum; `get` first).
+    pub fn rows(&self, election: ElectionId) -> Vec<(String, Arc<Value>)> {
+        self.sums
+            .lock()
+            .ok()
+            .and_then(|sums| {
+                sums.get(&election)
+                    .map(|s| s.rows.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            })
+            .unwrap_or_default()
+    }
+
     /// A report was accepted: added to the sum (if one is kept) and the seats computed again.
-    pub fn accepted(&self, election: ElectionId, station: &str, report: &Value) {
+    pub fn accepted(
+        &self,
+        election: ElectionId,
+        station: &str,
+        report: &Value,
+        at: sandoq_store::Timestamp,
+    ) {
         if let Ok(mut sums) = self.sums.lock() {
             let drop = match sums.get_mut(&election) {
                 Some(sum) => {
-                    let added = sum.add(station, report);
+                    let added = sum.add(station, report, at);
                     sum.answer(election);
                     added.is_err()
                 }

@@ -278,6 +278,9 @@ impl Store for AnyStore {
     ) -> Result<Vec<(String, String, Timestamp)>, StoreError> {
         dispatch!(self, s => s.station_reports(election))
     }
+    async fn count_station_reports(&self, election: ElectionId) -> Result<u64, StoreError> {
+        dispatch!(self, s => s.count_station_reports(election))
+    }
     async fn set_signing_key(
         &self,
         user: UserId,

@@ -1682,6 +1682,16 @@ impl Store for SqliteStore {
             .collect()
     }
 
+    async fn count_station_reports(&self, election: ElectionId) -> Result<u64, StoreError> {
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM station_reports WHERE election_id = ?")
+                .bind(election.0)
+                .fetch_one(&self.pool)
+                .await
+                .map_err(db)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
         let rows =
             sqlx::query("SELECT at, actor, action, detail FROM audit_log ORDER BY id DESC LIMIT ?")

@@ -385,6 +385,12 @@ pub trait Store: Send + Sync {
         election: ElectionId,
     ) -> impl Future<Output = Result<Vec<(String, String, Timestamp)>, StoreError>> + Send;
 
+    /// How many station reports are stored (cheap: no report is read).
+    fn count_station_reports(
+        &self,
+        election: ElectionId,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
     /// Sets a station official's co-signing public key (hex).
     fn set_signing_key(
         &self,

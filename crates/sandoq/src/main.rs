@@ -4,6 +4,7 @@
 //! required, 4 verification failed).
 
 mod bench;
+mod bench_results;
 mod bench_station;
 mod bench_verify;
 mod central;
@@ -192,6 +193,11 @@ enum Command {
         #[arg(long, default_value_t = 5000)]
         ballots: u64,
     },
+    /// Measures accepting station reports and serving the results page meanwhile (see BENCHMARKS.md).
+    BenchResults {
+        #[arg(long, default_value_t = 5000)]
+        stations: u64,
+    },
     /// Measures `sandoq verify` on a generated Tehran-scale election record (see BENCHMARKS.md).
     BenchVerify {
         #[arg(long, default_value_t = 5000)]
@@ -265,6 +271,9 @@ fn main() -> ExitCode {
         Command::StationDrill { dir, seed } => station::drill(&dir, seed),
         Command::Station(args) => station::run(args),
         Command::Verify { dir } => run_verify(&dir),
+        Command::BenchResults { stations } => {
+            bench_results::run(stations).map(|()| ExitCode::SUCCESS)
+        }
         Command::BenchVerify { stations, ballots } => {
             bench_verify::run(stations, ballots).map(|()| ExitCode::SUCCESS)
         }

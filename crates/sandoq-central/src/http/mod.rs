@@ -11,6 +11,7 @@ pub mod closing_api;
 pub mod device_auth;
 pub mod error;
 pub mod people;
+pub mod report_checks;
 pub mod results_api;
 pub mod scope;
 pub mod setup_api;
@@ -57,6 +58,11 @@ pub struct AppState {
     elections: Arc<RwLock<HashMap<ElectionId, (Arc<Election>, std::time::Instant)>>>,
     devices: Arc<device_auth::DeviceCache>,
     pub(crate) results: Arc<crate::results::Results>,
+    pub(crate) checks: Arc<report_checks::ReportChecks>,
+    /// Rendered public results pages, by election and language, with when they were made.
+    #[allow(clippy::type_complexity)]
+    pub(crate) result_pages:
+        Arc<std::sync::Mutex<HashMap<(i64, bool), (std::time::Instant, Arc<String>)>>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -75,6 +81,8 @@ impl AppState {
             elections: Arc::new(RwLock::new(HashMap::new())),
             devices: Arc::new(device_auth::DeviceCache::default()),
             results: Arc::new(crate::results::Results::default()),
+            checks: Arc::new(report_checks::ReportChecks::default()),
+            result_pages: Arc::new(std::sync::Mutex::new(HashMap::new())),
         }
     }
 
@@ -840,6 +848,7 @@ async fn post_user(
         now,
     )
     .await?;
+    state.checks.users_changed();
     Ok(Json(json!({"user": id.0})))
 }
 

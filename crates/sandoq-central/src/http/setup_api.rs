@@ -701,18 +701,13 @@ pub(super) async fn post_station_report(
             "این انتخابات تعریفی ندارد که گزارش با آن سنجیده شود",
         )
     };
-    let (canonical, _) = state
-        .store
-        .definition(id)
+    let checks = state
+        .checks
+        .election(&state.store, &election)
         .await?
         .ok_or_else(no_definition)?;
-    let contest =
-        crate::definition::contest_from_canonical(&canonical).ok_or_else(no_definition)?;
-    let (_, export_hash) = crate::definition::export(&state.store, &election)
-        .await?
-        .ok_or_else(no_definition)?;
-    let election_hash: [u8; 32] =
-        sandoq_station::merkle::unhex(&export_hash).ok_or_else(no_definition)?;
+    let contest = &checks.contest;
+    let election_hash = checks.hash;
     let key_bytes: [u8; 32] = sandoq_station::merkle::unhex(&device.public_key).unwrap_or([0; 32]);
     let key = ed25519_dalek::VerifyingKey::from_bytes(&key_bytes).map_err(|_| {
         AppError::new(
@@ -724,7 +719,10 @@ pub(super) async fn post_station_report(
     })?;
     // Signed by the device, consistent, and co-signed by the station's officials present (as many
     // as must sign in to open it). A refusal is kept for the supervisors' dashboard.
-    let officials = super::station_api::station_officials(&state.store, &device.station).await?;
+    let officials = state
+        .checks
+        .officials(&state.store, &device.station)
+        .await?;
     let checked =
         sandoq_station::report::verify(&report, &contest, &election_hash, &device.station, &key)
             .and_then(|()| {
@@ -754,7 +752,7 @@ pub(super) async fn post_station_report(
         .await?
     {
         None => {
-            state.results.accepted(id, &device.station, &report);
+            state.results.accepted(id, &device.station, &report, now);
             Ok(Json(json!({"accepted": true, "station": device.station})))
         }
         Some(existing) if existing == text => Ok(Json(

@@ -7,12 +7,16 @@ use super::{escape, layout, t, LangQuery};
 use crate::http::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use sandoq_i18n::{localise, number, Lang};
 use sandoq_store::{ElectionId, ElectionKind, Store};
 use serde_json::Value;
+use std::sync::Arc;
+
+/// How long a rendered results page is served before it is made again.
+pub const PAGE_CACHE_SECONDS: u64 = 2;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/results/{election}", get(results_page))
@@ -189,6 +193,19 @@ async fn results_page(
     Query(query): Query<LangQuery>,
 ) -> Response {
     let lang = query.lang();
+    // A page made in the last PAGE_CACHE_SECONDS is served as it is: on election night many people
+    // load it while reports arrive.
+    let key = (election, lang == Lang::En);
+    if let Some((at, page)) = state
+        .result_pages
+        .lock()
+        .ok()
+        .and_then(|m| m.get(&key).cloned())
+    {
+        if at.elapsed().as_secs() < PAGE_CACHE_SECONDS {
+            return Html(page.as_ref().clone()).into_response();
+        }
+    }
     let Ok(Some(found)) = state.store.election(ElectionId(election)).await else {
         return (
             StatusCode::NOT_FOUND,
@@ -215,11 +232,7 @@ async fn results_page(
         }
     };
     let check_ins = state.store.count_check_ins(found.id).await.unwrap_or(0);
-    let reports = state
-        .store
-        .station_reports(found.id)
-        .await
-        .unwrap_or_default();
+    let reports = state.results.rows(found.id);
     let result = &answer["result"];
     let n = |v: &Value| number(v.as_u64().unwrap_or(0), lang);
     let closing = crate::http::closing_api::closing(&state, found.id)
@@ -337,13 +350,13 @@ async fn results_page(
         }
     }
     let mut report_rows = String::new();
-    for (station, text, at) in &reports {
-        let report: Value = serde_json::from_str(text).unwrap_or(Value::Null);
-        let cosigners: Vec<String> = report["cosignatures"]
+    for (station, report) in &reports {
+        let at = sandoq_store::Timestamp(report["received_at"].as_i64().unwrap_or(0));
+        let cosigners: Vec<String> = report["cosigners"]
             .as_array()
             .into_iter()
             .flatten()
-            .filter_map(|c| c["official"].as_str().map(escape))
+            .filter_map(|c| c.as_str().map(escape))
             .collect();
         report_rows.push_str(&format!(
             r#"<tr class="station-report"><td>{}</td><td class="numeric">{}</td><td class="numeric">{}</td><td><code dir="ltr">{}</code></td><td><code dir="ltr">{}</code></td><td>{}</td><td>{}</td></tr>"#,
@@ -353,7 +366,7 @@ async fn results_page(
             short(report["device_key"].as_str().unwrap_or("")),
             short(report["signature"].as_str().unwrap_or("")),
             cosigners.join(t(lang, "، ", ", ")),
-            super::when(*at, lang),
+            super::when(at, lang),
         ));
     }
     let explanation = match lang {
@@ -466,7 +479,11 @@ code { font-size: 0.8rem; }
         &(extra.to_string() + &body),
         &format!("/results/{election}"),
     );
-    page.into_response()
+    let page = Arc::new(page.0);
+    if let Ok(mut pages) = state.result_pages.lock() {
+        pages.insert(key, (std::time::Instant::now(), page.clone()));
+    }
+    Html(page.as_ref().clone()).into_response()
 }
 
 #[cfg(test)]

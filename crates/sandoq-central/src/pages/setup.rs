@@ -899,17 +899,21 @@ async fn users_form(
         Err(response) => return response,
     };
     let outcome = match form {
-        Ok(Form(form)) => people::create_user(
-            &state.store,
-            &user,
-            &form.username,
-            &form.role,
-            &form.scope,
-            &form.password,
-            (state.clock)(),
-        )
-        .await
-        .map(|_| form.username.clone()),
+        Ok(Form(form)) => {
+            let created = people::create_user(
+                &state.store,
+                &user,
+                &form.username,
+                &form.role,
+                &form.scope,
+                &form.password,
+                (state.clock)(),
+            )
+            .await
+            .map(|_| form.username.clone());
+            state.checks.users_changed();
+            created
+        }
         Err(_) => Err(AppError::new(
             StatusCode::BAD_REQUEST,
             "bad_form",

@@ -1,0 +1,115 @@
+//! What checking a station report needs, kept for a while (issue 5 §7: a report accepted in
+//! well under 50 ms at 5,000 stations): the election's contest and content hash (setup data is
+//! frozen once voting starts), and every station's officials with their keys (read once, not per
+//! report). Kept for [`CHECKS_CACHE_SECONDS`]; an election still in setup is never cached.
+
+use super::AppError;
+use ed25519_dalek::VerifyingKey;
+use sandoq_count::Contest;
+use sandoq_station::merkle::unhex;
+use sandoq_store::{Election, ElectionId, ElectionStatus, Role, Store};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// How long the contest, hash and officials are trusted before they are read again.
+pub const CHECKS_CACHE_SECONDS: u64 = 30;
+
+/// The contest and the election hash of one election.
+#[derive(Debug)]
+pub struct ElectionChecks {
+    pub contest: Contest,
+    pub hash: [u8; 32],
+}
+
+type Officials = HashMap<String, Vec<(String, VerifyingKey)>>;
+
+#[derive(Debug, Default)]
+pub struct ReportChecks {
+    elections: Mutex<HashMap<ElectionId, (Instant, Arc<ElectionChecks>)>>,
+    officials: Mutex<Option<(Instant, Arc<Officials>)>>,
+}
+
+fn fresh(at: Instant) -> bool {
+    at.elapsed().as_secs() < CHECKS_CACHE_SECONDS
+}
+
+impl ReportChecks {
+    /// The contest and hash of `election`, or `None` if it has no definition.
+    pub async fn election<S: Store>(
+        &self,
+        store: &S,
+        election: &Election,
+    ) -> Result<Option<Arc<ElectionChecks>>, AppError> {
+        if let Some((at, found)) = self
+            .elections
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&election.id).cloned())
+        {
+            if fresh(at) {
+                return Ok(Some(found));
+            }
+        }
+        let Some((canonical, _)) = store.definition(election.id).await? else {
+            return Ok(None);
+        };
+        let Some(contest) = crate::definition::contest_from_canonical(&canonical) else {
+            return Ok(None);
+        };
+        let Some((_, hash)) = crate::definition::export(store, election).await? else {
+            return Ok(None);
+        };
+        let Some(hash) = unhex::<32>(&hash) else {
+            return Ok(None);
+        };
+        let found = Arc::new(ElectionChecks { contest, hash });
+        if election.status != ElectionStatus::Setup {
+            if let Ok(mut map) = self.elections.lock() {
+                map.insert(election.id, (Instant::now(), found.clone()));
+            }
+        }
+        Ok(Some(found))
+    }
+
+    /// The officials of `station` (role `station`, scoped to it) with their co-signing keys.
+    pub async fn officials<S: Store>(
+        &self,
+        store: &S,
+        station: &str,
+    ) -> Result<Vec<(String, VerifyingKey)>, AppError> {
+        let cached = self.officials.lock().ok().and_then(|o| o.clone());
+        let all = match cached {
+            Some((at, all)) if fresh(at) => all,
+            _ => {
+                let mut all: Officials = HashMap::new();
+                for user in store.users().await? {
+                    if user.role != Role::Station {
+                        continue;
+                    }
+                    let Some(key) = unhex::<32>(&user.signing_key)
+                        .and_then(|k| VerifyingKey::from_bytes(&k).ok())
+                    else {
+                        continue;
+                    };
+                    all.entry(user.scope.clone())
+                        .or_default()
+                        .push((user.username, key));
+                }
+                let all = Arc::new(all);
+                if let Ok(mut slot) = self.officials.lock() {
+                    *slot = Some((Instant::now(), all.clone()));
+                }
+                all
+            }
+        };
+        Ok(all.get(station).cloned().unwrap_or_default())
+    }
+
+    /// Forgets the officials (a user was created here).
+    pub fn users_changed(&self) {
+        if let Ok(mut slot) = self.officials.lock() {
+            *slot = None;
+        }
+    }
+}
