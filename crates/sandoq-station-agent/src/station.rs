@@ -168,9 +168,13 @@ pub struct Pending {
 }
 
 /// Writes `bytes` to `path` durably: a temporary file, flushed, renamed over, the directory
-/// flushed.
+/// flushed. Each write has its own temporary name, so two writers of the same file (the desk
+/// opening the station while the background round fetches the package) never rename each
+/// other's file away.
 pub fn write_durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = path.with_extension("tmp");
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".{}.tmp", random_hex(8)));
+    let tmp = path.with_file_name(name);
     let mut file = std::fs::File::create(&tmp)?;
     file.write_all(bytes)?;
     file.sync_all()?;
