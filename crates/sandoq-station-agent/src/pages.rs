@@ -160,8 +160,8 @@ pub async fn desk(query: LangQuery) -> Html<String> {
 <section><h2>{boxes_h}</h2><p>{boxes_p}</p><p class="ltr" id="device-key"></p></section>
 </main>"#,
         training = tr(
-            "انتخابات آزمایشی — این شعبه در انتخابات واقعی به کار نمی‌رود",
-            "TRAINING election — not a real election"
+            "آموزشی / TRAINING — این شعبه در انتخابات واقعی به کار نمی‌رود",
+            "TRAINING / آموزشی — not a real election"
         ),
         status_h = tr("وضعیت شعبه", "Station status"),
         station_l = tr("شعبه", "Station"),
@@ -368,8 +368,8 @@ pub async fn ballot_box(
 <div id="keypad" class="keypad">{keypad}<button type="button" id="unlock" class="wide">{unlock_b}</button></div>
 </main>"#,
         training = tr(
-            "انتخابات آزمایشی — این رأی شمرده نمی‌شود",
-            "TRAINING election — this vote does not count"
+            "آموزشی / TRAINING — این رأی شمرده نمی‌شود",
+            "TRAINING / آموزشی — this vote does not count"
         ),
         locked_h = tr("صندوق قفل است", "The ballot box is locked"),
         locked_p = tr(
@@ -422,7 +422,7 @@ html[lang=fa] ol { list-style-type: persian; }
 .big { font-size: 30px; text-align: center; padding: 20px; }
 .slip { border: 2px solid #000; padding: 14px; margin: 12px 0; background: #fff; }
 .small { font-size: 12px; }
-@media print { header, .keypad, #finish, #print, #recorded, .training { display: none !important; } body { background: #fff; } .slip { border: 1px solid #000; } }
+@media print { header, .keypad, #finish, #print, #recorded { display: none !important; } body { background: #fff; } .slip { border: 1px solid #000; } }
 "#;
     let script = BOX_SCRIPT.replace("__BOX__", &n.to_string());
     Html(shell(
@@ -715,8 +715,8 @@ fn report_html(en: bool, report: &Value, export: &Value, status: &Value) -> Stri
         format!(
             r#"<div class="training">{}</div>"#,
             tr(
-                "انتخابات آزمایشی — این صورتجلسه در شمارش واقعی به کار نمی‌رود",
-                "TRAINING election — this report is not part of a real count"
+                "آموزشی / TRAINING — این صورتجلسه در شمارش واقعی به کار نمی‌رود",
+                "TRAINING / آموزشی — this report is not part of a real count"
             )
         )
     } else {

@@ -8,6 +8,7 @@ mod bench_results;
 mod bench_station;
 mod bench_verify;
 mod central;
+mod demo;
 mod report;
 mod station;
 mod synth;
@@ -61,6 +62,12 @@ impl From<LangArg> for Lang {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The whole system on this machine: the centre and three polling stations (desk and ballot
+    /// box each) with a training election shaped like Tehran's; prints every page's address and
+    /// the demo sign-ins. `--voters N` streams simulated voters through the real flow.
+    ///
+    /// Example / نمونه:  sandoq demo --voters 300
+    Demo(demo::DemoArgs),
     /// Generic seat allocation by a named method (hare, droop, dhondt, sainte_lague, huntington_hill, ...).
     ///
     /// Example / نمونه:  echo '{"method":"dhondt","seats":5,"votes":{"الف":600,"ب":300}}' | sandoq apportion
@@ -263,6 +270,7 @@ fn main() -> ExitCode {
             database,
         } => bench::run_check_in(check_ins, concurrency, database).map(|()| ExitCode::SUCCESS),
         Command::Central(command) => central::run(command),
+        Command::Demo(args) => demo::run(args),
         Command::BenchHttp {
             check_ins,
             connections,

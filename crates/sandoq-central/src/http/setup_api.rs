@@ -724,7 +724,7 @@ pub(super) async fn post_station_report(
         .officials(&state.store, &device.station)
         .await?;
     let checked =
-        sandoq_station::report::verify(&report, &contest, &election_hash, &device.station, &key)
+        sandoq_station::report::verify(&report, contest, &election_hash, &device.station, &key)
             .and_then(|()| {
                 sandoq_station::report::verify_cosignatures(
                     &report,
