@@ -94,6 +94,8 @@ pub struct StationDay {
     /// The ballots cast, as the box was asked to record them (the ground truth).
     pub ballots: Vec<Value>,
     pub refused: u64,
+    /// Everyone the desk gave a token to (a person twice here would be a double vote).
+    pub admitted: Vec<NationalCode>,
     pub reported: bool,
 }
 
@@ -268,6 +270,7 @@ pub async fn run_station(
         if vote(addr, &cookies[0], voter, &ballot).await? {
             day.checked_in += 1;
             day.ballots.push(ballot);
+            day.admitted.push(*voter);
             cast.fetch_add(1, Ordering::Relaxed);
         } else {
             day.refused += 1;

@@ -204,6 +204,16 @@ pub fn plan(shape: &Shape, polling_day: Date) -> Result<Plan, String> {
     let mut lists = Vec::new();
     for i in 0..shape.lists {
         let (fa, en) = names::LISTS[i % names::LISTS.len()];
+        let round = i / names::LISTS.len();
+        let (fa, en) = if round == 0 {
+            (fa.to_string(), en.to_string())
+        } else {
+            let n = round + 1;
+            (
+                format!("{fa} {}", sandoq_i18n::persian_digits(&n.to_string())),
+                format!("{en} {n}"),
+            )
+        };
         let code = format!("{}", 101 + i);
         csv.push_str(&format!("list,{code},,{fa},{en}\n"));
         let mut members = Vec::new();

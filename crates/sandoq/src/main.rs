@@ -10,6 +10,7 @@ mod bench_verify;
 mod central;
 mod demo;
 mod report;
+mod simulate;
 mod station;
 mod synth;
 
@@ -68,6 +69,12 @@ enum Command {
     ///
     /// Example / نمونه:  sandoq demo --voters 300
     Demo(demo::DemoArgs),
+    /// A whole election day on synthetic data through the real services (check-in, token, ballot
+    /// box, close, report, aggregation, record, verify), with its own ground truth; a JSON summary
+    /// with --json. Reproducible from --seed. Exit 1 if an invariant fails.
+    ///
+    /// Example / نمونه:  sandoq simulate --voters 20000 --stations 50 --seed 7 --out /tmp/record --json
+    Simulate(simulate::SimulateArgs),
     /// Generic seat allocation by a named method (hare, droop, dhondt, sainte_lague, huntington_hill, ...).
     ///
     /// Example / نمونه:  echo '{"method":"dhondt","seats":5,"votes":{"الف":600,"ب":300}}' | sandoq apportion
@@ -271,6 +278,7 @@ fn main() -> ExitCode {
         } => bench::run_check_in(check_ins, concurrency, database).map(|()| ExitCode::SUCCESS),
         Command::Central(command) => central::run(command),
         Command::Demo(args) => demo::run(args),
+        Command::Simulate(args) => simulate::run(args),
         Command::BenchHttp {
             check_ins,
             connections,

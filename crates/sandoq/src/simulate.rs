@@ -1,0 +1,488 @@
+//! `sandoq simulate`: a whole election day on synthetic data, through the same service code as the
+//! real system. This version runs the real HTTP path in one process: the centre's API (SQLite, or
+//! PostgreSQL with `--database`) and one station agent per station, each on its own port on
+//! 127.0.0.1; simulated officials open every station, simulated voters are checked in at the desk,
+//! unlock a ballot box with their token and cast; some voters try to vote a second time, at the
+//! same station or another; the officials close and co-sign; the agents send the reports and the
+//! ballot records; the centre aggregates them; the record is written to `--out` (public and
+//! restricted parts) and verified. The simulator keeps every ballot it cast and proves that the
+//! published result equals the result of its own ground truth.
+//!
+//! Reproducible from `--seed`: the election, the registry, who votes where and every choice.
+
+use sandoq_registry::NationalCode;
+use sandoq_sim::polling_day::{self, Chooser, StationDay};
+use sandoq_sim::training::{self, Shape, DEMO_PASSWORD};
+use sandoq_store::{ElectionStatus, OfflinePolicy, Store};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(clap::Args)]
+pub struct SimulateArgs {
+    /// Eligible voters in the registry.
+    #[arg(long, default_value_t = 20_000)]
+    voters: u64,
+    #[arg(long, default_value_t = 50)]
+    stations: usize,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    #[arg(long, default_value_t = 21)]
+    seats: u32,
+    #[arg(long, default_value_t = 10)]
+    lists: usize,
+    #[arg(long, default_value_t = 100)]
+    independents: usize,
+    /// The share of eligible voters who vote, as a decimal (read exactly, e.g. 0.5).
+    #[arg(long, default_value = "0.5")]
+    turnout: String,
+    /// The centre's store: `sqlite://PATH` (default: in a temporary directory) or `postgres://…`.
+    #[arg(long)]
+    database: Option<String>,
+    /// Where the election record is written (a new directory).
+    #[arg(long)]
+    out: PathBuf,
+    /// Print the summary as JSON on standard output.
+    #[arg(long)]
+    json: bool,
+    /// Run through the HTTP API and station agents (the only mode so far; accepted for the
+    /// contract of issue 6).
+    #[arg(long)]
+    http: bool,
+}
+
+/// `0.5` → 1/2 as (numerator, denominator), exactly (no floating point).
+fn parse_share(text: &str) -> Option<(u64, u64)> {
+    let text = text.trim();
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    if whole.is_empty() && fraction.is_empty() || fraction.len() > 9 {
+        return None;
+    }
+    let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+    if !digits(whole) || !digits(fraction) {
+        return None;
+    }
+    let denominator = 10u64.pow(fraction.len() as u32);
+    let numerator = whole.parse::<u64>().unwrap_or(0) * denominator
+        + if fraction.is_empty() {
+            0
+        } else {
+            fraction.parse::<u64>().ok()?
+        };
+    (numerator <= denominator).then_some((numerator, denominator))
+}
+
+fn usage(code: &'static str, en: String, fa: String) -> ExitCode {
+    crate::input_error(&sandoq_json::InputError::new(code, en, fa));
+    ExitCode::from(2)
+}
+
+pub fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
+    let Some((numerator, denominator)) = parse_share(&args.turnout) else {
+        return Ok(usage(
+            "bad_turnout",
+            format!(
+                "--turnout is a share between 0 and 1, e.g. 0.5, not {:?}",
+                args.turnout
+            ),
+            format!(
+                "‎--turnout‎ سهمی میان ۰ و ۱ است، مانند 0.5، نه {:?}",
+                args.turnout
+            ),
+        ));
+    };
+    if args.stations == 0 || args.stations > 2_000 {
+        return Ok(usage(
+            "bad_stations",
+            "--stations is 1 to 2,000 in this mode (each station is an agent on its own port)"
+                .into(),
+            "‎--stations‎ در این حالت ۱ تا ۲۰۰۰ است (هر شعبه یک عامل با درگاه خودش)".into(),
+        ));
+    }
+    if args.seats == 0 || args.seats > 99 || args.lists > 800 || args.independents > 900 {
+        return Ok(usage(
+            "bad_shape",
+            "--seats is 1 to 99, --lists at most 800, --independents at most 900".into(),
+            "‎--seats‎ ۱ تا ۹۹، ‎--lists‎ حداکثر ۸۰۰ و ‎--independents‎ حداکثر ۹۰۰ است".into(),
+        ));
+    }
+    if args.out.join(sandoq_record::MANIFEST).exists() {
+        return Ok(usage(
+            "record_exists",
+            format!("{} already holds a record", args.out.display()),
+            format!("{} از پیش یک پرونده دارد", args.out.display()),
+        ));
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(simulate(args, (numerator, denominator)))
+}
+
+/// A progress line on a terminal (standard error), never in the JSON.
+fn progress(what: &str, done: u64, total: u64) {
+    use std::io::IsTerminal;
+    if std::io::stderr().is_terminal() {
+        let width = 30u64;
+        let filled = (done.min(total) * width)
+            .checked_div(total)
+            .unwrap_or(width);
+        eprint!(
+            "\r{what:<12} [{}{}] {done}/{total}   ",
+            "#".repeat(filled as usize),
+            " ".repeat((width - filled) as usize)
+        );
+        if done >= total {
+            eprintln!();
+        }
+    }
+}
+
+async fn simulate(args: SimulateArgs, turnout: (u64, u64)) -> anyhow::Result<ExitCode> {
+    let start = Instant::now();
+    let mut seconds = serde_json::Map::new();
+    let mut phase = Instant::now();
+    let mut lap = |name: &str, seconds: &mut serde_json::Map<String, Value>| {
+        let elapsed = phase.elapsed();
+        seconds.insert(
+            name.into(),
+            json!(format!(
+                "{}.{:03}",
+                elapsed.as_secs(),
+                elapsed.subsec_millis()
+            )),
+        );
+        phase = Instant::now();
+    };
+    let work = std::env::temp_dir().join(format!("sandoq-simulate-{}", std::process::id()));
+    std::fs::create_dir_all(&work)?;
+    let url = args
+        .database
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}", work.join("central.db").display()));
+    let store = sandoq_central::open(&url)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let clock = sandoq_central::http::system_clock();
+    let now = clock();
+    let shape = Shape {
+        code: format!("simulation-{}-{}", args.seed, std::process::id()),
+        seats: args.seats,
+        lists: args.lists,
+        independents: args.independents,
+        stations: args.stations,
+        voters: args.voters,
+        seed: args.seed,
+        offline_policy: OfflinePolicy::Provisional,
+        paper_record: false,
+    };
+    let plan = training::plan(&shape, now.tehran().0).map_err(anyhow::Error::msg)?;
+    let training = training::set_up(&store, &plan, now)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    let id = training.election;
+
+    // The centre, then one agent per station, its device registered as headquarters would.
+    let centre_listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+    let centre = centre_listener.local_addr()?;
+    let mut devices = String::from("station,kind,public_key\n");
+    let mut agents = Vec::new();
+    for station in &training.stations {
+        let config = sandoq_station_agent::Config {
+            central: format!("http://{centre}"),
+            station: station.code.clone(),
+            data: work.join(format!("station-{}", station.code)),
+            boxes: 1,
+            capacity: (args.voters / args.stations as u64 + 1)
+                .saturating_mul(2)
+                .max(64),
+            session_timeout: Duration::from_secs(120),
+            tick: Duration::from_millis(500),
+            clock: sandoq_station_agent::system_clock(),
+        };
+        let agent = sandoq_station_agent::Agent::new(config).map_err(anyhow::Error::msg)?;
+        devices.push_str(&format!(
+            "{},check_in_desk,{}\n",
+            station.code,
+            agent.public_key()
+        ));
+        agents.push(agent);
+    }
+    sandoq_central::tables::import_devices(
+        &store,
+        id,
+        devices.as_bytes(),
+        sandoq_central::tables::Format::Csv,
+        "simulation",
+        now,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("register the devices: {e:?}"))?;
+    let election = store
+        .election(id)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .ok_or_else(|| anyhow::anyhow!("the election vanished"))?;
+    sandoq_store::advance_status(&store, &election, ElectionStatus::Voting, "simulation", now)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let state = sandoq_central::http::AppState::new(store.clone(), clock);
+    tokio::spawn(async move {
+        let _ = axum::serve(centre_listener, sandoq_central::http::app(state)).await;
+    });
+    let mut addresses = Vec::new();
+    for agent in agents {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        addresses.push(listener.local_addr()?);
+        tokio::spawn(async move {
+            let _ = sandoq_station_agent::serve(agent, listener).await;
+        });
+    }
+    lap("setup", &mut seconds);
+
+    // Who votes where: the first turnout share of the registry, round-robin over the stations;
+    // then one voter in a hundred (at least one) tries again, alternately at the same station and
+    // at the next one.
+    let (numerator, denominator) = turnout;
+    let voting =
+        (u128::from(args.voters) * u128::from(numerator) / u128::from(denominator)) as usize;
+    let m = args.stations;
+    let mut queues: Vec<Vec<NationalCode>> = vec![Vec::new(); m];
+    for (i, code) in training.voters.iter().take(voting).enumerate() {
+        queues[i % m].push(*code);
+    }
+    let repeaters = if voting == 0 {
+        0
+    } else {
+        (voting / 100).max(1)
+    };
+    for k in 0..repeaters {
+        let i = (k * 97) % voting;
+        let home = i % m;
+        let at = if k % 2 == 0 { home } else { (home + 1) % m };
+        let code = training.voters[i];
+        queues[at].push(code);
+    }
+    let cast = Arc::new(AtomicU64::new(0));
+    let mut days = Vec::new();
+    for (i, (station, address)) in training.stations.iter().zip(&addresses).enumerate() {
+        let chooser = Chooser::new(
+            &training,
+            args.seats,
+            args.seed.wrapping_mul(1_000_003).wrapping_add(i as u64),
+        );
+        days.push(tokio::spawn(polling_day::run_station(
+            *address,
+            station.clone(),
+            std::mem::take(&mut queues[i]),
+            chooser,
+            DEMO_PASSWORD.into(),
+            Duration::ZERO,
+            cast.clone(),
+            true,
+        )));
+    }
+    let total = voting as u64;
+    let watcher = {
+        let cast = cast.clone();
+        tokio::spawn(async move {
+            loop {
+                progress("voting", cast.load(Ordering::Relaxed), total);
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+        })
+    };
+    let mut results: Vec<StationDay> = Vec::new();
+    let mut failures = Vec::new();
+    for day in days {
+        match day.await {
+            Ok(Ok(day)) => results.push(day),
+            Ok(Err(e)) => failures.push(e),
+            Err(e) => failures.push(e.to_string()),
+        }
+    }
+    watcher.abort();
+    progress("voting", cast.load(Ordering::Relaxed), total);
+    lap("polling_day", &mut seconds);
+
+    // The centre has every report once the agents' acknowledgements came back; its result then.
+    let answer = sandoq_sim::http::request(
+        centre,
+        "GET",
+        &format!("/api/elections/{}/results", id.0),
+        None,
+        None,
+    )
+    .await
+    .map_err(anyhow::Error::msg)?;
+    let published = answer.body;
+    lap("aggregation", &mut seconds);
+
+    // The record, public and restricted, then verified from its files alone.
+    let election = store
+        .election(id)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .ok_or_else(|| anyhow::anyhow!("the election vanished"))?;
+    let input = sandoq_central::record::input(&store, &election, true)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    sandoq_record::write(&args.out, &input).map_err(anyhow::Error::msg)?;
+    lap("record", &mut seconds);
+    let verified =
+        sandoq_record::verify(&args.out, &mut |what: &str, done: usize, total: usize| {
+            progress(what, done as u64, total as u64)
+        });
+    lap("verify", &mut seconds);
+
+    // Ground truth: every ballot the simulated voters cast, counted by the counting engine alone.
+    let ballots: Vec<&Value> = results.iter().flat_map(|d| d.ballots.iter()).collect();
+    let truth = ground_truth(&training, args.seats, &ballots)?;
+    let result = &published["result"];
+    let ground_truth_match = truth["seats"] == result["seats"]
+        && truth["elected"] == result["elected"]
+        && truth["alternates"] == result["alternates"]
+        && truth["candidate_votes"] == result["candidate_votes"];
+    let mut admitted: HashMap<NationalCode, u64> = HashMap::new();
+    for code in results.iter().flat_map(|d| d.admitted.iter()) {
+        *admitted.entry(*code).or_default() += 1;
+    }
+    let double_votes_accepted = admitted.values().filter(|&&n| n > 1).count();
+    let checked_in: u64 = results.iter().map(|d| d.checked_in).sum();
+    let ballots_cast = ballots.len() as u64;
+    let ballots_counted = published["ballots"].as_u64().unwrap_or(0);
+    let stations_reported = published["stations"]["reported"].as_u64().unwrap_or(0);
+    let all_reported = results.iter().all(|d| d.reported) && stations_reported == m as u64;
+    lap("ground_truth", &mut seconds);
+    let elapsed = start.elapsed();
+    seconds.insert(
+        "total".into(),
+        json!(format!(
+            "{}.{:03}",
+            elapsed.as_secs(),
+            elapsed.subsec_millis()
+        )),
+    );
+    let (verify_ok, problems) = match &verified {
+        Ok(_) => (true, Vec::new()),
+        Err(problems) => (
+            false,
+            problems.iter().take(20).map(|p| format!("{p:?}")).collect(),
+        ),
+    };
+    let summary = json!({
+        "election": shape.code,
+        "training": true,
+        "seed": args.seed,
+        "eligible": args.voters,
+        "stations": m,
+        "checked_in": checked_in,
+        "ballots_cast": ballots_cast,
+        "ballots_counted": ballots_counted,
+        "double_vote_attempts": repeaters,
+        "double_votes_accepted": double_votes_accepted,
+        "stations_reported": stations_reported,
+        "ground_truth_match": ground_truth_match,
+        "lost_ballots": ballots_cast.saturating_sub(ballots_counted),
+        "extra_ballots": ballots_counted.saturating_sub(ballots_cast),
+        "verified": verify_ok,
+        "verify_problems": problems,
+        "failures": failures,
+        "seconds": seconds,
+        "seats": result["seats"],
+        "record": args.out.display().to_string(),
+        "mode": "http",
+    });
+    let _ = std::fs::remove_dir_all(&work);
+    let ok = ground_truth_match
+        && verify_ok
+        && all_reported
+        && failures.is_empty()
+        && double_votes_accepted == 0
+        && ballots_cast == ballots_counted
+        && checked_in == ballots_cast;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    } else {
+        print_summary(&summary, &args.out);
+    }
+    if !ok {
+        eprintln!("simulation failed: an invariant does not hold (see the summary)");
+        eprintln!("شبیه‌سازی ناموفق: یکی از ناورداها برقرار نیست (خلاصه را ببینید)");
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The result of `ballots` on the training election, by the counting engine alone.
+fn ground_truth(
+    training: &training::Training,
+    seats: u32,
+    ballots: &[&Value],
+) -> anyhow::Result<Value> {
+    let lists: Vec<Value> = training
+        .lists
+        .iter()
+        .map(|(code, members)| json!({"code": code, "candidates": members}))
+        .collect();
+    let document = json!({
+        "seats": seats,
+        "lists": lists,
+        "independents": training.independents,
+        "ballots": ballots,
+        "rules": {"tie_break": "lot", "lot_seed": training::LOT_SEED},
+    });
+    let file = sandoq_json::tally::parse_election(document.to_string().as_bytes())
+        .map_err(|e| anyhow::anyhow!("ground truth: {}", e.en))?;
+    let tally = sandoq_json::tally::count_embedded(&file)
+        .map_err(|e| anyhow::anyhow!("ground truth: {}", e.en))?;
+    Ok(sandoq_record::result_json(
+        &file.contest,
+        &tally,
+        &file.rules,
+    ))
+}
+
+fn print_summary(summary: &Value, out: &Path) {
+    let line = |en: &str, fa: &str, key: &str| {
+        println!("{en:<34} {:>12}   {fa}", summary[key].to_string());
+    };
+    println!(
+        "sandoq simulate — آموزشی / TRAINING ({})",
+        summary["election"]
+    );
+    line("eligible voters", "واجدان شرایط", "eligible");
+    line("checked in", "پذیرش‌شدگان", "checked_in");
+    line("ballots cast", "برگ‌های ریخته‌شده", "ballots_cast");
+    line("ballots counted", "برگ‌های شمرده‌شده", "ballots_counted");
+    line(
+        "double-vote attempts",
+        "تلاش برای رأی دوباره",
+        "double_vote_attempts",
+    );
+    line(
+        "double votes accepted",
+        "رأی دوبارهٔ پذیرفته",
+        "double_votes_accepted",
+    );
+    line(
+        "stations reported",
+        "شعبه‌های گزارش‌داده",
+        "stations_reported",
+    );
+    line("lost ballots", "برگ‌های گم‌شده", "lost_ballots");
+    line(
+        "ground truth = published result",
+        "حقیقت زمینه = نتیجهٔ منتشرشده",
+        "ground_truth_match",
+    );
+    line("record verified", "پرونده وارسی شد", "verified");
+    println!("seconds by phase: {}", summary["seconds"]);
+    println!("seats: {}", summary["seats"]);
+    println!("record: {}", out.display());
+}
