@@ -20,7 +20,9 @@
 
 use crate::definition::{Definition, ListEntry, Named};
 use crate::import::{ImportProblem, ImportReport, MAX_LISTED_PROBLEMS};
-use sandoq_store::{Area, AreaKind, DeviceKind, ElectionId, NewDevice, Station, Store, StoreError};
+use sandoq_store::{
+    Area, AreaKind, DeviceKind, ElectionId, ElectionKind, NewDevice, Station, Store, StoreError,
+};
 use std::collections::{HashMap, HashSet};
 
 /// How a file is written.
@@ -477,6 +479,9 @@ pub async fn import_devices<S: Store>(
         .into_iter()
         .map(|s| s.code)
         .collect();
+    // A training election never takes a live election's device, nor the reverse (issue 6 §4):
+    // keys are unique across elections anyway; the refusal says why when the kinds differ.
+    let kind_here = store.election(election).await?.map(|e| e.spec.kind);
     let mut problems = Problems::default();
     let mut keys = HashSet::new();
     let mut devices = Vec::with_capacity(rows.len());
@@ -521,14 +526,34 @@ pub async fn import_devices<S: Store>(
         if let Some(key) = &key {
             if !keys.insert(key.clone()) {
                 duplicate(&mut problems, row, "public_key", key);
-            } else if store.device_by_key(key).await?.is_some() {
-                problems.add(
+            } else if let Some(existing) = store.device_by_key(key).await? {
+                let kind_there = store
+                    .election(existing.election)
+                    .await?
+                    .map(|e| e.spec.kind);
+                match (kind_here, kind_there) {
+                    (Some(ElectionKind::Training), Some(ElectionKind::Live)) => problems.add(
+                        row.number,
+                        Some("public_key"),
+                        "live_device_in_training",
+                        "this key belongs to a device of a live election: a training election never takes a live device",
+                        "این کلید از آنِ دستگاهی در یک انتخابات واقعی است: انتخابات آموزشی هرگز دستگاه واقعی نمی‌پذیرد",
+                    ),
+                    (Some(ElectionKind::Live), Some(ElectionKind::Training)) => problems.add(
+                        row.number,
+                        Some("public_key"),
+                        "training_device_in_live",
+                        "this key belongs to a device of a training election: a live election never takes a training device",
+                        "این کلید از آنِ دستگاهی در یک انتخابات آموزشی است: انتخابات واقعی هرگز دستگاه آموزشی نمی‌پذیرد",
+                    ),
+                    _ => problems.add(
                     row.number,
                     Some("public_key"),
                     "device_key_taken",
-                    "this public key is already registered to a device",
-                    "این کلید عمومی پیش‌تر برای دستگاهی ثبت شده است",
-                );
+                        "this public key is already registered to a device",
+                        "این کلید عمومی پیش‌تر برای دستگاهی ثبت شده است",
+                    ),
+                }
             }
         }
         if let (Some(kind), Some(public_key)) = (kind, key) {
