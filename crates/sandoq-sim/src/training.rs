@@ -238,26 +238,13 @@ pub fn plan(shape: &Shape, polling_day: Date) -> Result<Plan, String> {
     }
     let candidates_csv = csv;
 
-    // The registry: eligible adults, then one person for each refusal.
+    // The registry: one person for each refusal first (so that their codes do not depend on the
+    // registry's size), then eligible adults.
     let mut rng = synthetic::Rng::new(shape.seed);
     let mut codes = synthetic::national_codes(shape.seed);
     let mut rows = Vec::with_capacity(shape.voters as usize + 4);
     let mut voters = Vec::with_capacity(shape.voters as usize);
-    for _ in 0..shape.voters {
-        let code = codes.next().ok_or("no more synthetic national codes")?;
-        // 18 to 90 years old on polling day.
-        let age_days = 18 * 366 + rng.below(72 * 365) as i64;
-        rows.push(Voter {
-            national_code: code,
-            entry: RegistryEntry {
-                birth_date: Date(polling_day.0 - age_days),
-                constituency: "tehran-rey-tajrish".into(),
-                deceased: false,
-                barred: false,
-            },
-        });
-        voters.push(code);
-    }
+    let mut refused = Vec::new();
     let cases: [(i64, &str, bool, bool, &str, &str); 4] = [
         (
             17 * 365,
@@ -292,7 +279,6 @@ pub fn plan(shape: &Shape, polling_day: Date) -> Result<Plan, String> {
             "ثبت‌شده در حوزهٔ انتخابیهٔ دیگر",
         ),
     ];
-    let mut refused = Vec::new();
     for (age_days, constituency, deceased, barred, why_en, why_fa) in cases {
         let code = codes.next().ok_or("no more synthetic national codes")?;
         rows.push(Voter {
@@ -309,6 +295,21 @@ pub fn plan(shape: &Shape, polling_day: Date) -> Result<Plan, String> {
             why_en,
             why_fa,
         });
+    }
+    for _ in 0..shape.voters {
+        let code = codes.next().ok_or("no more synthetic national codes")?;
+        // 18 to 90 years old on polling day.
+        let age_days = 18 * 366 + rng.below(72 * 365) as i64;
+        rows.push(Voter {
+            national_code: code,
+            entry: RegistryEntry {
+                birth_date: Date(polling_day.0 - age_days),
+                constituency: "tehran-rey-tajrish".into(),
+                deceased: false,
+                barred: false,
+            },
+        });
+        voters.push(code);
     }
 
     // People.
