@@ -12,24 +12,6 @@ use common::{Fixture, Options, OFFICIALS, PASSWORD};
 use sandoq_store::Store;
 use serde_json::Value;
 
-async fn eval(browser: &Browser, expression: &str) -> Value {
-    browser
-        .script(&format!(
-            "const done = arguments[arguments.length - 1]; done({expression});"
-        ))
-        .await
-}
-
-async fn wait_until(browser: &Browser, expression: &str) {
-    for _ in 0..150 {
-        if eval(browser, expression).await == Value::Bool(true) {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("never true: {expression}");
-}
-
 /// Presses keypad buttons for each digit of `digits`.
 async fn keypad(browser: &Browser, digits: &str) {
     for d in digits.chars() {
@@ -39,11 +21,9 @@ async fn keypad(browser: &Browser, digits: &str) {
 
 async fn desk_check_in(browser: &Browser, f: &Fixture, voter: usize) -> String {
     browser.open(&f.url("/desk")).await;
-    wait_until(
-        browser,
-        "!document.getElementById('check-in-section').classList.contains('hidden')",
-    )
-    .await;
+    browser
+        .wait_until("!document.getElementById('check-in-section').classList.contains('hidden')")
+        .await;
     // Persian digits, as an official might type them.
     let persian: String = f.voters[voter]
         .to_string()
@@ -53,23 +33,27 @@ async fn desk_check_in(browser: &Browser, f: &Fixture, voter: usize) -> String {
     browser.type_into("#national-code", &persian).await;
     browser.click("#check-in").await;
     browser.wait_for("#token").await;
-    let token = eval(browser, "document.getElementById('token').dataset.token").await;
+    let token = browser
+        .eval("document.getElementById('token').dataset.token")
+        .await;
     token.as_str().unwrap().to_string()
 }
 
 /// The ballot box unlocked with `token` (typed on the keypad).
 async fn unlock(browser: &Browser, f: &Fixture, token: &str, lang: &str) {
     browser.open(&f.url(&format!("/box/1{lang}"))).await;
-    wait_until(browser, "document.body.dataset.ready === 'true'").await;
+    browser
+        .wait_until("document.body.dataset.ready === 'true'")
+        .await;
     keypad(browser, token).await;
     browser.click("#unlock").await;
-    wait_until(browser, "document.body.dataset.screen === 'voting'").await;
+    browser
+        .wait_until("document.body.dataset.screen === 'voting'")
+        .await;
 }
 
 async fn error_code(browser: &Browser) -> String {
-    eval(
-        browser,
-        "(document.querySelector('#box-error [data-code]') || {dataset: {}}).dataset.code || ''",
+    browser.eval("(document.querySelector('#box-error [data-code]') || {dataset: {}}).dataset.code || ''",
     )
     .await
     .as_str()
@@ -91,38 +75,32 @@ async fn the_desk_and_every_kind_of_ballot_in_chromium() {
 
     // The desk, Persian first: three officials sign in, the station opens.
     browser.open(&f.url("/desk")).await;
-    wait_until(
-        &browser,
-        "document.getElementById('state').dataset.state === 'setup'",
-    )
-    .await;
-    assert_eq!(eval(&browser, "document.documentElement.dir").await, "rtl");
-    assert_eq!(eval(&browser, "document.documentElement.lang").await, "fa");
+    browser
+        .wait_until("document.getElementById('state').dataset.state === 'setup'")
+        .await;
+    assert_eq!(browser.eval("document.documentElement.dir").await, "rtl");
+    assert_eq!(browser.eval("document.documentElement.lang").await, "fa");
     browser.screenshot("station-desk-setup").await;
     browser.type_into("#username", "s1-head").await;
     browser.type_into("#password", "a wrong password").await;
     browser.click("#sign-in").await;
-    wait_until(
-        &browser,
-        "!!document.querySelector('#message [data-code=bad_credentials]')",
-    )
-    .await;
+    browser
+        .wait_until("!!document.querySelector('#message [data-code=bad_credentials]')")
+        .await;
     for name in OFFICIALS {
         browser.type_into("#username", name).await;
         browser.type_into("#password", PASSWORD).await;
         browser.click("#sign-in").await;
-        wait_until(
-            &browser,
-            &format!("document.getElementById('present').textContent.includes('{name}')"),
-        )
-        .await;
+        browser
+            .wait_until(&format!(
+                "document.getElementById('present').textContent.includes('{name}')"
+            ))
+            .await;
     }
     browser.click("#open").await;
-    wait_until(
-        &browser,
-        "document.getElementById('state').dataset.state === 'open'",
-    )
-    .await;
+    browser
+        .wait_until("document.getElementById('state').dataset.state === 'open'")
+        .await;
     let token = desk_check_in(&browser, &f, 0).await;
     let shown = browser.text("#token").await;
     assert!(
@@ -133,26 +111,30 @@ async fn the_desk_and_every_kind_of_ballot_in_chromium() {
 
     // 1. A list ballot on the on-screen keypad, with a paper slip.
     unlock(&browser, &f, &token, "").await;
-    assert!(eval(&browser, "document.fonts.check('20px Vazirmatn')")
+    assert!(browser
+        .eval("document.fonts.check('20px Vazirmatn')")
         .await
         .as_bool()
         .unwrap());
     keypad(&browser, "101").await;
-    wait_until(
-        &browser,
-        "!!document.querySelector('#preview .card[data-code=\"101\"]')",
-    )
-    .await;
+    browser
+        .wait_until("!!document.querySelector('#preview .card[data-code=\"101\"]')")
+        .await;
     browser.screenshot("station-box-list-typed").await;
     browser.click("#add").await;
     browser.click("#review").await;
-    wait_until(&browser, "document.body.dataset.screen === 'confirm'").await;
+    browser
+        .wait_until("document.body.dataset.screen === 'confirm'")
+        .await;
     browser.screenshot("station-box-list-confirm").await;
     browser.click("#cast").await;
-    wait_until(&browser, "document.body.dataset.screen === 'done'").await;
+    browser
+        .wait_until("document.body.dataset.screen === 'done'")
+        .await;
     assert!(browser.text("#recorded").await.contains("رأی شما ثبت شد"));
     assert!(
-        eval(&browser, "!!document.querySelector('#slip-qr svg')")
+        browser
+            .eval("!!document.querySelector('#slip-qr svg')")
             .await
             .as_bool()
             .unwrap(),
@@ -161,9 +143,13 @@ async fn the_desk_and_every_kind_of_ballot_in_chromium() {
     assert!(browser.text("#slip-choices").await.contains("فهرست امید"));
     browser.screenshot("station-box-list-slip").await;
     browser.click("#finish").await;
-    wait_until(&browser, "document.body.dataset.screen === 'locked'").await;
+    browser
+        .wait_until("document.body.dataset.screen === 'locked'")
+        .await;
     assert_eq!(
-        eval(&browser, "document.getElementById('slip-id').textContent").await,
+        browser
+            .eval("document.getElementById('slip-id').textContent")
+            .await,
         "",
         "nothing of the vote stays on screen"
     );
@@ -172,58 +158,56 @@ async fn the_desk_and_every_kind_of_ballot_in_chromium() {
     //    added and removed again; then two candidates.
     let token = desk_check_in(&browser, &f, 1).await;
     browser.open(&f.url("/box/1")).await;
-    wait_until(&browser, "document.body.dataset.ready === 'true'").await;
+    browser
+        .wait_until("document.body.dataset.ready === 'true'")
+        .await;
     browser.keys(&token).await;
     browser.keys("\u{E007}").await;
-    wait_until(&browser, "document.body.dataset.screen === 'voting'").await;
+    browser
+        .wait_until("document.body.dataset.screen === 'voting'")
+        .await;
     browser.keys("10101").await;
-    wait_until(
-        &browser,
-        "!!document.querySelector('#preview .card[data-code=\"10101\"] img')",
-    )
-    .await;
+    browser
+        .wait_until("!!document.querySelector('#preview .card[data-code=\"10101\"] img')")
+        .await;
     assert!(
         browser.text("#preview").await.contains("مریم احمدی"),
         "the name as the code is typed"
     );
     browser.keys("\u{E007}").await;
     browser.keys("777").await;
-    wait_until(
-        &browser,
-        "!!document.querySelector('#preview [data-code=unknown_code]')",
-    )
-    .await;
+    browser
+        .wait_until("!!document.querySelector('#preview [data-code=unknown_code]')")
+        .await;
     browser.keys("\u{E007}").await;
     assert_eq!(error_code(&browser).await, "unknown_code");
     browser.screenshot("station-box-unknown-code").await;
     browser.keys("\u{E003}\u{E003}\u{E003}").await;
     assert_eq!(
-        eval(&browser, "document.getElementById('code').textContent").await,
+        browser
+            .eval("document.getElementById('code').textContent")
+            .await,
         ""
     );
     browser.keys("10102\u{E007}").await;
-    wait_until(
-        &browser,
-        "document.querySelectorAll('#choices .card').length === 2",
-    )
-    .await;
+    browser
+        .wait_until("document.querySelectorAll('#choices .card').length === 2")
+        .await;
     browser.click("#choices .remove[data-code=\"10102\"]").await;
-    wait_until(
-        &browser,
-        "document.querySelectorAll('#choices .card').length === 1",
-    )
-    .await;
+    browser
+        .wait_until("document.querySelectorAll('#choices .card').length === 1")
+        .await;
     browser.keys("101\u{E007}").await;
     assert_eq!(error_code(&browser).await, "list_in_candidate_ballot");
     browser.keys("\u{E003}\u{E003}\u{E003}9001\u{E007}").await;
-    wait_until(
-        &browser,
-        "document.querySelectorAll('#choices .card').length === 2",
-    )
-    .await;
+    browser
+        .wait_until("document.querySelectorAll('#choices .card').length === 2")
+        .await;
     browser.screenshot("station-box-candidates").await;
     browser.keys("\u{E007}").await;
-    wait_until(&browser, "document.body.dataset.screen === 'confirm'").await;
+    browser
+        .wait_until("document.body.dataset.screen === 'confirm'")
+        .await;
     let confirm = browser.text("#confirm-list").await;
     assert!(
         confirm.contains("مریم احمدی")
@@ -232,14 +216,16 @@ async fn the_desk_and_every_kind_of_ballot_in_chromium() {
         "{confirm}"
     );
     browser.keys("\u{E007}").await;
-    wait_until(&browser, "document.body.dataset.screen === 'done'").await;
+    browser
+        .wait_until("document.body.dataset.screen === 'done'")
+        .await;
     browser.screenshot("station-box-candidates-slip").await;
     browser.click("#finish").await;
 
     // 3. A blank ballot, in English.
     let token = desk_check_in(&browser, &f, 2).await;
     unlock(&browser, &f, &token, "?lang=en").await;
-    assert_eq!(eval(&browser, "document.documentElement.dir").await, "ltr");
+    assert_eq!(browser.eval("document.documentElement.dir").await, "ltr");
     browser.click("#review").await;
     assert_eq!(
         error_code(&browser).await,
@@ -247,11 +233,15 @@ async fn the_desk_and_every_kind_of_ballot_in_chromium() {
         "blank must be explicit"
     );
     browser.click("#blank").await;
-    wait_until(&browser, "document.body.dataset.screen === 'confirm'").await;
+    browser
+        .wait_until("document.body.dataset.screen === 'confirm'")
+        .await;
     assert!(browser.text("#confirm-list").await.contains("Blank ballot"));
     browser.screenshot("station-box-blank-en").await;
     browser.click("#cast").await;
-    wait_until(&browser, "document.body.dataset.screen === 'done'").await;
+    browser
+        .wait_until("document.body.dataset.screen === 'done'")
+        .await;
     assert!(browser
         .text("#recorded")
         .await
@@ -263,29 +253,33 @@ async fn the_desk_and_every_kind_of_ballot_in_chromium() {
     unlock(&browser, &f, &token, "").await;
     keypad(&browser, "102").await;
     browser.click("#add").await;
-    wait_until(&browser, "document.body.dataset.screen === 'timed-out'").await;
+    browser
+        .wait_until("document.body.dataset.screen === 'timed-out'")
+        .await;
     browser.screenshot("station-box-timed-out").await;
-    wait_until(&browser, "document.body.dataset.screen === 'locked'").await;
+    browser
+        .wait_until("document.body.dataset.screen === 'locked'")
+        .await;
 
     // Sizes: a 15-inch touch screen at 1024×768 and a 1920×1080 one; big keys, no sideways scroll.
     for (width, height) in [(1024, 768), (1920, 1080)] {
         browser.resize(width, height).await;
         browser.open(&f.url("/box/2")).await;
-        wait_until(&browser, "document.body.dataset.ready === 'true'").await;
-        assert!(eval(
-            &browser,
-            "document.documentElement.scrollWidth <= window.innerWidth"
-        )
-        .await
-        .as_bool()
-        .unwrap());
-        let smallest = eval(&browser, "Math.min(...[...document.querySelectorAll('.keypad button')].filter(b => b.offsetParent).map(b => b.getBoundingClientRect().height))").await;
+        browser
+            .wait_until("document.body.dataset.ready === 'true'")
+            .await;
+        assert!(browser
+            .eval("document.documentElement.scrollWidth <= window.innerWidth")
+            .await
+            .as_bool()
+            .unwrap());
+        let smallest = browser.eval("Math.min(...[...document.querySelectorAll('.keypad button')].filter(b => b.offsetParent).map(b => b.getBoundingClientRect().height))").await;
         assert!(
             smallest.as_f64().unwrap() >= 60.0,
             "keys at least 60 px high: {smallest}"
         );
         assert!(
-            eval(&browser, "document.getElementById('unlock').getBoundingClientRect().bottom <= window.innerHeight").await.as_bool().unwrap(),
+            browser.eval("document.getElementById('unlock').getBoundingClientRect().bottom <= window.innerHeight").await.as_bool().unwrap(),
             "the whole keypad is on screen at {width}×{height}"
         );
         browser
@@ -296,37 +290,29 @@ async fn the_desk_and_every_kind_of_ballot_in_chromium() {
 
     // The desk closes the station; the officials co-sign; the report is printable with QR codes.
     browser.open(&f.url("/desk")).await;
-    wait_until(
-        &browser,
-        "document.getElementById('state').dataset.state === 'voting'",
-    )
-    .await;
+    browser
+        .wait_until("document.getElementById('state').dataset.state === 'voting'")
+        .await;
     browser
         .script("window.confirm = () => true; arguments[arguments.length - 1](true);")
         .await;
     browser.click("#close").await;
-    wait_until(
-        &browser,
-        "document.getElementById('state').dataset.state === 'closed'",
-    )
-    .await;
+    browser
+        .wait_until("document.getElementById('state').dataset.state === 'closed'")
+        .await;
     for name in OFFICIALS {
         browser.type_into("#cosign-username", name).await;
         browser.type_into("#cosign-password", PASSWORD).await;
         browser.click("#cosign").await;
-        wait_until(
-            &browser,
-            "!!document.querySelector('#message [data-code=cosigned]')",
-        )
-        .await;
+        browser
+            .wait_until("!!document.querySelector('#message [data-code=cosigned]')")
+            .await;
     }
     f.agent.tick().await;
     f.agent.tick().await;
-    wait_until(
-        &browser,
-        "document.getElementById('report-state').dataset.ballotsSent === 'true'",
-    )
-    .await;
+    browser
+        .wait_until("document.getElementById('report-state').dataset.ballotsSent === 'true'")
+        .await;
     browser.screenshot("station-desk-reported").await;
     let status = f.call("GET", "/api/status", "", Value::Null).await.1;
     assert_eq!(status["state"], "reported");
@@ -347,27 +333,21 @@ async fn the_desk_and_every_kind_of_ballot_in_chromium() {
     browser.wait_for("#status").await;
     assert!(browser.text("#status").await.contains("موقت"));
     assert_eq!(
-        eval(
-            &browser,
-            "document.querySelectorAll('svg.hemicycle circle.seat').length"
-        )
-        .await,
+        browser
+            .eval("document.querySelectorAll('svg.hemicycle circle.seat').length")
+            .await,
         3
     );
     assert_eq!(
-        eval(
-            &browser,
-            "document.querySelectorAll('#elected tr.elected').length"
-        )
-        .await,
+        browser
+            .eval("document.querySelectorAll('#elected tr.elected').length")
+            .await,
         3
     );
     assert_eq!(
-        eval(
-            &browser,
-            "document.querySelectorAll('#reports tr.station-report').length"
-        )
-        .await,
+        browser
+            .eval("document.querySelectorAll('#reports tr.station-report').length")
+            .await,
         1
     );
     assert!(browser.text("#reports").await.contains("s1-head"));
@@ -410,7 +390,8 @@ async fn centre_sign_in(browser: &Browser, f: &Fixture, name: &str) {
 }
 
 async fn page_text(browser: &Browser) -> String {
-    eval(browser, "document.body.innerText")
+    browser
+        .eval("document.body.innerText")
         .await
         .as_str()
         .unwrap_or("")
@@ -478,9 +459,7 @@ async fn the_dashboard_in_chromium_with_scoped_executive_boards() {
     browser.open(&dashboard).await;
     browser.wait_for("#stations").await;
     assert_eq!(
-        eval(
-            &browser,
-            "[...document.querySelectorAll('tr.station')].map(r => r.dataset.station).join(',')"
+        browser.eval("[...document.querySelectorAll('tr.station')].map(r => r.dataset.station).join(',')"
         )
         .await,
         "S-1,S-2"
@@ -489,22 +468,18 @@ async fn the_dashboard_in_chromium_with_scoped_executive_boards() {
         .text("tr.station[data-station=\"S-2\"]")
         .await
         .contains("خاموش از ۳۰ دقیقه پیش"));
-    let alerts = eval(
-        &browser,
-        "[...document.querySelectorAll('li.alert')].map(a => a.dataset.alert).join(',')",
-    )
-    .await;
+    let alerts = browser
+        .eval("[...document.querySelectorAll('li.alert')].map(a => a.dataset.alert).join(',')")
+        .await;
     assert_eq!(alerts, "silent:S-2,ballots:S-2", "{alerts}");
     assert!(
         !page_text(&browser).await.contains("S-3"),
         "another district's station is not shown"
     );
     assert_eq!(
-        eval(
-            &browser,
-            "document.querySelectorAll('#by-hour rect.bar').length"
-        )
-        .await,
+        browser
+            .eval("document.querySelectorAll('#by-hour rect.bar').length")
+            .await,
         2
     );
     browser.screenshot("dashboard-board-t1").await;
@@ -517,11 +492,9 @@ async fn the_dashboard_in_chromium_with_scoped_executive_boards() {
     browser
         .click("li.alert[data-alert=\"silent:S-2\"] button")
         .await;
-    wait_until(
-        &browser,
-        "!!document.querySelector('li.alert[data-alert=\"silent:S-2\"] .acked')",
-    )
-    .await;
+    browser
+        .wait_until("!!document.querySelector('li.alert[data-alert=\"silent:S-2\"] .acked')")
+        .await;
     assert!(browser
         .text("li.alert[data-alert=\"silent:S-2\"]")
         .await
@@ -532,19 +505,17 @@ async fn the_dashboard_in_chromium_with_scoped_executive_boards() {
     browser.open(&format!("{dashboard}?lang=en")).await;
     browser.wait_for("#stations").await;
     assert_eq!(
-        eval(
-            &browser,
-            "[...document.querySelectorAll('tr.station')].map(r => r.dataset.station).join(',')"
+        browser.eval("[...document.querySelectorAll('tr.station')].map(r => r.dataset.station).join(',')"
         )
         .await,
         "S-3"
     );
     assert_eq!(
-        eval(
-            &browser,
-            "[...document.querySelectorAll('li.alert')].map(a => a.dataset.station).join(',')"
-        )
-        .await,
+        browser
+            .eval(
+                "[...document.querySelectorAll('li.alert')].map(a => a.dataset.station).join(',')"
+            )
+            .await,
         "S-3"
     );
     let text = page_text(&browser).await;
@@ -557,19 +528,21 @@ async fn the_dashboard_in_chromium_with_scoped_executive_boards() {
     browser.open(&dashboard).await;
     browser.wait_for("#stations").await;
     assert_eq!(
-        eval(&browser, "document.querySelectorAll('tr.station').length").await,
+        browser
+            .eval("document.querySelectorAll('tr.station').length")
+            .await,
         3
     );
     assert_eq!(
-        eval(&browser, "document.querySelectorAll('li.alert').length").await,
+        browser
+            .eval("document.querySelectorAll('li.alert').length")
+            .await,
         3
     );
     assert_eq!(
-        eval(
-            &browser,
-            "document.querySelectorAll('li.alert .acked').length"
-        )
-        .await,
+        browser
+            .eval("document.querySelectorAll('li.alert .acked').length")
+            .await,
         1
     );
     assert_eq!(browser.text("#n-open").await, "۲");
@@ -591,11 +564,9 @@ async fn the_dashboard_in_chromium_with_scoped_executive_boards() {
             .await;
     }
     assert_eq!(
-        eval(
-            &browser,
-            "document.getElementById('closing').dataset.signed"
-        )
-        .await,
+        browser
+            .eval("document.getElementById('closing').dataset.signed")
+            .await,
         "2"
     );
     browser.screenshot("dashboard-closed-signed").await;
@@ -605,7 +576,9 @@ async fn the_dashboard_in_chromium_with_scoped_executive_boards() {
     browser.wait_for("#status").await;
     assert!(browser.text("#status").await.contains("نتیجهٔ نهایی"));
     assert_eq!(
-        eval(&browser, "document.getElementById('status').className").await,
+        browser
+            .eval("document.getElementById('status').className")
+            .await,
         "final"
     );
     browser.screenshot("results-final").await;

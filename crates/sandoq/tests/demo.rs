@@ -7,7 +7,6 @@
 #[path = "../../sandoq-central/tests/support/mod.rs"]
 mod support;
 
-use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};
@@ -32,24 +31,6 @@ fn address_after(lines: &[String], label: &str) -> String {
         .and_then(|l| l.split_whitespace().find(|w| w.starts_with("http://")))
         .unwrap_or_else(|| panic!("no {label:?} line in:\n{}", lines.join("\n")))
         .to_string()
-}
-
-async fn eval(browser: &Browser, expression: &str) -> Value {
-    browser
-        .script(&format!(
-            "const done = arguments[arguments.length - 1]; done({expression});"
-        ))
-        .await
-}
-
-async fn wait_until(browser: &Browser, expression: &str) {
-    for _ in 0..100 {
-        if eval(browser, expression).await == Value::Bool(true) {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!("never true: {expression}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -126,23 +107,21 @@ async fn the_demo_runs_the_whole_system_and_its_pages_open_in_chromium() {
     browser.wait_for("#status").await;
     assert!(browser.text("body").await.contains("آموزشی"));
     assert_eq!(
-        eval(
-            &browser,
-            "document.querySelectorAll('svg.hemicycle circle.seat').length"
-        )
-        .await,
+        browser
+            .eval("document.querySelectorAll('svg.hemicycle circle.seat').length")
+            .await,
         21
     );
     assert_eq!(
-        eval(
-            &browser,
-            "document.querySelectorAll('#reports tr.station-report').length"
-        )
-        .await,
+        browser
+            .eval("document.querySelectorAll('#reports tr.station-report').length")
+            .await,
         3
     );
     assert_eq!(
-        eval(&browser, "document.documentElement.getAttribute('dir')").await,
+        browser
+            .eval("document.documentElement.getAttribute('dir')")
+            .await,
         "rtl"
     );
     browser.screenshot("demo-results-fa").await;
@@ -162,11 +141,9 @@ async fn the_demo_runs_the_whole_system_and_its_pages_open_in_chromium() {
     browser.open(&dashboard).await;
     browser.wait_for("tr.station").await;
     assert_eq!(
-        eval(
-            &browser,
-            "document.querySelectorAll('tr.station[data-state=\"reported\"]').length"
-        )
-        .await,
+        browser
+            .eval("document.querySelectorAll('tr.station[data-state=\"reported\"]').length")
+            .await,
         3
     );
     browser.screenshot("demo-dashboard-fa").await;
@@ -176,10 +153,10 @@ async fn the_demo_runs_the_whole_system_and_its_pages_open_in_chromium() {
     let banner_shown =
         "!document.getElementById('training').classList.contains('hidden') && document.getElementById('training').textContent.includes('آموزشی')";
     browser.open(&desk).await;
-    wait_until(&browser, banner_shown).await;
+    browser.wait_until(banner_shown).await;
     browser.screenshot("demo-desk-fa").await;
     browser.open(&ballot_box).await;
-    wait_until(&browser, banner_shown).await;
+    browser.wait_until(banner_shown).await;
     browser.screenshot("demo-ballot-box-fa").await;
     browser.quit().await;
     drop(demo);

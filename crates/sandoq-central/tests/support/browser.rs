@@ -164,6 +164,25 @@ impl Browser {
         .await
     }
 
+    /// The value of a JavaScript expression in the page.
+    pub async fn eval(&self, expression: &str) -> Value {
+        self.script(&format!(
+            "const done = arguments[arguments.length - 1]; done({expression});"
+        ))
+        .await
+    }
+
+    /// Waits (up to 15 s) until a JavaScript expression is true in the page.
+    pub async fn wait_until(&self, expression: &str) {
+        for _ in 0..150 {
+            if self.eval(expression).await == Value::Bool(true) {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("never true: {expression}");
+    }
+
     pub async fn screenshot(&self, name: &str) {
         let data = self.command("GET", "/screenshot", Value::Null).await;
         let png = decode_base64(data.as_str().unwrap());
