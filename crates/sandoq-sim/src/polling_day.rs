@@ -18,6 +18,7 @@ use std::time::Duration;
 /// lists and candidates are not equally popular, so the seats come out uneven.
 #[derive(Debug, Clone)]
 pub struct Chooser {
+    seed: u64,
     rng: Rng,
     lists: Vec<(String, Vec<String>)>,
     independents: Vec<String>,
@@ -27,6 +28,7 @@ pub struct Chooser {
 impl Chooser {
     pub fn new(training: &Training, seats: u32, seed: u64) -> Chooser {
         Chooser {
+            seed,
             rng: Rng::new(seed),
             lists: training.lists.clone(),
             independents: training.independents.clone(),
@@ -47,6 +49,18 @@ impl Chooser {
             pick -= weight;
         }
         0
+    }
+
+    /// This voter's ballot: a function of the seed and the voter alone, so a voter who tries at two
+    /// stations would cast the same choice at whichever admits them first, and a run's ballots do
+    /// not depend on which attempt the scheduler happened to run first.
+    pub fn ballot_for(&mut self, voter: &NationalCode) -> Value {
+        self.rng = Rng::new(
+            self.seed
+                .rotate_left(17)
+                .wrapping_add(voter.as_u64().wrapping_mul(0x9E37_79B9_7F4A_7C15)),
+        );
+        self.ballot()
     }
 
     /// The next voter's ballot as the ballot box API takes it.
@@ -266,7 +280,7 @@ pub async fn run_station(
         ..StationDay::default()
     };
     for voter in &voters {
-        let ballot = chooser.ballot();
+        let ballot = chooser.ballot_for(voter);
         if vote(addr, &cookies[0], voter, &ballot).await? {
             day.checked_in += 1;
             day.ballots.push(ballot);

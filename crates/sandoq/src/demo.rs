@@ -197,7 +197,7 @@ async fn demo(args: DemoArgs, data: PathBuf) -> anyhow::Result<ExitCode> {
             .step_by(STATIONS)
             .copied()
             .collect();
-        let chooser = Chooser::new(&training, shape.seats, shape.seed + i as u64);
+        let chooser = Chooser::new(&training, shape.seats, shape.seed);
         days.push(tokio::spawn(polling_day::run_station(
             *address,
             station.clone(),

@@ -270,12 +270,10 @@ async fn simulate(args: SimulateArgs, turnout: (u64, u64)) -> anyhow::Result<Exi
     }
     let cast = Arc::new(AtomicU64::new(0));
     let mut days = Vec::new();
+    // One chooser seed for every station: a voter's choice depends on the voter, not the station.
+    let chooser = Chooser::new(&training, args.seats, args.seed.wrapping_mul(1_000_003));
     for (i, (station, address)) in training.stations.iter().zip(&addresses).enumerate() {
-        let chooser = Chooser::new(
-            &training,
-            args.seats,
-            args.seed.wrapping_mul(1_000_003).wrapping_add(i as u64),
-        );
+        let chooser = chooser.clone();
         days.push(tokio::spawn(polling_day::run_station(
             *address,
             station.clone(),
