@@ -118,6 +118,14 @@ impl Store for AnyStore {
     ) -> Result<Attempt, StoreError> {
         dispatch!(self, s => s.try_check_in(election, code, record, rule, nonce))
     }
+    async fn try_check_in_many(
+        &self,
+        election: ElectionId,
+        items: &[(NationalCode, CheckInRecord)],
+        rule: &CheckInRule,
+    ) -> Result<Vec<Attempt>, StoreError> {
+        dispatch!(self, s => s.try_check_in_many(election, items, rule))
+    }
     async fn turnout(&self, election: ElectionId) -> Result<Vec<TurnoutBucket>, StoreError> {
         dispatch!(self, s => s.turnout(election))
     }

@@ -620,6 +620,152 @@ async fn postgres_large_import() {
     large_import(postgres_store().await).await;
 }
 
+/// `check_in_many` answers every request exactly as `check_in` does one after another: every
+/// refusal, a person twice in one batch (at two stations), a retry in the batch, a request id
+/// taken by someone else, a person checked in before the batch, a malformed request.
+async fn many_at_once_is_one_after_another(store: AnyStore) {
+    let t0 = Timestamp::from_tehran(polling_day(), 8, 0);
+    let codes: Vec<NationalCode> = synthetic::national_codes(23).take(1_210).collect();
+    let adult = Date::from_jalali(1370, 5, 14).unwrap();
+    let mut voters = vec![
+        voter(codes[0], adult, "tehran-rey-tajrish", false, false),
+        voter(codes[1], adult, "tehran-rey-tajrish", false, false),
+        voter(
+            codes[2],
+            Date::from_jalali(1387, 2, 12).unwrap(),
+            "tehran-rey-tajrish",
+            false,
+            false,
+        ),
+        voter(codes[3], adult, "shiraz", false, false),
+        voter(codes[4], adult, "tehran-rey-tajrish", true, false),
+        voter(codes[5], adult, "tehran-rey-tajrish", false, true),
+        voter(codes[6], adult, "tehran-rey-tajrish", false, false),
+    ];
+    // Enough people that the batch spans several of the backend's chunks.
+    for code in &codes[10..] {
+        voters.push(voter(*code, adult, "tehran-rey-tajrish", false, false));
+    }
+    let mut elections = Vec::new();
+    for name in ["one-by-one", "many"] {
+        let mut spec = spec(&unique(name));
+        spec.code.truncate(60);
+        let id = store.create_election(&spec, "hq:admin", t0).await.unwrap();
+        store
+            .import_voters(id, &voters, "hq:admin", t0)
+            .await
+            .unwrap();
+        let election = store.election(id).await.unwrap().unwrap();
+        sandoq_store::advance_status(
+            &store,
+            &election,
+            sandoq_store::ElectionStatus::Voting,
+            "hq:admin",
+            t0,
+        )
+        .await
+        .unwrap();
+        let election = store.election(id).await.unwrap().unwrap();
+        // Someone checked in before the batch.
+        check_in(
+            &store,
+            &election,
+            &request(&election, &codes[6].to_string(), "S-0009", "before", t0),
+        )
+        .await
+        .unwrap();
+        elections.push(election);
+    }
+    let requests = |election: &Election| {
+        let mut list = vec![
+            request(election, &codes[0].to_string(), "S-0001", "r0", t0),
+            request(election, "1234567890", "S-0001", "bad-digit", t0),
+            request(election, &codes[7].to_string(), "S-0001", "unknown", t0),
+            request(election, &codes[2].to_string(), "S-0001", "young", t0),
+            request(election, &codes[3].to_string(), "S-0001", "shiraz", t0),
+            request(election, &codes[4].to_string(), "S-0001", "deceased", t0),
+            request(election, &codes[5].to_string(), "S-0001", "barred", t0),
+            request(election, &codes[1].to_string(), "S-0001", "r1", t0),
+            // The same person again, at another station, in the same batch.
+            request(election, &codes[1].to_string(), "S-0002", "r1-again", t0),
+            // A retry of the first request.
+            request(election, &codes[0].to_string(), "S-0001", "r0", t0),
+            // A request id already used for someone else.
+            request(election, &codes[10].to_string(), "S-0001", "r1", t0),
+            request(election, &codes[6].to_string(), "S-0001", "after", t0),
+            request(election, &codes[11].to_string(), "S 1", "bad-station", t0),
+        ];
+        for (k, code) in codes[12..].iter().enumerate() {
+            list.push(request(
+                election,
+                &code.to_string(),
+                "S-0003",
+                &format!("m{k}"),
+                t0,
+            ));
+        }
+        list
+    };
+    let mut one_by_one = Vec::new();
+    for request in requests(&elections[0]) {
+        one_by_one.push(
+            check_in(&store, &elections[0], &request)
+                .await
+                .map_err(|e| e.code().to_string()),
+        );
+    }
+    let many: Vec<Result<CheckInOutcome, String>> =
+        sandoq_store::check_in_many(&store, &elections[1], &requests(&elections[1]))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.map_err(|e| e.code().to_string()))
+            .collect();
+    assert_eq!(one_by_one, many);
+    let codes_seen: Vec<&str> = many
+        .iter()
+        .take(13)
+        .map(|r| match r {
+            Ok(outcome) => outcome.code(),
+            Err(code) => code.as_str(),
+        })
+        .collect();
+    assert_eq!(
+        codes_seen,
+        [
+            "recorded",
+            "national_code_check_digit",
+            "not_in_registry",
+            "under_age",
+            "other_constituency",
+            "deceased",
+            "barred",
+            "recorded",
+            "already_voted",
+            "recorded",
+            "request_id_reused",
+            "already_voted",
+            "bad_station_code"
+        ]
+    );
+    for election in &elections {
+        assert_eq!(
+            store.count_check_ins(election.id).await.unwrap(),
+            3 + (codes.len() - 12) as u64
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_many_check_ins_at_once() {
+    many_at_once_is_one_after_another(sqlite_store().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_many_check_ins_at_once() {
+    many_at_once_is_one_after_another(postgres_store().await).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sqlite_story() {
     story(sqlite_store().await).await;

@@ -172,6 +172,10 @@ pub struct PgStore {
     batches: tokio::sync::mpsc::Sender<BatchJob>,
 }
 
+fn writers_gone() -> StoreError {
+    StoreError::Database("the check-in writers have stopped".into())
+}
+
 /// One check-in waiting for its batch.
 struct BatchJob {
     election: i64,
@@ -316,6 +320,72 @@ fn batch_answer(row: &sqlx::postgres::PgRow) -> Result<BatchAnswer, StoreError> 
 }
 
 impl PgStore {
+    /// Hands one check-in to the batch writers; the receiver answers after its batch committed.
+    async fn queue_check_in(
+        &self,
+        election: ElectionId,
+        code: NationalCode,
+        record: &CheckInRecord,
+        rule: &CheckInRule,
+        nonce: Option<&DeviceNonce>,
+    ) -> Result<tokio::sync::oneshot::Receiver<Result<BatchAnswer, StoreError>>, StoreError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job = BatchJob {
+            election: election.0,
+            code: code.as_u64() as i64,
+            record: record.clone(),
+            rule: rule.clone(),
+            nonce: nonce.cloned(),
+            reply,
+        };
+        self.batches.send(job).await.map_err(|_| writers_gone())?;
+        Ok(answer)
+    }
+
+    /// What a queued check-in found, as an [`Attempt`].
+    async fn finish_check_in(
+        &self,
+        election: ElectionId,
+        code: NationalCode,
+        rule: &CheckInRule,
+        answer: tokio::sync::oneshot::Receiver<Result<BatchAnswer, StoreError>>,
+    ) -> Result<Attempt, StoreError> {
+        let found = answer.await.map_err(|_| writers_gone())??;
+        if !found.fresh {
+            return Ok(Attempt {
+                replayed: true,
+                entry: None,
+                insert: None,
+            });
+        }
+        let Some(entry) = found.entry else {
+            return Ok(Attempt {
+                replayed: false,
+                entry: None,
+                insert: None,
+            });
+        };
+        if !rule.admits(&entry) {
+            return Ok(Attempt {
+                replayed: false,
+                entry: Some(entry),
+                insert: None,
+            });
+        }
+        let insert = if found.inserted {
+            Insert::Inserted
+        } else {
+            // Nothing inserted: the person was checked in before (or in the same batch), or the
+            // request id belongs to someone else. A second, rarer, round trip tells which.
+            self.existing_check_in(election, code).await?
+        };
+        Ok(Attempt {
+            replayed: false,
+            entry: Some(entry),
+            insert: Some(insert),
+        })
+    }
+
     /// Connects to `postgres://…` and applies migrations.
     pub async fn open_url(url: &str) -> Result<PgStore, StoreError> {
         let pool = PgPoolOptions::new()
@@ -755,51 +825,45 @@ impl Store for PgStore {
         rule: &CheckInRule,
         nonce: Option<&DeviceNonce>,
     ) -> Result<Attempt, StoreError> {
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        let job = BatchJob {
-            election: election.0,
-            code: code.as_u64() as i64,
-            record: record.clone(),
-            rule: rule.clone(),
-            nonce: nonce.cloned(),
-            reply,
-        };
-        let gone = || StoreError::Database("the check-in writers have stopped".into());
-        self.batches.send(job).await.map_err(|_| gone())?;
-        let found = answer.await.map_err(|_| gone())??;
-        if !found.fresh {
-            return Ok(Attempt {
-                replayed: true,
-                entry: None,
-                insert: None,
-            });
+        let answer = self
+            .queue_check_in(election, code, record, rule, nonce)
+            .await?;
+        self.finish_check_in(election, code, rule, answer).await
+    }
+
+    async fn try_check_in_many(
+        &self,
+        election: ElectionId,
+        items: &[(NationalCode, CheckInRecord)],
+        rule: &CheckInRule,
+    ) -> Result<Vec<Attempt>, StoreError> {
+        // Items are queued in waves before any answer of the wave is awaited, so the batch
+        // writers put them into as few statements as they can; a person named again starts a new
+        // wave (so does a request id used again), so the earlier item is decided first, as one
+        // after another would have it.
+        let mut found = Vec::with_capacity(items.len());
+        let mut wave = Vec::new();
+        let mut named = std::collections::HashSet::new();
+        let mut ids = std::collections::HashSet::new();
+        for (code, record) in items {
+            if named.contains(code) || ids.contains(&record.request_id) {
+                for (code, answer) in wave.drain(..) {
+                    found.push(self.finish_check_in(election, code, rule, answer).await?);
+                }
+                named.clear();
+                ids.clear();
+            }
+            named.insert(*code);
+            ids.insert(record.request_id.clone());
+            let answer = self
+                .queue_check_in(election, *code, record, rule, None)
+                .await?;
+            wave.push((*code, answer));
         }
-        let Some(entry) = found.entry else {
-            return Ok(Attempt {
-                replayed: false,
-                entry: None,
-                insert: None,
-            });
-        };
-        if !rule.admits(&entry) {
-            return Ok(Attempt {
-                replayed: false,
-                entry: Some(entry),
-                insert: None,
-            });
+        for (code, answer) in wave {
+            found.push(self.finish_check_in(election, code, rule, answer).await?);
         }
-        let insert = if found.inserted {
-            Insert::Inserted
-        } else {
-            // Nothing inserted: the person was checked in before (or in the same batch), or the
-            // request id belongs to someone else. A second, rarer, round trip tells which.
-            self.existing_check_in(election, code).await?
-        };
-        Ok(Attempt {
-            replayed: false,
-            entry: Some(entry),
-            insert: Some(insert),
-        })
+        Ok(found)
     }
 
     async fn turnout(&self, election: ElectionId) -> Result<Vec<TurnoutBucket>, StoreError> {

@@ -13,9 +13,9 @@
 
 use sandoq_registry::{Date, NationalCode, RegistryEntry};
 use sandoq_store::{
-    AlertAck, Area, AreaKind, AuditEntry, CheckInRecord, Device, DeviceId, DeviceKind,
-    DeviceStatus, Election, ElectionId, ElectionKind, ElectionSpec, ElectionStatus, Incident,
-    IncidentKind, Insert, NewDevice, OfflinePolicy, Photo, PollingHours, Role, Station,
+    AlertAck, Area, AreaKind, Attempt, AuditEntry, CheckInRecord, CheckInRule, Device, DeviceId,
+    DeviceKind, DeviceStatus, Election, ElectionId, ElectionKind, ElectionSpec, ElectionStatus,
+    Incident, IncidentKind, Insert, NewDevice, OfflinePolicy, Photo, PollingHours, Role, Station,
     StationStatus, Store, StoreError, Timestamp, TurnoutBucket, User, UserId, Voter,
 };
 use sqlx::sqlite::{
@@ -146,6 +146,13 @@ enum Job {
         nonce: String,
         reply: tokio::sync::oneshot::Sender<Result<bool, StoreError>>,
     },
+    /// Many check-ins of one caller, in their own transaction ([`write_many`]).
+    Many {
+        election: i64,
+        items: Vec<(NationalCode, CheckInRecord)>,
+        rule: CheckInRule,
+        reply: tokio::sync::oneshot::Sender<Result<Vec<Attempt>, StoreError>>,
+    },
 }
 
 /// A write of a group, without its reply channel.
@@ -175,10 +182,33 @@ pub struct SqliteStore {
 
 /// Writes check-ins and nonces in groups, each group one transaction and one fsync, until every sender is gone.
 async fn run_writer(pool: SqlitePool, mut jobs: tokio::sync::mpsc::Receiver<Job>) {
-    while let Some(first) = jobs.recv().await {
+    let mut next = None;
+    loop {
+        let first = match next.take() {
+            Some(job) => job,
+            None => match jobs.recv().await {
+                Some(job) => job,
+                None => return,
+            },
+        };
+        if let Job::Many {
+            election,
+            items,
+            rule,
+            reply,
+        } = first
+        {
+            let _ = reply.send(write_many(&pool, election, &items, &rule).await);
+            continue;
+        }
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
             match jobs.try_recv() {
+                // A batch of many waits for this group's commit, then runs on its own.
+                Ok(job @ Job::Many { .. }) => {
+                    next = Some(job);
+                    break;
+                }
                 Ok(job) => group.push(job),
                 Err(_) => break,
             }
@@ -207,6 +237,11 @@ async fn run_writer(pool: SqlitePool, mut jobs: tokio::sync::mpsc::Receiver<Job>
                 } => {
                     work.push(Work::Nonce { device, nonce });
                     replies.push(Err(reply));
+                }
+                Job::Many { reply, .. } => {
+                    let _ = reply.send(Err(StoreError::Database(
+                        "a batch of check-ins reached a group".into(),
+                    )));
                 }
             }
         }
@@ -247,6 +282,145 @@ async fn run_writer(pool: SqlitePool, mut jobs: tokio::sync::mpsc::Receiver<Job>
             }
         }
     }
+}
+
+/// Rows per statement of [`write_many`] (five bound values a row, far below SQLite's limit).
+const MANY_CHUNK: usize = 500;
+
+/// Many check-ins in one immediate transaction and one commit: per chunk, one statement reads the
+/// registry entries, one multi-row `INSERT … ON CONFLICT DO NOTHING RETURNING` inserts those that
+/// pass the rule; the few not inserted (checked in before, or twice in this batch) are read back
+/// one by one. Answers as if the items had come one after another.
+async fn write_many(
+    pool: &SqlitePool,
+    election: i64,
+    items: &[(NationalCode, CheckInRecord)],
+    rule: &CheckInRule,
+) -> Result<Vec<Attempt>, StoreError> {
+    let mut connection = pool.acquire().await.map_err(db)?;
+    sqlx::raw_sql("BEGIN IMMEDIATE")
+        .execute(&mut *connection)
+        .await
+        .map_err(db)?;
+    let result = many_in_transaction(&mut connection, election, items, rule).await;
+    match result {
+        Ok(found) => {
+            if let Err(error) = sqlx::raw_sql("COMMIT").execute(&mut *connection).await {
+                let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *connection).await;
+                return Err(db(error));
+            }
+            Ok(found)
+        }
+        Err(error) => {
+            let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *connection).await;
+            Err(error)
+        }
+    }
+}
+
+async fn many_in_transaction(
+    connection: &mut sqlx::SqliteConnection,
+    election: i64,
+    items: &[(NationalCode, CheckInRecord)],
+    rule: &CheckInRule,
+) -> Result<Vec<Attempt>, StoreError> {
+    let mut found = Vec::with_capacity(items.len());
+    for chunk in items.chunks(MANY_CHUNK) {
+        let mut query = sqlx::QueryBuilder::new(
+            "SELECT national_code, birth_date, constituency, deceased, barred FROM voters WHERE election_id = ",
+        );
+        query.push_bind(election).push(" AND national_code IN (");
+        let mut codes = query.separated(", ");
+        for (code, _) in chunk {
+            codes.push_bind(code.as_u64() as i64);
+        }
+        codes.push_unseparated(")");
+        let rows = query
+            .build()
+            .fetch_all(&mut *connection)
+            .await
+            .map_err(db)?;
+        let mut entries = std::collections::HashMap::with_capacity(rows.len());
+        for row in rows {
+            let code: i64 = row.try_get("national_code").map_err(db)?;
+            entries.insert(
+                code,
+                RegistryEntry {
+                    birth_date: Date(row.try_get("birth_date").map_err(db)?),
+                    constituency: row.try_get("constituency").map_err(db)?,
+                    deceased: row.try_get("deceased").map_err(db)?,
+                    barred: row.try_get("barred").map_err(db)?,
+                },
+            );
+        }
+        let admitted: Vec<&(NationalCode, CheckInRecord)> = chunk
+            .iter()
+            .filter(|(code, _)| {
+                entries
+                    .get(&(code.as_u64() as i64))
+                    .is_some_and(|e| rule.admits(e))
+            })
+            .collect();
+        let mut inserted = std::collections::HashSet::new();
+        if !admitted.is_empty() {
+            let mut insert = sqlx::QueryBuilder::new(
+                "INSERT INTO check_ins (election_id, national_code, station_code, checked_in_at, request_id, provisional) ",
+            );
+            insert.push_values(&admitted, |mut row, (code, record)| {
+                row.push_bind(election)
+                    .push_bind(code.as_u64() as i64)
+                    .push_bind(&record.station)
+                    .push_bind(record.at.0)
+                    .push_bind(&record.request_id)
+                    .push_bind(record.provisional);
+            });
+            insert.push(" ON CONFLICT DO NOTHING RETURNING national_code, request_id");
+            for row in insert
+                .build()
+                .fetch_all(&mut *connection)
+                .await
+                .map_err(db)?
+            {
+                let code: i64 = row.try_get("national_code").map_err(db)?;
+                let request: String = row.try_get("request_id").map_err(db)?;
+                inserted.insert((code, request));
+            }
+        }
+        for (code, record) in chunk {
+            let key = code.as_u64() as i64;
+            let entry = entries.get(&key).cloned();
+            let insert = match &entry {
+                Some(entry) if rule.admits(entry) => {
+                    if inserted.remove(&(key, record.request_id.clone())) {
+                        Some(Insert::Inserted)
+                    } else {
+                        let existing = sqlx::query("SELECT station_code, checked_in_at, request_id, provisional FROM check_ins WHERE election_id = ? AND national_code = ?")
+                            .bind(election)
+                            .bind(key)
+                            .fetch_optional(&mut *connection)
+                            .await
+                            .map_err(db)?;
+                        Some(match existing {
+                            Some(row) => Insert::Existing(CheckInRecord {
+                                station: row.try_get("station_code").map_err(db)?,
+                                at: Timestamp(row.try_get("checked_in_at").map_err(db)?),
+                                request_id: row.try_get("request_id").map_err(db)?,
+                                provisional: row.try_get("provisional").map_err(db)?,
+                            }),
+                            None => Insert::RequestIdTaken,
+                        })
+                    }
+                }
+                _ => None,
+            };
+            found.push(Attempt {
+                replayed: false,
+                entry,
+                insert,
+            });
+        }
+    }
+    Ok(found)
 }
 
 /// Runs a group of writes in one immediate transaction; nothing is answered before the commit.
@@ -738,6 +912,24 @@ impl Store for SqliteStore {
             election: election.0,
             code: code.as_u64() as i64,
             record: record.clone(),
+            reply,
+        };
+        let gone = || StoreError::Database("the check-in writer has stopped".into());
+        self.writer.send(job).await.map_err(|_| gone())?;
+        answer.await.map_err(|_| gone())?
+    }
+
+    async fn try_check_in_many(
+        &self,
+        election: ElectionId,
+        items: &[(NationalCode, CheckInRecord)],
+        rule: &CheckInRule,
+    ) -> Result<Vec<Attempt>, StoreError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job = Job::Many {
+            election: election.0,
+            items: items.to_vec(),
+            rule: rule.clone(),
             reply,
         };
         let gone = || StoreError::Database("the check-in writer has stopped".into());

@@ -173,22 +173,9 @@ pub async fn check_in<S: Store + ?Sized>(
         request_id: request.request_id.clone(),
         provisional: false,
     };
-    let insert = match attempt(store, election, code, &record, request.nonce.as_ref()).await? {
-        Err(refusal) => return Ok(CheckInOutcome::Refused(refusal)),
-        Ok(insert) => insert,
-    };
-    match insert {
-        Insert::Inserted => Ok(CheckInOutcome::Recorded { at: request.at }),
-        Insert::Existing(existing)
-            if existing.request_id == request.request_id && existing.station == request.station =>
-        {
-            Ok(CheckInOutcome::Recorded { at: existing.at })
-        }
-        Insert::Existing(existing) => Ok(CheckInOutcome::AlreadyVoted {
-            station: existing.station,
-            at: existing.at,
-        }),
-        Insert::RequestIdTaken => Err(request_id_reused()),
+    match attempt(store, election, code, &record, request.nonce.as_ref()).await? {
+        Err(refusal) => Ok(CheckInOutcome::Refused(refusal)),
+        Ok(insert) => outcome(request, insert),
     }
 }
 
@@ -402,6 +389,17 @@ async fn attempt<S: Store + ?Sized>(
     let found = store
         .try_check_in(election.id, code, record, &rule, nonce)
         .await?;
+    judge(store, election, code, record, found).await
+}
+
+/// What an attempt found, as a refusal or an insert.
+async fn judge<S: Store + ?Sized>(
+    store: &S,
+    election: &Election,
+    code: NationalCode,
+    record: &CheckInRecord,
+    found: Attempt,
+) -> Result<Result<Insert, Refusal>, StoreError> {
     if found.replayed {
         return Err(replayed());
     }
@@ -431,6 +429,92 @@ async fn attempt<S: Store + ?Sized>(
         // not, the person is still checked in by the plain atomic insert.
         None => Ok(Ok(store.insert_check_in(election.id, code, record).await?)),
     }
+}
+
+/// The answer to a request from what its insert found.
+fn outcome(request: &CheckInRequest, insert: Insert) -> Result<CheckInOutcome, StoreError> {
+    match insert {
+        Insert::Inserted => Ok(CheckInOutcome::Recorded { at: request.at }),
+        Insert::Existing(existing)
+            if existing.request_id == request.request_id && existing.station == request.station =>
+        {
+            Ok(CheckInOutcome::Recorded { at: existing.at })
+        }
+        Insert::Existing(existing) => Ok(CheckInOutcome::AlreadyVoted {
+            station: existing.station,
+            at: existing.at,
+        }),
+        Insert::RequestIdTaken => Err(request_id_reused()),
+    }
+}
+
+/// Checks in many people at once, for callers inside the service that hold no device nonce (the
+/// simulator at full scale): every request gets exactly the answer [`check_in`] would have given
+/// it had the requests come one after another, in order, but the store does the work in a few
+/// statements and one commit where the backend can ([`Store::try_check_in_many`]). Nothing is
+/// answered before that commit. A request that is itself wrong (bad station code, bad request id)
+/// gets its error and changes nothing; the others go ahead.
+pub async fn check_in_many<S: Store + ?Sized>(
+    store: &S,
+    election: &Election,
+    requests: &[CheckInRequest],
+) -> Result<Vec<Result<CheckInOutcome, StoreError>>, StoreError> {
+    if election.status != ElectionStatus::Voting {
+        return Err(not_voting(election.status));
+    }
+    let mut answers: Vec<Option<Result<CheckInOutcome, StoreError>>> =
+        (0..requests.len()).map(|_| None).collect();
+    let mut asked = Vec::new();
+    let mut items = Vec::new();
+    for (i, request) in requests.iter().enumerate() {
+        if request.election != election.id {
+            answers[i] = Some(Err(StoreError::invalid(
+                "election_mismatch",
+                "the request names another election",
+                "درخواست به انتخابات دیگری اشاره دارد",
+            )));
+            continue;
+        }
+        if let Err(e) = validate_request(request) {
+            answers[i] = Some(Err(e));
+            continue;
+        }
+        match NationalCode::parse(&request.national_code) {
+            Err(error) => {
+                answers[i] = Some(Ok(CheckInOutcome::Refused(Refusal::InvalidCode(error))));
+            }
+            Ok(code) => {
+                asked.push(i);
+                items.push((
+                    code,
+                    CheckInRecord {
+                        station: request.station.clone(),
+                        at: request.at,
+                        request_id: request.request_id.clone(),
+                        provisional: false,
+                    },
+                ));
+            }
+        }
+    }
+    let rule = CheckInRule::for_election(election);
+    let found = store.try_check_in_many(election.id, &items, &rule).await?;
+    if found.len() != items.len() {
+        return Err(StoreError::Database(
+            "the store answered a different number of check-ins".into(),
+        ));
+    }
+    for ((i, (code, record)), found) in asked.into_iter().zip(&items).zip(found) {
+        let answer = match judge(store, election, *code, record, found).await? {
+            Err(refusal) => Ok(CheckInOutcome::Refused(refusal)),
+            Ok(insert) => outcome(&requests[i], insert),
+        };
+        answers[i] = Some(answer);
+    }
+    Ok(answers
+        .into_iter()
+        .map(|a| a.unwrap_or_else(|| Err(StoreError::Database("unanswered check-in".into()))))
+        .collect())
 }
 
 /// Who may be checked in, in a form a database can test in the same statement as the insert:

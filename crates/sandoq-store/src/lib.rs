@@ -11,8 +11,8 @@ pub mod model;
 pub mod time;
 
 pub use checkin::{
-    advance_status, check_in, sync_provisional, Attempt, CheckInOutcome, CheckInRequest,
-    CheckInRule, Insert, Refusal, SyncOutcome,
+    advance_status, check_in, check_in_many, sync_provisional, Attempt, CheckInOutcome,
+    CheckInRequest, CheckInRule, Insert, Refusal, SyncOutcome,
 };
 pub use model::*;
 pub use time::Timestamp;
@@ -194,6 +194,28 @@ pub trait Store: Send + Sync {
                 entry,
                 insert,
             })
+        }
+    }
+
+    /// Many check-ins without nonces, each as [`Store::try_check_in`] would do it had they come
+    /// one after another in this order; answered only once all are durable. Backends that can do
+    /// it in a few statements and one commit override this (it is how the simulator checks in
+    /// millions of people).
+    fn try_check_in_many(
+        &self,
+        election: ElectionId,
+        items: &[(NationalCode, CheckInRecord)],
+        rule: &CheckInRule,
+    ) -> impl Future<Output = Result<Vec<Attempt>, StoreError>> + Send {
+        async move {
+            let mut found = Vec::with_capacity(items.len());
+            for (code, record) in items {
+                found.push(
+                    self.try_check_in(election, *code, record, rule, None)
+                        .await?,
+                );
+            }
+            Ok(found)
         }
     }
 
