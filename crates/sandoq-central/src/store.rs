@@ -5,8 +5,8 @@ use sandoq_registry::{NationalCode, RegistryEntry};
 use sandoq_store::{
     AlertAck, Area, Attempt, AuditEntry, CheckInRecord, CheckInRule, Device, DeviceId, DeviceKind,
     DeviceNonce, Election, ElectionId, ElectionSpec, ElectionStatus, Incident, Insert, NewDevice,
-    Photo, Role, Station, StationStatus, Store, StoreError, Timestamp, TurnoutBucket, User, UserId,
-    Voter,
+    NewOfficial, Photo, Role, Station, StationStatus, Store, StoreError, Timestamp, TurnoutBucket,
+    User, UserId, Voter,
 };
 use sandoq_store_postgres::PgStore;
 use sandoq_store_sqlite::SqliteStore;
@@ -286,8 +286,23 @@ impl Store for AnyStore {
     ) -> Result<Vec<(String, String, Timestamp)>, StoreError> {
         dispatch!(self, s => s.station_reports(election))
     }
+    async fn station_report(
+        &self,
+        election: ElectionId,
+        station: &str,
+    ) -> Result<Option<(String, Timestamp)>, StoreError> {
+        dispatch!(self, s => s.station_report(election, station))
+    }
     async fn count_station_reports(&self, election: ElectionId) -> Result<u64, StoreError> {
         dispatch!(self, s => s.count_station_reports(election))
+    }
+    async fn create_officials(
+        &self,
+        rows: &[NewOfficial],
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<u64, StoreError> {
+        dispatch!(self, s => s.create_officials(rows, actor, at))
     }
     async fn set_signing_key(
         &self,

@@ -756,6 +756,55 @@ async fn many_at_once_is_one_after_another(store: AnyStore) {
     }
 }
 
+/// Officials made in bulk keep their co-signing keys; one username taken refuses them all.
+async fn officials_in_bulk(store: AnyStore) {
+    let t0 = Timestamp::from_tehran(polling_day(), 8, 0);
+    let prefix = unique("bulk");
+    let row = |n: u32| sandoq_store::NewOfficial {
+        username: format!("{prefix}-{n}"),
+        role: sandoq_store::Role::Station,
+        scope: "S-0001".into(),
+        password_hash: "!".into(),
+        signing_key: format!("{n:02}").repeat(32),
+    };
+    let rows: Vec<_> = (10..13).map(row).collect();
+    assert_eq!(
+        store.create_officials(&rows, "hq:admin", t0).await.unwrap(),
+        3
+    );
+    let user = store
+        .user_by_name(&rows[1].username)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(user.signing_key, "11".repeat(32));
+    assert_eq!(user.scope, "S-0001");
+    let again = vec![row(20), row(12)];
+    assert_eq!(
+        store
+            .create_officials(&again, "hq:admin", t0)
+            .await
+            .unwrap_err()
+            .code(),
+        "username_taken"
+    );
+    assert!(store
+        .user_by_name(&again[0].username)
+        .await
+        .unwrap()
+        .is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_officials_in_bulk() {
+    officials_in_bulk(sqlite_store().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_officials_in_bulk() {
+    officials_in_bulk(postgres_store().await).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sqlite_many_check_ins_at_once() {
     many_at_once_is_one_after_another(sqlite_store().await).await;

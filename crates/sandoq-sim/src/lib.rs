@@ -3,6 +3,7 @@
 //! national codes. Used by `sandoq demo` and `sandoq simulate`.
 
 pub mod http;
+pub mod in_process;
 pub mod names;
 pub mod polling_day;
 pub mod portrait;

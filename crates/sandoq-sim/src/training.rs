@@ -15,6 +15,7 @@ use sandoq_store::{
     ElectionId, ElectionKind, ElectionSpec, OfflinePolicy, PollingHours, Role, Store, Timestamp,
     Voter,
 };
+use sha2::Digest;
 
 /// The password of every demo account (printed by `sandoq demo`; training data only).
 pub const DEMO_PASSWORD: &str = "sandoq-training-1405";
@@ -360,6 +361,9 @@ pub fn plan(shape: &Shape, polling_day: Date) -> Result<Plan, String> {
             });
         }
     }
+    // The registry in national-code order: the database appends instead of inserting at random
+    // places (the eligible voters keep their own order in `training.voters`).
+    rows.sort_unstable_by_key(|v| v.national_code);
     Ok(Plan {
         spec,
         areas,
@@ -379,9 +383,38 @@ pub fn plan(shape: &Shape, polling_day: Date) -> Result<Plan, String> {
     })
 }
 
+/// How the station officials' accounts are made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Officials {
+    /// As headquarters makes them: each signs in with [`DEMO_PASSWORD`], and their co-signing key
+    /// is derived from it (two Argon2 runs each).
+    Passwords,
+    /// For the simulator at full scale (15,000 officials, whose Argon2 runs alone would take ten
+    /// minutes): co-signing keys from the seed ([`official_key`]), stored in one transaction, and
+    /// accounts that cannot sign in (no password hash). The centre checks their co-signatures on
+    /// each report exactly as it checks anyone's.
+    Seeded(u64),
+}
+
+/// A simulated official's co-signing key under [`Officials::Seeded`].
+pub fn official_key(seed: u64, username: &str) -> ed25519_dalek::SigningKey {
+    let digest = sha2::Sha256::digest(format!("sandoq-sim-official-v1\n{seed}\n{username}"));
+    ed25519_dalek::SigningKey::from_bytes(&digest.into())
+}
+
 /// Stores the planned election in `store` the way headquarters would (the same imports and
 /// checks), with the people who sign in (password [`DEMO_PASSWORD`]).
 pub async fn set_up<S: Store>(store: &S, plan: &Plan, now: Timestamp) -> Result<Training, String> {
+    set_up_with(store, plan, now, Officials::Passwords).await
+}
+
+/// [`set_up`], with the station officials made as `officials` says.
+pub async fn set_up_with<S: Store>(
+    store: &S,
+    plan: &Plan,
+    now: Timestamp,
+    officials: Officials,
+) -> Result<Training, String> {
     let actor = "training-setup";
     let election = store
         .create_election(&plan.spec, actor, now)
@@ -446,8 +479,21 @@ pub async fn set_up<S: Store>(store: &S, plan: &Plan, now: Timestamp) -> Result<
         .into_iter()
         .map(|u| u.username)
         .collect();
+    let mut bulk = Vec::new();
     for person in &training.people {
         if existing.contains(&person.username) {
+            continue;
+        }
+        if let (Officials::Seeded(seed), Role::Station) = (officials, person.role) {
+            let key = official_key(seed, &person.username);
+            bulk.push(sandoq_store::NewOfficial {
+                username: person.username.clone(),
+                role: person.role,
+                scope: person.scope.clone(),
+                // Not a password hash: nobody can sign in with this account.
+                password_hash: "!simulated".into(),
+                signing_key: sandoq_central::http::device_auth::hex(key.verifying_key().as_bytes()),
+            });
             continue;
         }
         people::store_user(
@@ -461,6 +507,12 @@ pub async fn set_up<S: Store>(store: &S, plan: &Plan, now: Timestamp) -> Result<
         )
         .await
         .map_err(fail("create a user"))?;
+    }
+    if !bulk.is_empty() {
+        store
+            .create_officials(&bulk, actor, now)
+            .await
+            .map_err(fail("create the station officials"))?;
     }
     let mut training = training.clone();
     training.election = election;

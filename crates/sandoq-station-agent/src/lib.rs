@@ -59,6 +59,10 @@ pub struct Config {
     /// How often the agent talks to the centre in the background.
     pub tick: Duration,
     pub clock: Clock,
+    /// Fetch the candidates' photos with the package (for the ballot box pages). Always, except in
+    /// the simulator at full scale, where no page is shown and 5,000 stations would fetch 300
+    /// photos each.
+    pub photos: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -148,6 +152,15 @@ impl Agent {
         Ok(())
     }
 
+    /// Runs `f` on the station as the desk and the ballot boxes do (the simulator drives a
+    /// station this way when it runs without HTTP).
+    pub async fn with_station<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Station) -> Result<T, Refusal> + Send + 'static,
+    ) -> Result<T, Refusal> {
+        self.with(f).await
+    }
+
     /// Runs `f` on the station, off the async threads (it may write to disk).
     async fn with<T: Send + 'static>(
         &self,
@@ -209,6 +222,9 @@ impl Agent {
                     package.station, self.config.station
                 ),
             ));
+        }
+        if !self.config.photos {
+            return Ok(package);
         }
         let photos = self.config.data.join("photos");
         let _ = std::fs::create_dir_all(&photos);
@@ -906,7 +922,8 @@ async fn void(
 }
 
 /// Reads the voter's choice: `{"list": "101"}`, `{"candidates": [...]}` or `{"blank": true}`.
-fn ballot_of(value: &Value) -> Result<Ballot, Refusal> {
+/// A ballot as the box page sends it: `{"list"}`, `{"candidates"}` or `{"blank": true}`.
+pub fn ballot_of(value: &Value) -> Result<Ballot, Refusal> {
     let bad = || {
         refusal(
             422,

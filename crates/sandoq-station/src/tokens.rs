@@ -136,6 +136,8 @@ fn checksum(slot: &[u8; SLOT]) -> [u8; 8] {
 pub struct TokenBook {
     file: File,
     capacity: u64,
+    /// Flush each change before answering (always, except in the simulator at full scale).
+    sync_each: bool,
 }
 
 impl TokenBook {
@@ -174,7 +176,11 @@ impl TokenBook {
         }
         file.sync_all().map_err(io)?;
         std::fs::rename(&partial, path).map_err(io)?;
-        Ok(TokenBook { file, capacity })
+        Ok(TokenBook {
+            file,
+            capacity,
+            sync_each: true,
+        })
     }
 
     pub fn open(path: &Path) -> Result<TokenBook, TokenError> {
@@ -193,7 +199,11 @@ impl TokenBook {
             ));
         }
         let capacity = u64::from_le_bytes(header[8..16].try_into().unwrap_or([0; 8]));
-        Ok(TokenBook { file, capacity })
+        Ok(TokenBook {
+            file,
+            capacity,
+            sync_each: true,
+        })
     }
 
     fn read(&self, index: u64) -> Result<[u8; SLOT], TokenError> {
@@ -213,6 +223,20 @@ impl TokenBook {
         self.file
             .write_all_at(&slot, (index + 1) * SLOT as u64)
             .map_err(io)?;
+        if self.sync_each {
+            self.file.sync_data().map_err(io)?;
+        }
+        Ok(())
+    }
+
+    /// Stops flushing each change; [`TokenBook::flush`] flushes them all. Only for the simulator
+    /// at full scale, like [`crate::ballot_box::BallotBox::defer_sync`].
+    pub fn defer_sync(&mut self) {
+        self.sync_each = false;
+    }
+
+    /// Flushes every change so far to disk.
+    pub fn flush(&self) -> Result<(), TokenError> {
         self.file.sync_data().map_err(io)
     }
 

@@ -15,8 +15,8 @@ use sandoq_registry::{Date, NationalCode, RegistryEntry};
 use sandoq_store::{
     AlertAck, Area, AreaKind, Attempt, AuditEntry, CheckInRecord, CheckInRule, Device, DeviceId,
     DeviceKind, DeviceStatus, Election, ElectionId, ElectionKind, ElectionSpec, ElectionStatus,
-    Incident, IncidentKind, Insert, NewDevice, OfflinePolicy, Photo, PollingHours, Role, Station,
-    StationStatus, Store, StoreError, Timestamp, TurnoutBucket, User, UserId, Voter,
+    Incident, IncidentKind, Insert, NewDevice, NewOfficial, OfflinePolicy, Photo, PollingHours,
+    Role, Station, StationStatus, Store, StoreError, Timestamp, TurnoutBucket, User, UserId, Voter,
 };
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -1531,6 +1531,46 @@ impl Store for SqliteStore {
         Ok(None)
     }
 
+    async fn create_officials(
+        &self,
+        rows: &[NewOfficial],
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        for row in rows {
+            let inserted = sqlx::query("INSERT INTO users (username, role, scope, password_hash, signing_key) VALUES (?, ?, ?, ?, ?)")
+                .bind(&row.username)
+                .bind(row.role.name())
+                .bind(&row.scope)
+                .bind(&row.password_hash)
+                .bind(&row.signing_key)
+                .execute(&mut *tx)
+                .await;
+            match inserted {
+                Ok(_) => {}
+                Err(error) if is_unique_violation(&error) => {
+                    return Err(StoreError::invalid(
+                        "username_taken",
+                        format!("the username {} is taken", row.username),
+                        format!("نام کاربری {} پیش‌تر گرفته شده است", row.username),
+                    ))
+                }
+                Err(error) => return Err(db(error)),
+            }
+        }
+        audit(
+            &mut *tx,
+            at,
+            actor,
+            "create_officials",
+            &format!("{} accounts with co-signing keys", rows.len()),
+        )
+        .await?;
+        tx.commit().await.map_err(db)?;
+        Ok(rows.len() as u64)
+    }
+
     async fn set_signing_key(
         &self,
         user: UserId,
@@ -1872,6 +1912,28 @@ impl Store for SqliteStore {
                 ))
             })
             .collect()
+    }
+
+    async fn station_report(
+        &self,
+        election: ElectionId,
+        station: &str,
+    ) -> Result<Option<(String, Timestamp)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT report, received_at FROM station_reports WHERE election_id = ? AND station_code = ?",
+        )
+        .bind(election.0)
+        .bind(station)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        row.map(|row| {
+            Ok((
+                row.try_get("report").map_err(db)?,
+                Timestamp(row.try_get("received_at").map_err(db)?),
+            ))
+        })
+        .transpose()
     }
 
     async fn count_station_reports(&self, election: ElectionId) -> Result<u64, StoreError> {

@@ -407,10 +407,27 @@ pub trait Store: Send + Sync {
         election: ElectionId,
     ) -> impl Future<Output = Result<Vec<(String, String, Timestamp)>, StoreError>> + Send;
 
+    /// One station's stored report and when it was received, if any (reads that one row).
+    fn station_report(
+        &self,
+        election: ElectionId,
+        station: &str,
+    ) -> impl Future<Output = Result<Option<(String, Timestamp)>, StoreError>> + Send;
+
     /// How many station reports are stored (cheap: no report is read).
     fn count_station_reports(
         &self,
         election: ElectionId,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Creates many accounts with their co-signing keys in one transaction, all or nothing (a
+    /// username taken refuses them all): how the simulator makes 15,000 station officials. Each
+    /// row is (username, role, scope, password hash, co-signing key in hex).
+    fn create_officials(
+        &self,
+        rows: &[NewOfficial],
+        actor: &str,
+        at: Timestamp,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
     /// Sets a station official's co-signing public key (hex).

@@ -460,3 +460,14 @@ pub struct Incident {
     /// For an ineligible person: the refusal's code (e.g. `not_in_registry`).
     pub detail: String,
 }
+
+/// An account made in bulk with its co-signing key ([`crate::Store::create_officials`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewOfficial {
+    pub username: String,
+    pub role: Role,
+    pub scope: String,
+    pub password_hash: String,
+    /// The Ed25519 public key the official co-signs with, lowercase hex.
+    pub signing_key: String,
+}

@@ -114,6 +114,7 @@ async fn demo(args: DemoArgs, data: PathBuf) -> anyhow::Result<ExitCode> {
             session_timeout: Duration::from_secs(120),
             tick: Duration::from_secs(1),
             clock: sandoq_station_agent::system_clock(),
+            photos: true,
         };
         let agent = sandoq_station_agent::Agent::new(config).map_err(anyhow::Error::msg)?;
         let key = agent.public_key();

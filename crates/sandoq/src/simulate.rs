@@ -10,12 +10,14 @@
 //!
 //! Reproducible from `--seed`: the election, the registry, who votes where and every choice.
 
+use sandoq_count::{BallotReader, Tally};
 use sandoq_registry::NationalCode;
-use sandoq_sim::polling_day::{self, Chooser, StationDay};
-use sandoq_sim::training::{self, Shape, DEMO_PASSWORD};
+use sandoq_sim::in_process;
+use sandoq_sim::polling_day::{self, Chooser};
+use sandoq_sim::training::{self, Officials, Shape, DEMO_PASSWORD};
 use sandoq_store::{ElectionStatus, OfflinePolicy, Store};
 use serde_json::{json, Value};
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -49,10 +51,15 @@ pub struct SimulateArgs {
     /// Print the summary as JSON on standard output.
     #[arg(long)]
     json: bool,
-    /// Run through the HTTP API and station agents (the only mode so far; accepted for the
-    /// contract of issue 6).
+    /// Run every station's desk and ballot box through the station agents' HTTP API, as the pages
+    /// do (up to 2,000 stations). Without it the desks and boxes are driven in process and
+    /// check-ins go to the store in chunks: the mode for Tehran's scale.
     #[arg(long)]
     http: bool,
+    /// Also time the benchmark's baseline in the same run: the same number of ballot records
+    /// written to ballot box files of the same size (one per station), without any check.
+    #[arg(long)]
+    baseline: bool,
 }
 
 /// `0.5` → 1/2 as (numerator, denominator), exactly (no floating point).
@@ -95,12 +102,17 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
             ),
         ));
     };
-    if args.stations == 0 || args.stations > 2_000 {
+    let most = if args.http { 2_000 } else { 20_000 };
+    if args.stations == 0 || args.stations > most {
         return Ok(usage(
             "bad_stations",
-            "--stations is 1 to 2,000 in this mode (each station is an agent on its own port)"
-                .into(),
-            "‎--stations‎ در این حالت ۱ تا ۲۰۰۰ است (هر شعبه یک عامل با درگاه خودش)".into(),
+            format!(
+                "--stations is 1 to {most} in this mode (over HTTP each station is an agent on its own port)"
+            ),
+            format!(
+                "‎--stations‎ در این حالت ۱ تا {} است (در حالت HTTP هر شعبه یک عامل با درگاه خودش)",
+                sandoq_i18n::persian_digits(&most.to_string())
+            ),
         ));
     }
     if args.seats == 0 || args.seats > 99 || args.lists > 800 || args.independents > 900 {
@@ -143,6 +155,40 @@ fn progress(what: &str, done: u64, total: u64) {
     }
 }
 
+/// What happened at one station, in either mode.
+struct Day {
+    checked_in: u64,
+    /// Everyone the desk gave a token to.
+    admitted: Vec<NationalCode>,
+    /// The ballots the simulated voters cast, as the counting engine counts them (ground truth).
+    truth: Tally,
+    ballots: u64,
+    reported: bool,
+    /// Time in each step of the station's day (in-process mode only).
+    steps: [Duration; 5],
+}
+
+/// The training election's contest and rules as the counting engine reads an election file.
+fn counting_view(
+    training: &training::Training,
+    seats: u32,
+) -> anyhow::Result<sandoq_json::tally::ElectionFile> {
+    let lists: Vec<Value> = training
+        .lists
+        .iter()
+        .map(|(code, members)| json!({"code": code, "candidates": members}))
+        .collect();
+    let document = json!({
+        "seats": seats,
+        "lists": lists,
+        "independents": training.independents,
+        "ballots": [],
+        "rules": {"tie_break": "lot", "lot_seed": training::LOT_SEED},
+    });
+    sandoq_json::tally::parse_election(document.to_string().as_bytes())
+        .map_err(|e| anyhow::anyhow!("ground truth: {}", e.en))
+}
+
 async fn simulate(args: SimulateArgs, turnout: (u64, u64)) -> anyhow::Result<ExitCode> {
     let start = Instant::now();
     let mut seconds = serde_json::Map::new();
@@ -181,29 +227,38 @@ async fn simulate(args: SimulateArgs, turnout: (u64, u64)) -> anyhow::Result<Exi
         offline_policy: OfflinePolicy::Provisional,
         paper_record: false,
     };
+    progress("setup", 0, 1);
     let plan = training::plan(&shape, now.tehran().0).map_err(anyhow::Error::msg)?;
-    let training = training::set_up(&store, &plan, now)
+    let officials = if args.http {
+        Officials::Passwords
+    } else {
+        Officials::Seeded(args.seed)
+    };
+    let training = training::set_up_with(&store, &plan, now, officials)
         .await
         .map_err(anyhow::Error::msg)?;
+    drop(plan);
     let id = training.election;
+    let file = counting_view(&training, args.seats)?;
 
-    // The centre, then one agent per station, its device registered as headquarters would.
+    // The centre, and one agent per station, its device registered as headquarters would.
     let centre_listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
     let centre = centre_listener.local_addr()?;
     let mut devices = String::from("station,kind,public_key\n");
     let mut agents = Vec::new();
+    let per_station = args.voters / args.stations as u64 + 1;
     for station in &training.stations {
         let config = sandoq_station_agent::Config {
             central: format!("http://{centre}"),
             station: station.code.clone(),
             data: work.join(format!("station-{}", station.code)),
             boxes: 1,
-            capacity: (args.voters / args.stations as u64 + 1)
-                .saturating_mul(2)
-                .max(64),
+            // Room for everyone who might come (the box probes for a free slot by hash).
+            capacity: (per_station.saturating_mul(3) / 2).max(64),
             session_timeout: Duration::from_secs(120),
             tick: Duration::from_millis(500),
             clock: sandoq_station_agent::system_clock(),
+            photos: args.http,
         };
         let agent = sandoq_station_agent::Agent::new(config).map_err(anyhow::Error::msg)?;
         devices.push_str(&format!(
@@ -231,18 +286,16 @@ async fn simulate(args: SimulateArgs, turnout: (u64, u64)) -> anyhow::Result<Exi
     sandoq_store::advance_status(&store, &election, ElectionStatus::Voting, "simulation", now)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let election = store
+        .election(id)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .ok_or_else(|| anyhow::anyhow!("the election vanished"))?;
     let state = sandoq_central::http::AppState::new(store.clone(), clock);
     tokio::spawn(async move {
         let _ = axum::serve(centre_listener, sandoq_central::http::app(state)).await;
     });
-    let mut addresses = Vec::new();
-    for agent in agents {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
-        addresses.push(listener.local_addr()?);
-        tokio::spawn(async move {
-            let _ = sandoq_station_agent::serve(agent, listener).await;
-        });
-    }
+    progress("setup", 1, 1);
     lap("setup", &mut seconds);
 
     // Who votes where: the first turnout share of the registry, round-robin over the stations;
@@ -268,23 +321,9 @@ async fn simulate(args: SimulateArgs, turnout: (u64, u64)) -> anyhow::Result<Exi
         let code = training.voters[i];
         queues[at].push(code);
     }
-    let cast = Arc::new(AtomicU64::new(0));
-    let mut days = Vec::new();
     // One chooser seed for every station: a voter's choice depends on the voter, not the station.
     let chooser = Chooser::new(&training, args.seats, args.seed.wrapping_mul(1_000_003));
-    for (i, (station, address)) in training.stations.iter().zip(&addresses).enumerate() {
-        let chooser = chooser.clone();
-        days.push(tokio::spawn(polling_day::run_station(
-            *address,
-            station.clone(),
-            std::mem::take(&mut queues[i]),
-            chooser,
-            DEMO_PASSWORD.into(),
-            Duration::ZERO,
-            cast.clone(),
-            true,
-        )));
-    }
+    let cast = Arc::new(AtomicU64::new(0));
     let total = voting as u64;
     let watcher = {
         let cast = cast.clone();
@@ -295,15 +334,34 @@ async fn simulate(args: SimulateArgs, turnout: (u64, u64)) -> anyhow::Result<Exi
             }
         })
     };
-    let mut results: Vec<StationDay> = Vec::new();
     let mut failures = Vec::new();
-    for day in days {
-        match day.await {
-            Ok(Ok(day)) => results.push(day),
-            Ok(Err(e)) => failures.push(e),
-            Err(e) => failures.push(e.to_string()),
-        }
-    }
+    let days = if args.http {
+        http_day(
+            &training,
+            agents,
+            queues,
+            &chooser,
+            &file,
+            cast.clone(),
+            &mut failures,
+        )
+        .await?
+    } else {
+        in_process_day(
+            &store,
+            &election,
+            &training,
+            agents,
+            queues,
+            &chooser,
+            &file,
+            args.seed,
+            now,
+            cast.clone(),
+            &mut failures,
+        )
+        .await
+    };
     watcher.abort();
     progress("voting", cast.load(Ordering::Relaxed), total);
     lap("polling_day", &mut seconds);
@@ -322,15 +380,11 @@ async fn simulate(args: SimulateArgs, turnout: (u64, u64)) -> anyhow::Result<Exi
     lap("aggregation", &mut seconds);
 
     // The record, public and restricted, then verified from its files alone.
-    let election = store
-        .election(id)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?
-        .ok_or_else(|| anyhow::anyhow!("the election vanished"))?;
     let input = sandoq_central::record::input(&store, &election, true)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     sandoq_record::write(&args.out, &input).map_err(anyhow::Error::msg)?;
+    drop(input);
     lap("record", &mut seconds);
     let verified =
         sandoq_record::verify(&args.out, &mut |what: &str, done: usize, total: usize| {
@@ -339,25 +393,43 @@ async fn simulate(args: SimulateArgs, turnout: (u64, u64)) -> anyhow::Result<Exi
     lap("verify", &mut seconds);
 
     // Ground truth: every ballot the simulated voters cast, counted by the counting engine alone.
-    let ballots: Vec<&Value> = results.iter().flat_map(|d| d.ballots.iter()).collect();
-    let truth = ground_truth(&training, args.seats, &ballots)?;
+    let mut tally = Tally::new(&file.contest);
+    for day in &days {
+        tally
+            .merge(&day.truth)
+            .map_err(|_| anyhow::anyhow!("ground truth: the count overflowed"))?;
+    }
+    let truth = sandoq_record::result_json(&file.contest, &tally, &file.rules);
     let result = &published["result"];
     let ground_truth_match = truth["seats"] == result["seats"]
         && truth["elected"] == result["elected"]
         && truth["alternates"] == result["alternates"]
         && truth["candidate_votes"] == result["candidate_votes"];
-    let mut admitted: HashMap<NationalCode, u64> = HashMap::new();
-    for code in results.iter().flat_map(|d| d.admitted.iter()) {
-        *admitted.entry(*code).or_default() += 1;
+    let mut admitted: HashSet<NationalCode> = HashSet::with_capacity(voting);
+    let mut double_votes_accepted = 0u64;
+    for code in days.iter().flat_map(|d| d.admitted.iter()) {
+        if !admitted.insert(*code) {
+            double_votes_accepted += 1;
+        }
     }
-    let double_votes_accepted = admitted.values().filter(|&&n| n > 1).count();
-    let checked_in: u64 = results.iter().map(|d| d.checked_in).sum();
-    let ballots_cast = ballots.len() as u64;
+    drop(admitted);
+    let checked_in: u64 = days.iter().map(|d| d.checked_in).sum();
+    let ballots_cast: u64 = days.iter().map(|d| d.ballots).sum();
     let ballots_counted = published["ballots"].as_u64().unwrap_or(0);
     let stations_reported = published["stations"]["reported"].as_u64().unwrap_or(0);
-    let all_reported = results.iter().all(|d| d.reported) && stations_reported == m as u64;
+    let all_reported =
+        days.len() == m && days.iter().all(|d| d.reported) && stations_reported == m as u64;
     lap("ground_truth", &mut seconds);
     let elapsed = start.elapsed();
+    if args.baseline {
+        let phase = Instant::now();
+        baseline(&work.join("baseline"), m, ballots_cast)?;
+        let took = phase.elapsed();
+        seconds.insert(
+            "baseline_write_records".into(),
+            json!(format!("{}.{:03}", took.as_secs(), took.subsec_millis())),
+        );
+    }
     seconds.insert(
         "total".into(),
         json!(format!(
@@ -392,9 +464,11 @@ async fn simulate(args: SimulateArgs, turnout: (u64, u64)) -> anyhow::Result<Exi
         "verify_problems": problems,
         "failures": failures,
         "seconds": seconds,
+        "station_steps_seconds": station_steps(&days),
+        "peak_memory_mib": peak_memory_mib(),
         "seats": result["seats"],
         "record": args.out.display().to_string(),
-        "mode": "http",
+        "mode": if args.http { "http" } else { "in_process" },
     });
     let _ = std::fs::remove_dir_all(&work);
     let ok = ground_truth_match
@@ -417,33 +491,228 @@ async fn simulate(args: SimulateArgs, turnout: (u64, u64)) -> anyhow::Result<Exi
     Ok(ExitCode::SUCCESS)
 }
 
-/// The result of `ballots` on the training election, by the counting engine alone.
-fn ground_truth(
+/// The benchmark's baseline: `ballots` records written to `stations` ballot box files (each
+/// created as a station's is), signed as every record is, flushed once per box, and nothing
+/// checked (no check-in, no token, no ballot validation, no report).
+fn baseline(dir: &Path, stations: usize, ballots: u64) -> anyhow::Result<()> {
+    use sandoq_station::ballot_box::{Ballot, BallotBox};
+    std::fs::create_dir_all(dir)?;
+    let per_station = ballots / stations as u64;
+    let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+    let ballot = Ballot::List("101".into());
+    let mut written = 0u64;
+    for i in 0..stations {
+        let n = if i + 1 == stations {
+            ballots - written
+        } else {
+            per_station
+        };
+        let path = dir.join(format!("{i}.box"));
+        let mut ballot_box = BallotBox::create(&path, (n * 3 / 2).max(64), [1; 32], key.clone())
+            .map_err(|e| anyhow::anyhow!("{}", e.en))?;
+        ballot_box.defer_sync();
+        for k in 0..n {
+            // Ids spread over the slots as random ones are.
+            let mut id = [0u8; 16];
+            id.copy_from_slice(&sandoq_station::merkle::leaf(&(written + k).to_le_bytes())[..16]);
+            ballot_box
+                .cast_with_id(&ballot, id)
+                .map_err(|e| anyhow::anyhow!("{}", e.en))?;
+        }
+        ballot_box
+            .flush()
+            .map_err(|e| anyhow::anyhow!("{}", e.en))?;
+        written += n;
+        std::fs::remove_file(&path)?;
+    }
+    Ok(())
+}
+
+/// The time all stations spent in each step of their day, added up over the stations run at once
+/// (so a step's share of the polling day, not wall time); empty over HTTP.
+fn station_steps(days: &[Day]) -> Value {
+    let mut map = serde_json::Map::new();
+    if days.iter().all(|d| d.steps.iter().all(|s| s.is_zero())) {
+        return Value::Object(map);
+    }
+    for (i, step) in in_process::STEPS.iter().enumerate() {
+        let total: Duration = days.iter().map(|d| d.steps[i]).sum();
+        map.insert(
+            (*step).into(),
+            json!(format!("{}.{:03}", total.as_secs(), total.subsec_millis())),
+        );
+    }
+    Value::Object(map)
+}
+
+/// The process's peak resident memory (VmHWM), in MiB, where `/proc` tells it.
+fn peak_memory_mib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024)
+}
+
+/// The polling day over HTTP: every agent serves its desk and box API on its own port, and each
+/// station's voters go through it as the pages would.
+async fn http_day(
     training: &training::Training,
-    seats: u32,
-    ballots: &[&Value],
-) -> anyhow::Result<Value> {
-    let lists: Vec<Value> = training
-        .lists
-        .iter()
-        .map(|(code, members)| json!({"code": code, "candidates": members}))
-        .collect();
-    let document = json!({
-        "seats": seats,
-        "lists": lists,
-        "independents": training.independents,
-        "ballots": ballots,
-        "rules": {"tie_break": "lot", "lot_seed": training::LOT_SEED},
-    });
-    let file = sandoq_json::tally::parse_election(document.to_string().as_bytes())
-        .map_err(|e| anyhow::anyhow!("ground truth: {}", e.en))?;
-    let tally = sandoq_json::tally::count_embedded(&file)
-        .map_err(|e| anyhow::anyhow!("ground truth: {}", e.en))?;
-    Ok(sandoq_record::result_json(
-        &file.contest,
-        &tally,
-        &file.rules,
-    ))
+    agents: Vec<sandoq_station_agent::Agent>,
+    mut queues: Vec<Vec<NationalCode>>,
+    chooser: &Chooser,
+    file: &sandoq_json::tally::ElectionFile,
+    cast: Arc<AtomicU64>,
+    failures: &mut Vec<String>,
+) -> anyhow::Result<Vec<Day>> {
+    let mut addresses = Vec::new();
+    for agent in agents {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        addresses.push(listener.local_addr()?);
+        tokio::spawn(async move {
+            let _ = sandoq_station_agent::serve(agent, listener).await;
+        });
+    }
+    let mut runs = Vec::new();
+    for (i, (station, address)) in training.stations.iter().zip(&addresses).enumerate() {
+        runs.push(tokio::spawn(polling_day::run_station(
+            *address,
+            station.clone(),
+            std::mem::take(&mut queues[i]),
+            chooser.clone(),
+            DEMO_PASSWORD.into(),
+            Duration::ZERO,
+            cast.clone(),
+            true,
+        )));
+    }
+    let mut days = Vec::new();
+    for run in runs {
+        match run.await {
+            Ok(Ok(day)) => {
+                let mut truth = Tally::new(&file.contest);
+                let mut reader = BallotReader::new(&file.contest, file.rules.excess_candidates);
+                for ballot in &day.ballots {
+                    let vote = sandoq_json::tally::read_ballot(&mut reader, ballot, "ballot")
+                        .map_err(|e| anyhow::anyhow!("ground truth: {}", e.en))?;
+                    truth.add_one(vote);
+                }
+                days.push(Day {
+                    checked_in: day.checked_in,
+                    ballots: day.ballots.len() as u64,
+                    admitted: day.admitted,
+                    truth,
+                    reported: day.reported,
+                    steps: [Duration::ZERO; 5],
+                });
+            }
+            Ok(Err(e)) => failures.push(e),
+            Err(e) => failures.push(e.to_string()),
+        }
+    }
+    Ok(days)
+}
+
+/// A station waiting for a lane: its index, its agent, its voters.
+type StationWork = (usize, sandoq_station_agent::Agent, Vec<NationalCode>);
+
+/// Stations run at once in the in-process mode: enough to keep both cores and the store's
+/// writer busy while one station waits for its check-ins' commit.
+const IN_PROCESS_LANES: usize = 12;
+
+/// The polling day in process: each station's agent fetches its package and sends its report and
+/// records over the centre's HTTP API; its desk and ballot box are driven directly, and its
+/// voters are checked in through `sandoq_store::check_in_many` ([`sandoq_sim::in_process`]).
+#[allow(clippy::too_many_arguments)]
+async fn in_process_day(
+    store: &sandoq_central::AnyStore,
+    election: &sandoq_store::Election,
+    training: &training::Training,
+    agents: Vec<sandoq_station_agent::Agent>,
+    queues: Vec<Vec<NationalCode>>,
+    chooser: &Chooser,
+    file: &sandoq_json::tally::ElectionFile,
+    seed: u64,
+    now: sandoq_store::Timestamp,
+    cast: Arc<AtomicU64>,
+    failures: &mut Vec<String>,
+) -> Vec<Day> {
+    let work: Arc<std::sync::Mutex<Vec<StationWork>>> = Arc::new(std::sync::Mutex::new(
+        agents
+            .into_iter()
+            .zip(queues)
+            .enumerate()
+            .map(|(i, (agent, queue))| (i, agent, queue))
+            .rev()
+            .collect(),
+    ));
+    let contest = Arc::new(file.contest.clone());
+    let excess = file.rules.excess_candidates;
+    let stations = Arc::new(training.stations.clone());
+    let mut lanes = Vec::new();
+    for _ in 0..IN_PROCESS_LANES {
+        let (work, contest, stations, store, election, chooser, cast) = (
+            work.clone(),
+            contest.clone(),
+            stations.clone(),
+            store.clone(),
+            election.clone(),
+            chooser.clone(),
+            cast.clone(),
+        );
+        lanes.push(tokio::spawn(async move {
+            let mut chooser = chooser;
+            let mut days = Vec::new();
+            let mut failures = Vec::new();
+            loop {
+                let next = work.lock().ok().and_then(|mut w| w.pop());
+                let Some((i, agent, queue)) = next else {
+                    break;
+                };
+                let truth = in_process::Truth {
+                    contest: &contest,
+                    excess,
+                };
+                match in_process::run_station(
+                    &store,
+                    &election,
+                    agent,
+                    &stations[i],
+                    &queue,
+                    &mut chooser,
+                    &truth,
+                    seed,
+                    now,
+                )
+                .await
+                {
+                    Ok(run) => {
+                        cast.fetch_add(run.ballots, Ordering::Relaxed);
+                        days.push(Day {
+                            checked_in: run.checked_in,
+                            admitted: run.admitted,
+                            truth: run.truth,
+                            ballots: run.ballots,
+                            reported: run.reported,
+                            steps: run.steps,
+                        });
+                    }
+                    Err(e) => failures.push(e),
+                }
+            }
+            (days, failures)
+        }));
+    }
+    let mut days = Vec::new();
+    for lane in lanes {
+        match lane.await {
+            Ok((mut d, mut f)) => {
+                days.append(&mut d);
+                failures.append(&mut f);
+            }
+            Err(e) => failures.push(e.to_string()),
+        }
+    }
+    days
 }
 
 fn print_summary(summary: &Value, out: &Path) {

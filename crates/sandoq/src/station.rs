@@ -126,6 +126,7 @@ fn agent(args: StationArgs) -> anyhow::Result<ExitCode> {
         session_timeout: std::time::Duration::from_secs(args.session_timeout.max(5)),
         tick: std::time::Duration::from_secs(args.tick.max(1)),
         clock: sandoq_station_agent::system_clock(),
+        photos: true,
     };
     let agent = match sandoq_station_agent::Agent::new(config) {
         Ok(agent) => agent,

@@ -1,7 +1,8 @@
 //! `sandoq simulate` through the real binary (issue 6 §5): a polling day of 20,000 eligible voters
-//! over 50 stations through the real centre and station agents over HTTP, and every invariant
-//! asserted from its JSON summary; `sandoq verify` run again, separately, on the record it wrote;
-//! and the same seed giving the same result.
+//! over 50 stations, through the real centre and station agents over HTTP and again in process
+//! (the mode for Tehran's scale), every invariant asserted from the JSON summary; `sandoq verify`
+//! run again, separately, on the record written; both modes giving the same result for one seed;
+//! and the same seed giving the same election day.
 
 use serde_json::Value;
 use std::path::Path;
@@ -16,9 +17,11 @@ fn unique(name: &str) -> std::path::PathBuf {
     ))
 }
 
-fn simulate(voters: u64, stations: u64, seed: u64, out: &Path) -> Value {
+fn simulate(voters: u64, stations: u64, seed: u64, out: &Path, http: bool) -> Value {
     let output = Command::new(env!("CARGO_BIN_EXE_sandoq"))
-        .args(["simulate", "--json", "--voters"])
+        .args(["simulate", "--json"])
+        .args(if http { &["--http"][..] } else { &[][..] })
+        .arg("--voters")
         .arg(voters.to_string())
         .arg("--stations")
         .arg(stations.to_string())
@@ -38,10 +41,10 @@ fn simulate(voters: u64, stations: u64, seed: u64, out: &Path) -> Value {
     serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"))
 }
 
-#[test]
-fn a_polling_day_of_20000_voters_over_50_stations_keeps_every_invariant() {
+fn every_invariant_holds(http: bool) -> Value {
     let out = unique("sandoq-simulate-record");
-    let summary = simulate(20_000, 50, 7, &out);
+    let summary = simulate(20_000, 50, 7, &out, http);
+    assert_eq!(summary["mode"], if http { "http" } else { "in_process" });
     assert_eq!(summary["eligible"], 20_000);
     assert_eq!(summary["checked_in"], 10_000, "turnout 0.5: {summary}");
     assert_eq!(summary["ballots_cast"], 10_000);
@@ -88,13 +91,24 @@ fn a_polling_day_of_20000_voters_over_50_stations_keeps_every_invariant() {
     // The restricted part holds every station's ballot records.
     assert!(out.join("restricted").is_dir());
     let _ = std::fs::remove_dir_all(&out);
+    summary
 }
 
 #[test]
-fn the_same_seed_gives_the_same_election_day() {
+fn a_polling_day_of_20000_voters_over_50_stations_keeps_every_invariant_in_both_modes() {
+    let http = every_invariant_holds(true);
+    let in_process = every_invariant_holds(false);
+    // One seed, one electorate, the same choices: the same result whichever way the desks and
+    // boxes were driven.
+    for key in ["checked_in", "ballots_counted", "seats"] {
+        assert_eq!(http[key], in_process[key], "{key}");
+    }
+}
+
+fn same_day_twice(http: bool) {
     let (a, b) = (unique("sandoq-simulate-a"), unique("sandoq-simulate-b"));
-    let first = simulate(400, 4, 11, &a);
-    let second = simulate(400, 4, 11, &b);
+    let first = simulate(400, 4, 11, &a, http);
+    let second = simulate(400, 4, 11, &b, http);
     for key in [
         "checked_in",
         "ballots_cast",
@@ -114,4 +128,10 @@ fn the_same_seed_gives_the_same_election_day() {
     assert_eq!(result(&a), result(&b));
     let _ = std::fs::remove_dir_all(&a);
     let _ = std::fs::remove_dir_all(&b);
+}
+
+#[test]
+fn the_same_seed_gives_the_same_election_day() {
+    same_day_twice(true);
+    same_day_twice(false);
 }

@@ -1,7 +1,8 @@
 //! What checking a station report needs, kept for a while (issue 5 §7: a report accepted in
 //! well under 50 ms at 5,000 stations): the election's contest and content hash (setup data is
 //! frozen once voting starts), and every station's officials with their keys (read once, not per
-//! report). Kept for [`CHECKS_CACHE_SECONDS`]; an election still in setup is never cached.
+//! report). Kept for [`CHECKS_CACHE_SECONDS`]; an election still in setup is never cached. The
+//! station package is served from the same cache (5,000 stations fetch it as voting opens).
 
 use super::AppError;
 use ed25519_dalek::VerifyingKey;
@@ -20,6 +21,8 @@ pub const CHECKS_CACHE_SECONDS: u64 = 30;
 pub struct ElectionChecks {
     pub contest: Contest,
     pub hash: [u8; 32],
+    /// The export document, as the exact text the hash is over (what stations receive).
+    pub export: Arc<String>,
 }
 
 type Officials = HashMap<String, Vec<(String, VerifyingKey)>>;
@@ -57,13 +60,17 @@ impl ReportChecks {
         let Some(contest) = crate::definition::contest_from_canonical(&canonical) else {
             return Ok(None);
         };
-        let Some((_, hash)) = crate::definition::export(store, election).await? else {
+        let Some((export, hash)) = crate::definition::export(store, election).await? else {
             return Ok(None);
         };
         let Some(hash) = unhex::<32>(&hash) else {
             return Ok(None);
         };
-        let found = Arc::new(ElectionChecks { contest, hash });
+        let found = Arc::new(ElectionChecks {
+            contest,
+            hash,
+            export: Arc::new(export),
+        });
         if election.status != ElectionStatus::Setup {
             if let Ok(mut map) = self.elections.lock() {
                 map.insert(election.id, (Instant::now(), found.clone()));

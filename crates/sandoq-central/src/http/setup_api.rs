@@ -674,10 +674,9 @@ pub(super) async fn post_station_report(
         let sent = serde_json::from_slice::<Value>(&body).ok();
         let held = state
             .store
-            .station_reports(id)
+            .station_report(id, &device.station)
             .await?
-            .into_iter()
-            .any(|(s, r, _)| s == device.station && serde_json::from_str::<Value>(&r).ok() == sent);
+            .is_some_and(|(r, _)| serde_json::from_str::<Value>(&r).ok() == sent);
         if held {
             return Ok(Json(
                 json!({"accepted": true, "station": device.station, "again": true}),

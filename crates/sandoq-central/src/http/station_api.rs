@@ -88,7 +88,11 @@ pub(super) async fn get_station_package(
     .await?;
     let id = device.election;
     let election = state.reload_election(id).await?;
-    let (text, hash) = crate::definition::export(&state.store, &election)
+    // Once voting has started the export and the officials are frozen and served from the
+    // report checks' cache; during setup they are read afresh for each request.
+    let checks = state
+        .checks
+        .election(&state.store, &election)
         .await?
         .ok_or_else(|| {
             AppError::new(
@@ -98,8 +102,16 @@ pub(super) async fn get_station_package(
                 "این انتخابات هنوز تعریفی ندارد",
             )
         })?;
-    let officials: Vec<Value> = station_officials(&state.store, &device.station)
-        .await?
+    let (text, hash) = (checks.export.as_str(), hex(&checks.hash));
+    let officials = if election.status == sandoq_store::ElectionStatus::Setup {
+        station_officials(&state.store, &device.station).await?
+    } else {
+        state
+            .checks
+            .officials(&state.store, &device.station)
+            .await?
+    };
+    let officials: Vec<Value> = officials
         .into_iter()
         .map(|(name, key)| json!({"username": name, "signing_key": hex(key.as_bytes())}))
         .collect();
@@ -206,11 +218,9 @@ pub(super) async fn post_ballot_records(
     let device = device_for(&state, id, &headers, "POST", "ballot-records", &body).await?;
     let report = state
         .store
-        .station_reports(id)
+        .station_report(id, &device.station)
         .await?
-        .into_iter()
-        .find(|(station, _, _)| *station == device.station)
-        .and_then(|(_, report, _)| serde_json::from_str::<Value>(&report).ok())
+        .and_then(|(report, _)| serde_json::from_str::<Value>(&report).ok())
         .ok_or_else(|| {
             AppError::new(
                 StatusCode::CONFLICT,
@@ -241,7 +251,21 @@ pub(super) async fn post_ballot_records(
                 "کلید دستگاه به کار نمی‌آید",
             )
         })?;
-    if let Some(bad) = records.iter().find(|r| !r.verify(&key, &election_hash)) {
+    // One batch verification for the station's records, off the async threads.
+    let (records, unsigned) = tokio::task::spawn_blocking(move || {
+        let unsigned = BallotRecord::first_unsigned(&records, &key, &election_hash);
+        (records, unsigned)
+    })
+    .await
+    .map_err(|_| {
+        AppError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error",
+            "خطای درونی",
+        )
+    })?;
+    if let Some(bad) = unsigned.map(|i| &records[i]) {
         return Err(unprocessable(
             "bad_ballot_signature",
             format!(

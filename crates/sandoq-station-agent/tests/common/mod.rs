@@ -173,6 +173,7 @@ impl Fixture {
             session_timeout: std::time::Duration::from_secs(options.session_timeout),
             tick: std::time::Duration::from_millis(200),
             clock: Arc::new(move || now.0),
+            photos: true,
         };
         let agent = Agent::new(config).unwrap();
         let devices = format!(
