@@ -159,10 +159,7 @@ pub fn content_hash(canonical: &str) -> String {
 
 /// Lowercase hex SHA-256 of any bytes (photos, files).
 pub fn content_hash_bytes(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    sandoq_station::merkle::hex(&Sha256::digest(bytes))
 }
 
 pub use sandoq_station::definition::contest_from_canonical;

@@ -40,18 +40,35 @@ pub fn root(mut leaves: Vec<[u8; 32]>) -> [u8; 32] {
     leaves[0]
 }
 
+/// Lowercase hex of `bytes` (ids, keys, signatures and hashes are written this way everywhere).
 pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(2 * bytes.len());
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    out
+}
+
+fn nibble(digit: u8) -> Option<u8> {
+    match digit {
+        b'0'..=b'9' => Some(digit - b'0'),
+        b'a'..=b'f' => Some(digit - b'a' + 10),
+        b'A'..=b'F' => Some(digit - b'A' + 10),
+        _ => None,
+    }
 }
 
 /// Exactly `N` bytes from `2 × N` hex digits (either case); anything else is `None`.
 pub fn unhex<const N: usize>(text: &str) -> Option<[u8; N]> {
-    if text.len() != 2 * N || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+    let digits = text.as_bytes();
+    if digits.len() != 2 * N {
         return None;
     }
     let mut out = [0u8; N];
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()?;
+    for (byte, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
+        *byte = nibble(pair[0])? << 4 | nibble(pair[1])?;
     }
     Some(out)
 }
@@ -59,6 +76,22 @@ pub fn unhex<const N: usize>(text: &str) -> Option<[u8; N]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hex_goes_both_ways_and_refuses_anything_else() {
+        let bytes: Vec<u8> = (0..=255).collect();
+        let text = hex(&bytes);
+        assert_eq!(&text[..8], "00010203");
+        assert_eq!(&text[text.len() - 4..], "feff");
+        assert_eq!(unhex::<4>("00ffA0b1"), Some([0, 255, 0xa0, 0xb1]));
+        for bad in [
+            "00ff00", "00ff00f", "00ff00fg", "0x010203", "۰۱۲۳", "00ff 0a1",
+        ] {
+            assert_eq!(unhex::<4>(bad), None, "{bad}");
+        }
+        let all: [u8; 256] = unhex(&text).unwrap();
+        assert_eq!(all.to_vec(), bytes);
+    }
 
     #[test]
     fn the_root_ignores_order_and_sees_every_record() {

@@ -353,7 +353,7 @@ async fn many_in_transaction(
                 },
             );
         }
-        let admitted: Vec<&(NationalCode, CheckInRecord)> = chunk
+        let mut admitted: Vec<&(NationalCode, CheckInRecord)> = chunk
             .iter()
             .filter(|(code, _)| {
                 entries
@@ -361,6 +361,16 @@ async fn many_in_transaction(
                     .is_some_and(|e| rule.admits(e))
             })
             .collect();
+        // Inserted in key order (the B-tree is walked once, not at random); a stable sort, so a
+        // person named twice in the chunk is still first inserted by the earlier request. Only
+        // when no request id repeats: otherwise the order decides which of two people gets it.
+        let mut ids = std::collections::HashSet::with_capacity(admitted.len());
+        if admitted
+            .iter()
+            .all(|(_, r)| ids.insert(r.request_id.as_str()))
+        {
+            admitted.sort_by_key(|(code, _)| *code);
+        }
         let mut inserted = std::collections::HashSet::new();
         if !admitted.is_empty() {
             let mut insert = sqlx::QueryBuilder::new(
@@ -528,7 +538,10 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(30));
+            .busy_timeout(Duration::from_secs(30))
+            // 32 MiB of page cache per connection (SQLite's default is 2 MiB): a registry of
+            // millions is looked up at random places on polling day.
+            .pragma("cache_size", "-32768");
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options)

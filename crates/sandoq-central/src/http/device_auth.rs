@@ -33,7 +33,7 @@ pub const HEADER_SIGNATURE: &str = "x-sandoq-signature";
 pub const MAX_SKEW_SECONDS: i64 = 300;
 
 pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    sandoq_station::merkle::hex(bytes)
 }
 
 use sandoq_station::merkle::unhex;
