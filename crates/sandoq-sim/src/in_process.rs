@@ -19,9 +19,28 @@ use sandoq_registry::NationalCode;
 use sandoq_station::lifecycle::State;
 use sandoq_station_agent::Agent;
 use sandoq_store::{CheckInOutcome, CheckInRequest, Election, Store, Timestamp};
+use serde_json::Value;
+use std::time::{Duration, Instant};
+
+/// Adds the time since `clock` to `slot` and starts the clock again.
+fn lap(clock: &mut Instant, slot: &mut Duration) {
+    *slot += clock.elapsed();
+    *clock = Instant::now();
+}
 
 /// Voters checked in per call to the store.
 pub const CHUNK: usize = 500;
+
+/// What goes wrong at a station during its day (scenarios), as positions in its queue of voters.
+#[derive(Debug, Clone, Default)]
+pub struct StationEvents {
+    /// The device dies before this voter; a replacement opens the same data directory.
+    pub replace_at: Option<usize>,
+    /// The network is gone for these voters (`start..end`).
+    pub offline: Option<(usize, usize)>,
+    /// The election's policy for offline stations lets the desk take provisional check-ins.
+    pub provisional: bool,
+}
 
 /// What happened at a station.
 #[derive(Debug)]
@@ -37,7 +56,12 @@ pub struct StationRun {
     /// The centre acknowledged the report and the ballot records.
     pub reported: bool,
     /// Time spent in each step ([`STEPS`]), for the benchmark.
-    pub steps: [std::time::Duration; 5],
+    pub steps: [Duration; 5],
+    /// The device died and was replaced.
+    pub replaced: bool,
+    /// Check-ins taken while offline (provisional), and voters turned away to come back later.
+    pub provisional: u64,
+    pub came_back: u64,
 }
 
 /// The steps of a station's day timed in [`StationRun::steps`].
@@ -56,14 +80,17 @@ pub struct Truth<'c> {
 pub async fn run_station<S: Store>(
     store: &S,
     election: &Election,
-    agent: Agent,
+    config: sandoq_station_agent::Config,
     station: &StationInfo,
     voters: &[NationalCode],
     chooser: &mut Chooser,
     truth: &Truth<'_>,
+    events: &StationEvents,
     seed: u64,
     now: Timestamp,
 ) -> Result<StationRun, String> {
+    let mut agent =
+        Agent::new(config.clone()).map_err(|e| format!("station {}: {e}", station.code))?;
     let fail = |what: &str| {
         let what = what.to_string();
         let code = station.code.clone();
@@ -71,12 +98,8 @@ pub async fn run_station<S: Store>(
             format!("station {code}: {what}: [{}] {}", e.code, e.en)
         }
     };
-    let mut steps = [std::time::Duration::ZERO; 5];
-    let mut clock = std::time::Instant::now();
-    let mut lap = |step: usize, steps: &mut [std::time::Duration; 5]| {
-        steps[step] += clock.elapsed();
-        clock = std::time::Instant::now();
-    };
+    let mut steps = [Duration::ZERO; 5];
+    let mut clock = Instant::now();
     // The package, as the agent's background round fetches it.
     for _ in 0..20 {
         agent.tick().await;
@@ -98,7 +121,7 @@ pub async fn run_station<S: Store>(
         })
         .await
         .map_err(fail("open"))?;
-    lap(0, &mut steps);
+    lap(&mut clock, &mut steps[0]);
 
     let mut run = StationRun {
         station: station.code.clone(),
@@ -108,59 +131,96 @@ pub async fn run_station<S: Store>(
         truth: Tally::new(truth.contest),
         ballots: 0,
         reported: false,
-        steps: [std::time::Duration::ZERO; 5],
+        steps: [Duration::ZERO; 5],
+        replaced: false,
+        provisional: 0,
+        came_back: 0,
     };
     let mut reader = BallotReader::new(truth.contest, truth.excess);
-    for (c, chunk) in voters.chunks(CHUNK).enumerate() {
-        let requests: Vec<CheckInRequest> = chunk
-            .iter()
-            .enumerate()
-            .map(|(k, code)| CheckInRequest {
-                election: election.id,
-                national_code: code.to_string(),
-                station: station.code.clone(),
-                request_id: format!("{}-{c}-{k}", station.code),
-                at: now,
-                nonce: None,
-            })
-            .collect();
-        let outcomes = sandoq_store::check_in_many(store, election, &requests)
-            .await
-            .map_err(|e| format!("station {}: check-in: {e}", station.code))?;
-        lap(1, &mut steps);
-        let mut ballots = Vec::new();
-        for (code, outcome) in chunk.iter().zip(outcomes) {
-            match outcome {
-                Ok(CheckInOutcome::Recorded { .. }) => {
-                    let ballot = chooser.ballot_for(code);
-                    let vote = sandoq_json::tally::read_ballot(&mut reader, &ballot, "ballot")
-                        .map_err(|e| format!("ground truth: {}", e.en))?;
-                    run.truth.add_one(vote);
-                    run.admitted.push(*code);
-                    run.checked_in += 1;
-                    ballots.push(ballot);
-                }
-                Ok(_) => run.refused += 1,
-                Err(e) => return Err(format!("station {}: check-in: {e}", station.code)),
+    // The day in segments: split where the device dies and where the network goes and returns.
+    let mut cuts = vec![0, voters.len()];
+    cuts.extend(events.replace_at);
+    if let Some((a, b)) = events.offline {
+        cuts.extend([a, b]);
+    }
+    cuts.retain(|&c| c <= voters.len());
+    cuts.sort_unstable();
+    cuts.dedup();
+    let mut later: Vec<NationalCode> = Vec::new();
+    for pair in cuts.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        if events.replace_at == Some(a) && a > 0 {
+            // The device dies: everything in its memory is gone (officials signed in, sessions).
+            // The replacement is started on the same data directory (the removable copy).
+            drop(agent);
+            agent = Agent::new(config.clone())
+                .map_err(|e| format!("station {}: replacement: {e}", station.code))?;
+            let officials = station.officials.clone();
+            agent
+                .with_station(move |s| {
+                    s.defer_syncs();
+                    for username in &officials {
+                        s.sign_in(username);
+                    }
+                    Ok(())
+                })
+                .await
+                .map_err(fail("replacement"))?;
+            run.replaced = true;
+        }
+        let offline = events.offline.is_some_and(|(x, y)| a >= x && b <= y);
+        if offline {
+            let _ = agent
+                .with_station(move |s| {
+                    s.set_online(false, at);
+                    Ok(())
+                })
+                .await;
+        }
+        for chunk in voters[a..b].chunks(CHUNK) {
+            if offline && !events.provisional {
+                // The desk cannot reach the centre and may not take anyone provisionally: the
+                // voters are asked to come back when the network is back.
+                later.extend_from_slice(chunk);
+                run.came_back += chunk.len() as u64;
+                continue;
+            }
+            let mut desk = Desk {
+                agent: &agent,
+                station,
+                chooser: &mut *chooser,
+                reader: &mut reader,
+                run: &mut run,
+                at,
+            };
+            if offline {
+                desk.provisional_chunk(chunk)
+                    .await
+                    .map_err(|e| format!("station {}: {e}", station.code))?;
+                lap(&mut clock, &mut steps[2]);
+                continue;
+            }
+            desk.online_chunk(store, election, chunk, &mut clock, &mut steps)
+                .await?;
+        }
+        if offline {
+            // The network is back: the agent's round notes it and syncs the provisional
+            // check-ins; the voters turned away come back.
+            agent.tick().await;
+            let back = std::mem::take(&mut later);
+            for chunk in back.chunks(CHUNK) {
+                let mut desk = Desk {
+                    agent: &agent,
+                    station,
+                    chooser: &mut *chooser,
+                    reader: &mut reader,
+                    run: &mut run,
+                    at,
+                };
+                desk.online_chunk(store, election, chunk, &mut clock, &mut steps)
+                    .await?;
             }
         }
-        // At the desk a token for each; at the box, the token typed, the ballot cast.
-        let cast = agent
-            .with_station(move |s| {
-                let mut cast = 0u64;
-                for value in &ballots {
-                    let token = s.issue_token()?;
-                    let session = s.unlock(1, &token)?;
-                    let ballot = sandoq_station_agent::ballot_of(value)?;
-                    s.cast(1, &session, &ballot, at)?;
-                    cast += 1;
-                }
-                Ok(cast)
-            })
-            .await
-            .map_err(fail("vote"))?;
-        run.ballots += cast;
-        lap(2, &mut steps);
     }
 
     // Close, co-sign by the three officials, and let the agent send the report and the records.
@@ -175,7 +235,7 @@ pub async fn run_station<S: Store>(
         })
         .await
         .map_err(fail("close"))?;
-    lap(3, &mut steps);
+    lap(&mut clock, &mut steps[3]);
     for _ in 0..20 {
         agent.tick().await;
         let done = agent
@@ -188,7 +248,7 @@ pub async fn run_station<S: Store>(
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    lap(4, &mut steps);
+    lap(&mut clock, &mut steps[4]);
     run.steps = steps;
     if !run.reported {
         let why = agent
@@ -204,4 +264,124 @@ pub async fn run_station<S: Store>(
         ));
     }
     Ok(run)
+}
+
+/// The desk and the ballot box of one station, for a chunk of voters.
+struct Desk<'a, 'c> {
+    agent: &'a Agent,
+    station: &'a StationInfo,
+    chooser: &'a mut Chooser,
+    reader: &'a mut BallotReader<'c>,
+    run: &'a mut StationRun,
+    at: i64,
+}
+
+impl Desk<'_, '_> {
+    /// A voter the desk let in: the simulator's own record of their ballot (ground truth).
+    fn admit(&mut self, code: &NationalCode) -> Result<Value, String> {
+        let ballot = self.chooser.ballot_for(code);
+        let vote = sandoq_json::tally::read_ballot(self.reader, &ballot, "ballot")
+            .map_err(|e| format!("ground truth: {}", e.en))?;
+        self.run.truth.add_one(vote);
+        self.run.admitted.push(*code);
+        self.run.checked_in += 1;
+        Ok(ballot)
+    }
+
+    /// Online: the chunk checked in at the centre in one call, then a token, the box unlocked
+    /// and the ballot cast for each voter let in.
+    async fn online_chunk<S: Store>(
+        &mut self,
+        store: &S,
+        election: &Election,
+        chunk: &[NationalCode],
+        clock: &mut Instant,
+        steps: &mut [Duration; 5],
+    ) -> Result<(), String> {
+        let code = self.station.code.clone();
+        let first = self.run.checked_in + self.run.refused;
+        let requests: Vec<CheckInRequest> = chunk
+            .iter()
+            .enumerate()
+            .map(|(k, national)| CheckInRequest {
+                election: election.id,
+                national_code: national.to_string(),
+                station: code.clone(),
+                request_id: format!("{code}-{}", first + k as u64),
+                at: Timestamp(self.at),
+                nonce: None,
+            })
+            .collect();
+        let outcomes = sandoq_store::check_in_many(store, election, &requests)
+            .await
+            .map_err(|e| format!("station {code}: check-in: {e}"))?;
+        lap(clock, &mut steps[1]);
+        let mut ballots = Vec::new();
+        for (national, outcome) in chunk.iter().zip(outcomes) {
+            match outcome {
+                Ok(CheckInOutcome::Recorded { .. }) => ballots.push(self.admit(national)?),
+                Ok(_) => self.run.refused += 1,
+                Err(e) => return Err(format!("station {code}: check-in: {e}")),
+            }
+        }
+        let at = self.at;
+        let cast = self
+            .agent
+            .with_station(move |s| {
+                let mut cast = 0u64;
+                for value in &ballots {
+                    let token = s.issue_token()?;
+                    let session = s.unlock(1, &token)?;
+                    let ballot = sandoq_station_agent::ballot_of(value)?;
+                    s.cast(1, &session, &ballot, at)?;
+                    cast += 1;
+                }
+                Ok(cast)
+            })
+            .await
+            .map_err(|e| format!("station {code}: vote: [{}] {}", e.code, e.en))?;
+        self.run.ballots += cast;
+        lap(clock, &mut steps[2]);
+        Ok(())
+    }
+
+    /// Offline under the provisional policy: the desk keeps each check-in to sync later and gives
+    /// a token (a person already waiting here is refused); the voter casts as usual.
+    async fn provisional_chunk(&mut self, chunk: &[NationalCode]) -> Result<(), String> {
+        let at = self.at;
+        let codes: Vec<String> = chunk.iter().map(|c| c.to_string()).collect();
+        let ballots: Vec<Value> = chunk.iter().map(|c| self.chooser.ballot_for(c)).collect();
+        let taken = self
+            .agent
+            .with_station(move |s| {
+                let mut taken = Vec::new();
+                for (code, value) in codes.iter().zip(&ballots) {
+                    let token = match s.provisional_check_in(code, at) {
+                        Ok(token) => token,
+                        Err(e) if e.code == "already_checked_in_here" => {
+                            taken.push(false);
+                            continue;
+                        }
+                        Err(e) => return Err(e),
+                    };
+                    let session = s.unlock(1, &token)?;
+                    let ballot = sandoq_station_agent::ballot_of(value)?;
+                    s.cast(1, &session, &ballot, at)?;
+                    taken.push(true);
+                }
+                Ok(taken)
+            })
+            .await
+            .map_err(|e| format!("provisional check-in: [{}] {}", e.code, e.en))?;
+        for (code, took) in chunk.iter().zip(taken) {
+            if took {
+                self.admit(code)?;
+                self.run.ballots += 1;
+                self.run.provisional += 1;
+            } else {
+                self.run.refused += 1;
+            }
+        }
+        Ok(())
+    }
 }

@@ -7,4 +7,5 @@ pub mod in_process;
 pub mod names;
 pub mod polling_day;
 pub mod portrait;
+pub mod scenario;
 pub mod training;

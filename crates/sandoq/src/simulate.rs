@@ -14,6 +14,7 @@ use sandoq_count::{BallotReader, Tally};
 use sandoq_registry::NationalCode;
 use sandoq_sim::in_process;
 use sandoq_sim::polling_day::{self, Chooser};
+use sandoq_sim::scenario::Scenario;
 use sandoq_sim::training::{self, Officials, Shape, DEMO_PASSWORD};
 use sandoq_store::{ElectionStatus, OfflinePolicy, Store};
 use serde_json::{json, Value};
@@ -60,6 +61,10 @@ pub struct SimulateArgs {
     /// written to ballot box files of the same size (one per station), without any check.
     #[arg(long)]
     baseline: bool,
+    /// A scenario of election day (TOML; the library is `scenarios/`): what goes wrong and what
+    /// must hold afterwards. May be given more than once. In-process mode only.
+    #[arg(long = "scenario")]
+    scenarios: Vec<PathBuf>,
 }
 
 /// `0.5` → 1/2 as (numerator, denominator), exactly (no floating point).
@@ -129,11 +134,52 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
             format!("{} از پیش یک پرونده دارد", args.out.display()),
         ));
     }
+    let mut scenarios = Vec::new();
+    for path in &args.scenarios {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) => {
+                return Ok(usage(
+                    "unreadable_scenario",
+                    format!("cannot read {}: {e}", path.display()),
+                    format!("{} خوانده نشد: {e}", path.display()),
+                ))
+            }
+        };
+        match Scenario::parse(&text) {
+            Ok(scenario) => scenarios.push(scenario),
+            Err(e) => {
+                return Ok(usage(
+                    e.code,
+                    format!("{}: {}", path.display(), e.en),
+                    format!("{}: {}", path.display(), e.fa),
+                ))
+            }
+        }
+    }
+    if !scenarios.is_empty() && args.http {
+        return Ok(usage(
+            "scenario_needs_in_process",
+            "scenarios run in the in-process mode (without --http)".into(),
+            "سناریوها در حالت درون‌فرایندی (بدون ‎--http‎) اجرا می‌شوند".into(),
+        ));
+    }
+    let policies: HashSet<&str> = scenarios
+        .iter()
+        .filter_map(|s| s.offline_policy.as_deref())
+        .collect();
+    if policies.len() > 1 {
+        return Ok(usage(
+            "scenarios_disagree",
+            "these scenarios ask for different offline policies; run them separately".into(),
+            "این سناریوها سیاست‌های برون‌خط متفاوتی می‌خواهند؛ جداگانه اجرا کنید".into(),
+        ));
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()?;
-    runtime.block_on(simulate(args, (numerator, denominator)))
+    runtime.block_on(simulate(args, (numerator, denominator), scenarios))
 }
 
 /// A progress line on a terminal (standard error), never in the JSON.
@@ -166,6 +212,12 @@ struct Day {
     reported: bool,
     /// Time in each step of the station's day (in-process mode only).
     steps: [Duration; 5],
+    /// Its device died and was replaced (scenario).
+    replaced: bool,
+    /// Check-ins taken while it was offline.
+    provisional: u64,
+    /// Voters turned away while it was offline (policy refuse) who came back later.
+    came_back: u64,
 }
 
 /// The training election's contest and rules as the counting engine reads an election file.
@@ -189,7 +241,11 @@ fn counting_view(
         .map_err(|e| anyhow::anyhow!("ground truth: {}", e.en))
 }
 
-async fn simulate(args: SimulateArgs, turnout: (u64, u64)) -> anyhow::Result<ExitCode> {
+async fn simulate(
+    args: SimulateArgs,
+    turnout: (u64, u64),
+    scenarios: Vec<Scenario>,
+) -> anyhow::Result<ExitCode> {
     let start = Instant::now();
     let mut seconds = serde_json::Map::new();
     let mut phase = Instant::now();
@@ -224,7 +280,14 @@ async fn simulate(args: SimulateArgs, turnout: (u64, u64)) -> anyhow::Result<Exi
         stations: args.stations,
         voters: args.voters,
         seed: args.seed,
-        offline_policy: OfflinePolicy::Provisional,
+        offline_policy: if scenarios
+            .iter()
+            .any(|s| s.offline_policy.as_deref() == Some("refuse"))
+        {
+            OfflinePolicy::Refuse
+        } else {
+            OfflinePolicy::Provisional
+        },
         paper_record: false,
     };
     progress("setup", 0, 1);
@@ -246,6 +309,7 @@ async fn simulate(args: SimulateArgs, turnout: (u64, u64)) -> anyhow::Result<Exi
     let centre = centre_listener.local_addr()?;
     let mut devices = String::from("station,kind,public_key\n");
     let mut agents = Vec::new();
+    let mut configs = Vec::new();
     let per_station = args.voters / args.stations as u64 + 1;
     for station in &training.stations {
         let config = sandoq_station_agent::Config {
@@ -260,6 +324,7 @@ async fn simulate(args: SimulateArgs, turnout: (u64, u64)) -> anyhow::Result<Exi
             clock: sandoq_station_agent::system_clock(),
             photos: args.http,
         };
+        configs.push(config.clone());
         let agent = sandoq_station_agent::Agent::new(config).map_err(anyhow::Error::msg)?;
         devices.push_str(&format!(
             "{},check_in_desk,{}\n",
@@ -323,6 +388,31 @@ async fn simulate(args: SimulateArgs, turnout: (u64, u64)) -> anyhow::Result<Exi
     }
     // One chooser seed for every station: a voter's choice depends on the voter, not the station.
     let chooser = Chooser::new(&training, args.seats, args.seed.wrapping_mul(1_000_003));
+    // What goes wrong where: devices die at the first stations, the network goes at the last.
+    let provisional = shape.offline_policy == OfflinePolicy::Provisional;
+    let mut events = vec![
+        in_process::StationEvents {
+            provisional,
+            ..Default::default()
+        };
+        m
+    ];
+    for scenario in &scenarios {
+        for event in scenario.events("device_replaced") {
+            for i in 0..event.stations.unwrap_or(0).min(m) {
+                let at = event.at_percent.unwrap_or(50) as usize;
+                events[i].replace_at = Some(queues[i].len() * at / 100);
+            }
+        }
+        for event in scenario.events("partition") {
+            for i in m.saturating_sub(event.stations.unwrap_or(0))..m {
+                let n = queues[i].len();
+                let from = event.from_percent.unwrap_or(0) as usize;
+                let to = event.to_percent.unwrap_or(100) as usize;
+                events[i].offline = Some((n * from / 100, n * to / 100));
+            }
+        }
+    }
     let cast = Arc::new(AtomicU64::new(0));
     let total = voting as u64;
     let watcher = {
@@ -347,12 +437,14 @@ async fn simulate(args: SimulateArgs, turnout: (u64, u64)) -> anyhow::Result<Exi
         )
         .await?
     } else {
+        drop(agents);
         in_process_day(
             &store,
             &election,
             &training,
-            agents,
+            configs,
             queues,
+            events,
             &chooser,
             &file,
             args.seed,
@@ -365,6 +457,15 @@ async fn simulate(args: SimulateArgs, turnout: (u64, u64)) -> anyhow::Result<Exi
     watcher.abort();
     progress("voting", cast.load(Ordering::Relaxed), total);
     lap("polling_day", &mut seconds);
+
+    // A tampered device, after every station reported: each request must be refused.
+    let mut tampering = (0u64, 0u64, Vec::new());
+    if scenarios
+        .iter()
+        .any(|s| s.events("tampered_device").next().is_some())
+    {
+        tampering = tamper(centre, &store, id, &work, &training).await?;
+    }
 
     // The centre has every report once the agents' acknowledgements came back; its result then.
     let answer = sandoq_sim::http::request(
@@ -445,7 +546,20 @@ async fn simulate(args: SimulateArgs, turnout: (u64, u64)) -> anyhow::Result<Exi
             problems.iter().take(20).map(|p| format!("{p:?}")).collect(),
         ),
     };
-    let summary = json!({
+    let incidents = store
+        .incidents(id)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let double_vote_incidents = incidents
+        .iter()
+        .filter(|i| i.kind == sandoq_store::IncidentKind::DoubleVote)
+        .count() as u64;
+    let refused_reports = store
+        .refused_reports(id)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .len() as u64;
+    let mut summary = json!({
         "election": shape.code,
         "training": true,
         "seed": args.seed,
@@ -469,13 +583,34 @@ async fn simulate(args: SimulateArgs, turnout: (u64, u64)) -> anyhow::Result<Exi
         "seats": result["seats"],
         "record": args.out.display().to_string(),
         "mode": if args.http { "http" } else { "in_process" },
+        "devices_replaced": days.iter().filter(|d| d.replaced).count(),
+        "provisional_check_ins": days.iter().map(|d| d.provisional).sum::<u64>(),
+        "double_vote_incidents": double_vote_incidents,
+        "double_votes_all_flagged": double_vote_incidents == double_votes_accepted,
+        "tampering_refused": tampering.0,
+        "tampering_accepted": tampering.1,
+        "tampering_answers": tampering.2,
+        "came_back_later": days.iter().map(|d| d.came_back).sum::<u64>(),
+        "refused_reports_visible": refused_reports,
     });
+    let verdicts: Vec<Value> = scenarios
+        .iter()
+        .map(|scenario| sandoq_sim::scenario::judge(scenario, &summary))
+        .collect();
+    let scenarios_passed = verdicts.iter().all(|v| v["passed"] == true);
+    summary["scenarios"] = json!(verdicts);
     let _ = std::fs::remove_dir_all(&work);
+    // A double vote can only be accepted where a station took provisional check-ins while cut
+    // off; then every one must have become an incident for the supervisors.
+    let double_votes_ok = double_votes_accepted == 0
+        || (double_vote_incidents == double_votes_accepted
+            && days.iter().any(|d| d.provisional > 0));
     let ok = ground_truth_match
         && verify_ok
         && all_reported
         && failures.is_empty()
-        && double_votes_accepted == 0
+        && double_votes_ok
+        && scenarios_passed
         && ballots_cast == ballots_counted
         && checked_in == ballots_cast;
     if args.json {
@@ -545,6 +680,85 @@ fn station_steps(days: &[Day]) -> Value {
     Value::Object(map)
 }
 
+/// The tampered-device scenario: a report with a figure changed after signing, a ballot record
+/// altered, and a report from a key the centre never registered, each sent as a device would.
+/// Returns how many the centre refused and how many it accepted.
+async fn tamper(
+    centre: std::net::SocketAddr,
+    store: &sandoq_central::AnyStore,
+    id: sandoq_store::ElectionId,
+    work: &Path,
+    training: &training::Training,
+) -> anyhow::Result<(u64, u64, Vec<String>)> {
+    use sandoq_station_agent::client::Centre;
+    let station = &training.stations[0].code;
+    let key = sandoq_station::keys::load_or_create(&work.join(format!("station-{station}")))?;
+    let device = Centre::new(&format!("http://{centre}"), key)
+        .ok_or_else(|| anyhow::anyhow!("the centre's address"))?;
+    let now = sandoq_central::http::system_clock()().0;
+    let (report, _) = store
+        .station_report(id, station)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .ok_or_else(|| anyhow::anyhow!("station {station} has no report"))?;
+    let report: Value = serde_json::from_str(&report)?;
+    let mut attempts: Vec<(String, Vec<u8>, Option<Centre>)> = Vec::new();
+    // 1. The device's own report with one more ballot for the first list, signatures unchanged.
+    let mut forged = report.clone();
+    forged["ballots"] = json!(forged["ballots"].as_u64().unwrap_or(0) + 1);
+    attempts.push((
+        format!("/api/elections/{}/station-reports", id.0),
+        forged.to_string().into_bytes(),
+        None,
+    ));
+    // 2. Its ballot records with one ballot's content changed.
+    let records = store
+        .station_ballots(id)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .into_iter()
+        .find(|(s, _)| s == station)
+        .map(|(_, records)| records)
+        .unwrap_or_default();
+    let mut records: Value = serde_json::from_str(&records).unwrap_or(json!([]));
+    if let Some(first) = records.as_array_mut().and_then(|r| r.first_mut()) {
+        first["content"] = json!(r#"{"list":"101"}"#);
+        first["id"] = json!("00".repeat(16));
+    }
+    attempts.push((
+        format!("/api/elections/{}/ballot-records", id.0),
+        json!({ "records": records }).to_string().into_bytes(),
+        None,
+    ));
+    // 3. The same report from a device nobody registered.
+    let stranger = ed25519_dalek::SigningKey::from_bytes(&[42; 32]);
+    attempts.push((
+        format!("/api/elections/{}/station-reports", id.0),
+        report.to_string().into_bytes(),
+        Centre::new(&format!("http://{centre}"), stranger),
+    ));
+    let (mut refused, mut accepted, mut codes) = (0, 0, Vec::new());
+    for (path, body, other) in attempts {
+        let answer = other
+            .as_ref()
+            .unwrap_or(&device)
+            .signed("POST", &path, &body, now)
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", e.0))?;
+        if answer.status == 200 {
+            accepted += 1;
+        } else {
+            refused += 1;
+        }
+        codes.push(format!(
+            "{} {}",
+            answer.status,
+            answer.body["error"]["code"].as_str().unwrap_or("")
+        ));
+    }
+    Ok((refused, accepted, codes))
+}
+
 /// The process's peak resident memory (VmHWM), in MiB, where `/proc` tells it.
 fn peak_memory_mib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -603,6 +817,9 @@ async fn http_day(
                     truth,
                     reported: day.reported,
                     steps: [Duration::ZERO; 5],
+                    replaced: false,
+                    provisional: 0,
+                    came_back: 0,
                 });
             }
             Ok(Err(e)) => failures.push(e),
@@ -613,7 +830,12 @@ async fn http_day(
 }
 
 /// A station waiting for a lane: its index, its agent, its voters.
-type StationWork = (usize, sandoq_station_agent::Agent, Vec<NationalCode>);
+type StationWork = (
+    usize,
+    sandoq_station_agent::Config,
+    Vec<NationalCode>,
+    in_process::StationEvents,
+);
 
 /// Stations run at once in the in-process mode: enough to keep both cores and the store's
 /// writer busy while one station waits for its check-ins' commit.
@@ -627,8 +849,9 @@ async fn in_process_day(
     store: &sandoq_central::AnyStore,
     election: &sandoq_store::Election,
     training: &training::Training,
-    agents: Vec<sandoq_station_agent::Agent>,
+    configs: Vec<sandoq_station_agent::Config>,
     queues: Vec<Vec<NationalCode>>,
+    events: Vec<in_process::StationEvents>,
     chooser: &Chooser,
     file: &sandoq_json::tally::ElectionFile,
     seed: u64,
@@ -637,11 +860,12 @@ async fn in_process_day(
     failures: &mut Vec<String>,
 ) -> Vec<Day> {
     let work: Arc<std::sync::Mutex<Vec<StationWork>>> = Arc::new(std::sync::Mutex::new(
-        agents
+        configs
             .into_iter()
             .zip(queues)
+            .zip(events)
             .enumerate()
-            .map(|(i, (agent, queue))| (i, agent, queue))
+            .map(|(i, ((config, queue), events))| (i, config, queue, events))
             .rev()
             .collect(),
     ));
@@ -665,7 +889,7 @@ async fn in_process_day(
             let mut failures = Vec::new();
             loop {
                 let next = work.lock().ok().and_then(|mut w| w.pop());
-                let Some((i, agent, queue)) = next else {
+                let Some((i, config, queue, events)) = next else {
                     break;
                 };
                 let truth = in_process::Truth {
@@ -675,11 +899,12 @@ async fn in_process_day(
                 match in_process::run_station(
                     &store,
                     &election,
-                    agent,
+                    config,
                     &stations[i],
                     &queue,
                     &mut chooser,
                     &truth,
+                    &events,
                     seed,
                     now,
                 )
@@ -694,6 +919,9 @@ async fn in_process_day(
                             ballots: run.ballots,
                             reported: run.reported,
                             steps: run.steps,
+                            replaced: run.replaced,
+                            provisional: run.provisional,
+                            came_back: run.came_back,
                         });
                     }
                     Err(e) => failures.push(e),

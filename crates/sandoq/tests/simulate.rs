@@ -135,3 +135,84 @@ fn the_same_seed_gives_the_same_election_day() {
     same_day_twice(true);
     same_day_twice(false);
 }
+
+/// Every scenario of the library (`scenarios/`), each at small scale: the simulator reports it
+/// passed, with every check, and the usual invariants hold.
+#[test]
+fn every_scenario_in_the_library_passes() {
+    let library = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
+    let mut files: Vec<_> = std::fs::read_dir(&library)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 4, "{files:?}");
+    for file in files {
+        let out = unique("sandoq-simulate-scenario");
+        let output = Command::new(env!("CARGO_BIN_EXE_sandoq"))
+            .args([
+                "simulate",
+                "--json",
+                "--voters",
+                "20000",
+                "--stations",
+                "50",
+            ])
+            .args(["--seed", "7", "--scenario"])
+            .arg(&file)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{}: {}\n{stdout}\n{}",
+            file.display(),
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let summary: Value = serde_json::from_str(&stdout).unwrap();
+        let verdicts = summary["scenarios"].as_array().unwrap();
+        assert_eq!(verdicts.len(), 1);
+        assert_eq!(verdicts[0]["passed"], true, "{}: {summary}", file.display());
+        assert!(!verdicts[0]["checks"].as_array().unwrap().is_empty());
+        assert_eq!(summary["lost_ballots"], 0);
+        assert_eq!(summary["ground_truth_match"], true);
+        assert_eq!(summary["verified"], true);
+        let _ = std::fs::remove_dir_all(&out);
+    }
+}
+
+/// A broken scenario file is refused with a stable code before anything runs.
+#[test]
+fn a_bad_scenario_is_refused_before_anything_runs() {
+    let dir = unique("sandoq-simulate-bad-scenario");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bad.toml");
+    std::fs::write(
+        &file,
+        "name = \"x\"\nen = \"x\"\nfa = \"x\"\n[[event]]\nkind = \"meteor\"\n[expect]\nlost_ballots = 0\n",
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_sandoq"))
+        .args([
+            "simulate",
+            "--voters",
+            "100",
+            "--stations",
+            "2",
+            "--scenario",
+        ])
+        .arg(&file)
+        .arg("--out")
+        .arg(dir.join("record"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("bad_scenario"), "{stderr}");
+    assert!(!dir.join("record").exists(), "nothing was run");
+    let _ = std::fs::remove_dir_all(&dir);
+}
