@@ -219,14 +219,16 @@ impl Event {
                 }
             }
             "tampered_device" => {}
-            other => return Err(bad(
-                format!(
+            other => {
+                return Err(bad(
+                    format!(
                     "unknown event kind {other:?} (device_replaced, partition, tampered_device)"
                 ),
-                format!(
+                    format!(
                     "نوع رویداد ناشناخته {other:?} (device_replaced، partition، tampered_device)"
                 ),
-            )),
+                ))
+            }
         }
         Ok(())
     }

@@ -178,10 +178,18 @@ enum Done {
 pub struct SqliteStore {
     pool: SqlitePool,
     writer: tokio::sync::mpsc::Sender<Job>,
+    /// Held by every write of this process while it writes: SQLite has one writer at a time, and
+    /// waiting here (in order, woken at once) costs nothing, where SQLite's busy handler sleeps
+    /// up to 100 ms between tries. Other processes still meet the busy timeout.
+    gate: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 /// Writes check-ins and nonces in groups, each group one transaction and one fsync, until every sender is gone.
-async fn run_writer(pool: SqlitePool, mut jobs: tokio::sync::mpsc::Receiver<Job>) {
+async fn run_writer(
+    pool: SqlitePool,
+    mut jobs: tokio::sync::mpsc::Receiver<Job>,
+    gate: std::sync::Arc<tokio::sync::Mutex<()>>,
+) {
     let mut next = None;
     loop {
         let first = match next.take() {
@@ -198,6 +206,7 @@ async fn run_writer(pool: SqlitePool, mut jobs: tokio::sync::mpsc::Receiver<Job>
             reply,
         } = first
         {
+            let _gate = gate.lock().await;
             let _ = reply.send(write_many(&pool, election, &items, &rule).await);
             continue;
         }
@@ -245,7 +254,11 @@ async fn run_writer(pool: SqlitePool, mut jobs: tokio::sync::mpsc::Receiver<Job>
                 }
             }
         }
-        match write_group(pool.clone(), work).await {
+        let written = {
+            let _gate = gate.lock().await;
+            write_group(pool.clone(), work).await
+        };
+        match written {
             Ok(answers) => {
                 for (reply, answer) in replies.into_iter().zip(answers) {
                     match (reply, answer) {
@@ -548,9 +561,11 @@ impl SqliteStore {
             .await
             .map_err(db)?;
         let (writer, jobs) = tokio::sync::mpsc::channel(4 * MAX_GROUP);
+        let gate = std::sync::Arc::new(tokio::sync::Mutex::new(()));
         let store = SqliteStore {
             pool: pool.clone(),
             writer,
+            gate: gate.clone(),
         };
         store.migrate().await?;
         // The writer is its own thread with its own small runtime: SQLite has one writer anyway.
@@ -560,7 +575,7 @@ impl SqliteStore {
             .map_err(|e| StoreError::Database(e.to_string()))?;
         std::thread::Builder::new()
             .name("sandoq-check-in-writer".into())
-            .spawn(move || runtime.block_on(run_writer(pool, jobs)))
+            .spawn(move || runtime.block_on(run_writer(pool, jobs, gate)))
             .map_err(|e| StoreError::Database(e.to_string()))?;
         Ok(store)
     }
@@ -598,7 +613,8 @@ impl SqliteStore {
                     ))
                 }
                 None => {
-                    let mut tx = self.pool.begin().await.map_err(db)?;
+                    let _gate = self.gate.lock().await;
+        let mut tx = self.pool.begin().await.map_err(db)?;
                     sqlx::raw_sql(sql).execute(&mut *tx).await.map_err(db)?;
                     sqlx::query("INSERT INTO schema_migrations (version, name, checksum) VALUES (?, ?, ?)")
                         .bind(version)
@@ -667,6 +683,7 @@ impl Store for SqliteStore {
         actor: &str,
         at: Timestamp,
     ) -> Result<ElectionId, StoreError> {
+        let _gate = self.gate.lock().await;
         let mut tx = self.pool.begin().await.map_err(db)?;
         let inserted = sqlx::query(
             "INSERT INTO elections (code, name_fa, name_en, kind, seats, constituency, polling_day, offline_policy, opens_at, closes_at, rules, paper_record) \
@@ -763,6 +780,7 @@ impl Store for SqliteStore {
         actor: &str,
         at: Timestamp,
     ) -> Result<bool, StoreError> {
+        let _gate = self.gate.lock().await;
         let mut tx = self.pool.begin().await.map_err(db)?;
         let changed = sqlx::query("UPDATE elections SET status = ? WHERE id = ? AND status = ?")
             .bind(to.name())
@@ -809,6 +827,7 @@ impl Store for SqliteStore {
         actor: &str,
         at: Timestamp,
     ) -> Result<(), StoreError> {
+        let _gate = self.gate.lock().await;
         let mut tx = self.pool.begin().await.map_err(db)?;
         sqlx::query(
             "INSERT INTO definitions (election_id, canonical, hash) VALUES (?, ?, ?) \
@@ -857,6 +876,7 @@ impl Store for SqliteStore {
         actor: &str,
         at: Timestamp,
     ) -> Result<u64, StoreError> {
+        let _gate = self.gate.lock().await;
         let mut tx = self.pool.begin().await.map_err(db)?;
         // Multi-row inserts: far fewer statements for a registry of millions, all in one transaction.
         for batch in voters.chunks(IMPORT_BATCH_ROWS) {
@@ -1009,6 +1029,7 @@ impl Store for SqliteStore {
         actor: &str,
         at: Timestamp,
     ) -> Result<bool, StoreError> {
+        let _gate = self.gate.lock().await;
         let mut tx = self.pool.begin().await.map_err(db)?;
         let revoked = sqlx::query(
             "UPDATE devices SET status = 'revoked' WHERE id = ? AND election_id = ? AND status = 'active'",
@@ -1069,6 +1090,7 @@ impl Store for SqliteStore {
         actor: &str,
         at: Timestamp,
     ) -> Result<UserId, StoreError> {
+        let _gate = self.gate.lock().await;
         let mut tx = self.pool.begin().await.map_err(db)?;
         let inserted = sqlx::query("INSERT INTO users (username, role, scope, password_hash) VALUES (?, ?, ?, ?) RETURNING id")
             .bind(username)
@@ -1119,6 +1141,7 @@ impl Store for SqliteStore {
         max_failures: u32,
         lock_until: Timestamp,
     ) -> Result<(), StoreError> {
+        let _gate = self.gate.lock().await;
         sqlx::query(
             "UPDATE users SET failed_attempts = failed_attempts + 1, \
              locked_until = CASE WHEN failed_attempts + 1 >= ? THEN ? ELSE locked_until END WHERE id = ?",
@@ -1139,6 +1162,7 @@ impl Store for SqliteStore {
         expires_at: Timestamp,
         at: Timestamp,
     ) -> Result<(), StoreError> {
+        let _gate = self.gate.lock().await;
         let mut tx = self.pool.begin().await.map_err(db)?;
         sqlx::query("UPDATE users SET failed_attempts = 0, locked_until = 0 WHERE id = ?")
             .bind(user.0)
@@ -1175,6 +1199,7 @@ impl Store for SqliteStore {
     }
 
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        let _gate = self.gate.lock().await;
         sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
             .bind(token_hash)
             .execute(&self.pool)
@@ -1190,6 +1215,7 @@ impl Store for SqliteStore {
         actor: &str,
         at: Timestamp,
     ) -> Result<u64, StoreError> {
+        let _gate = self.gate.lock().await;
         let mut tx = self.pool.begin().await.map_err(db)?;
         for area in areas {
             let inserted = sqlx::query("INSERT INTO areas (election_id, code, kind, parent_code, name_fa, name_en) VALUES (?, ?, ?, ?, ?, ?)")
@@ -1249,6 +1275,7 @@ impl Store for SqliteStore {
         actor: &str,
         at: Timestamp,
     ) -> Result<u64, StoreError> {
+        let _gate = self.gate.lock().await;
         let mut tx = self.pool.begin().await.map_err(db)?;
         for station in stations {
             sandoq_store::checkin::check_station_code(&station.code)?;
@@ -1317,6 +1344,7 @@ impl Store for SqliteStore {
         actor: &str,
         at: Timestamp,
     ) -> Result<Vec<DeviceId>, StoreError> {
+        let _gate = self.gate.lock().await;
         let mut tx = self.pool.begin().await.map_err(db)?;
         let mut ids = Vec::with_capacity(devices.len());
         for device in devices {
@@ -1372,6 +1400,7 @@ impl Store for SqliteStore {
         actor: &str,
         at: Timestamp,
     ) -> Result<(), StoreError> {
+        let _gate = self.gate.lock().await;
         let mut tx = self.pool.begin().await.map_err(db)?;
         sqlx::query(
             "INSERT INTO photos (election_id, candidate_code, content_type, sha256, bytes) VALUES (?, ?, ?, ?, ?) \
@@ -1446,6 +1475,7 @@ impl Store for SqliteStore {
         election: ElectionId,
         incident: &Incident,
     ) -> Result<bool, StoreError> {
+        let _gate = self.gate.lock().await;
         let inserted = sqlx::query(
             "INSERT INTO incidents (election_id, kind, national_code, station_code, at, request_id, first_station_code, first_at, detail) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -1507,6 +1537,7 @@ impl Store for SqliteStore {
         report: &str,
         at: Timestamp,
     ) -> Result<Option<String>, StoreError> {
+        let _gate = self.gate.lock().await;
         let mut tx = self.pool.begin().await.map_err(db)?;
         let inserted = sqlx::query(
             "INSERT INTO station_reports (election_id, station_code, device_id, report, received_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -1550,6 +1581,7 @@ impl Store for SqliteStore {
         actor: &str,
         at: Timestamp,
     ) -> Result<u64, StoreError> {
+        let _gate = self.gate.lock().await;
         let mut tx = self.pool.begin().await.map_err(db)?;
         for row in rows {
             let inserted = sqlx::query("INSERT INTO users (username, role, scope, password_hash, signing_key) VALUES (?, ?, ?, ?, ?)")
@@ -1591,6 +1623,7 @@ impl Store for SqliteStore {
         actor: &str,
         at: Timestamp,
     ) -> Result<(), StoreError> {
+        let _gate = self.gate.lock().await;
         let mut tx = self.pool.begin().await.map_err(db)?;
         sqlx::query("UPDATE users SET signing_key = ? WHERE id = ?")
             .bind(key)
@@ -1618,6 +1651,7 @@ impl Store for SqliteStore {
         actor: &str,
         at: Timestamp,
     ) -> Result<Option<String>, StoreError> {
+        let _gate = self.gate.lock().await;
         let mut tx = self.pool.begin().await.map_err(db)?;
         let inserted = sqlx::query(
             "INSERT INTO station_ballots (election_id, station_code, records) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
@@ -1679,6 +1713,7 @@ impl Store for SqliteStore {
         election: ElectionId,
         status: &StationStatus,
     ) -> Result<(), StoreError> {
+        let _gate = self.gate.lock().await;
         sqlx::query("INSERT INTO station_status (election_id, station_code, state, ballots, tokens_issued, received_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (election_id, station_code) DO UPDATE SET state = excluded.state, ballots = excluded.ballots, tokens_issued = excluded.tokens_issued, received_at = excluded.received_at")
             .bind(election.0)
             .bind(&status.station)
@@ -1723,6 +1758,7 @@ impl Store for SqliteStore {
         code: &str,
         at: Timestamp,
     ) -> Result<(), StoreError> {
+        let _gate = self.gate.lock().await;
         sqlx::query(
             "INSERT INTO refused_reports (election_id, station_code, code, at) VALUES (?, ?, ?, ?)",
         )
@@ -1757,6 +1793,7 @@ impl Store for SqliteStore {
     }
 
     async fn ack_alert(&self, election: ElectionId, ack: &AlertAck) -> Result<bool, StoreError> {
+        let _gate = self.gate.lock().await;
         let mut tx = self.pool.begin().await.map_err(db)?;
         let inserted = sqlx::query("INSERT INTO alert_acks (election_id, alert, note, by_user, at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")
             .bind(election.0)
@@ -1808,6 +1845,7 @@ impl Store for SqliteStore {
         by: &str,
         at: Timestamp,
     ) -> Result<bool, StoreError> {
+        let _gate = self.gate.lock().await;
         let mut tx = self.pool.begin().await.map_err(db)?;
         let inserted = sqlx::query("INSERT INTO count_closing (election_id, statement, closed_by, closed_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")
             .bind(election.0)
@@ -1861,6 +1899,7 @@ impl Store for SqliteStore {
         signature: &str,
         at: Timestamp,
     ) -> Result<bool, StoreError> {
+        let _gate = self.gate.lock().await;
         let mut tx = self.pool.begin().await.map_err(db)?;
         let inserted = sqlx::query("INSERT INTO closing_signatures (election_id, username, signature, signed_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")
             .bind(election.0)
