@@ -216,3 +216,51 @@ fn a_bad_scenario_is_refused_before_anything_runs() {
     assert!(!dir.join("record").exists(), "nothing was run");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `--database postgres://…`: the same day with the centre on PostgreSQL (a database of its own
+/// on the throwaway server of `scripts/with-postgres.sh`), every invariant holding.
+#[test]
+fn a_polling_day_on_postgresql_keeps_every_invariant() {
+    let admin = std::env::var("SANDOQ_TEST_POSTGRES_URL")
+        .expect("SANDOQ_TEST_POSTGRES_URL is not set: run the tests through scripts/ci.sh (or scripts/with-postgres.sh cargo test)");
+    let name = format!("sandoq_simulate_{}", std::process::id());
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let pool = sqlx::PgPool::connect(&admin).await.unwrap();
+        sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    });
+    let url = match admin.rsplit_once('/') {
+        Some((base, _)) => format!("{base}/{name}"),
+        None => panic!("bad URL {admin}"),
+    };
+    let out = unique("sandoq-simulate-postgres");
+    let output = Command::new(env!("CARGO_BIN_EXE_sandoq"))
+        .args(["simulate", "--json", "--voters", "4000", "--stations", "10"])
+        .args(["--seed", "5", "--database", &url, "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}\n{stdout}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(summary["checked_in"], 2_000);
+    assert_eq!(summary["ballots_counted"], 2_000);
+    assert_eq!(summary["double_votes_accepted"], 0);
+    assert_eq!(summary["stations_reported"], 10);
+    assert_eq!(summary["ground_truth_match"], true);
+    assert_eq!(summary["verified"], true);
+    // The same seed on SQLite gives the same seats.
+    let sqlite_out = unique("sandoq-simulate-sqlite");
+    let sqlite = simulate(4_000, 10, 5, &sqlite_out, false);
+    assert_eq!(summary["seats"], sqlite["seats"]);
+    let _ = std::fs::remove_dir_all(&out);
+    let _ = std::fs::remove_dir_all(&sqlite_out);
+}
