@@ -40,6 +40,9 @@ pub struct StationEvents {
     pub offline: Option<(usize, usize)>,
     /// The election's policy for offline stations lets the desk take provisional check-ins.
     pub provisional: bool,
+    /// The device's clock is this many seconds off when the day starts; the officials set it
+    /// right once the desk shows the centre's refusal.
+    pub clock_skew: Option<i64>,
 }
 
 /// What happened at a station.
@@ -62,6 +65,8 @@ pub struct StationRun {
     /// Check-ins taken while offline (provisional), and voters turned away to come back later.
     pub provisional: u64,
     pub came_back: u64,
+    /// The centre refused the device while its clock was off, and the desk said why.
+    pub clock_skew_refused: bool,
 }
 
 /// The steps of a station's day timed in [`StationRun::steps`].
@@ -89,6 +94,19 @@ pub async fn run_station<S: Store>(
     seed: u64,
     now: Timestamp,
 ) -> Result<StationRun, String> {
+    // A device whose clock is off: the centre refuses its signed requests and the desk shows why;
+    // the officials set the clock right and start it again.
+    let mut clock_skew_refused = false;
+    if let Some(skew) = events.clock_skew {
+        let mut skewed = config.clone();
+        let base = config.clock.clone();
+        skewed.clock = std::sync::Arc::new(move || base() + skew);
+        let agent = Agent::new(skewed).map_err(|e| format!("station {}: {e}", station.code))?;
+        agent.tick().await;
+        clock_skew_refused = agent
+            .waiting()
+            .is_some_and(|w| w.code == "centre_refused" && w.en.contains("stale_request"));
+    }
     let mut agent =
         Agent::new(config.clone()).map_err(|e| format!("station {}: {e}", station.code))?;
     let fail = |what: &str| {
@@ -135,6 +153,7 @@ pub async fn run_station<S: Store>(
         replaced: false,
         provisional: 0,
         came_back: 0,
+        clock_skew_refused: false,
     };
     let mut reader = BallotReader::new(truth.contest, truth.excess);
     // The day in segments: split where the device dies and where the network goes and returns.
@@ -250,6 +269,7 @@ pub async fn run_station<S: Store>(
     }
     lap(&mut clock, &mut steps[4]);
     run.steps = steps;
+    run.clock_skew_refused = clock_skew_refused;
     if !run.reported {
         let why = agent
             .with_station(|s| Ok(s.last_refusal.clone()))

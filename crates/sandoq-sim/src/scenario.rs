@@ -47,7 +47,7 @@ pub struct Scenario {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Event {
-    /// `device_replaced`, `partition` or `tampered_device`.
+    /// `device_replaced`, `partition`, `tampered_device` or `clock_skew`.
     pub kind: String,
     /// How many stations (the first ones of the election). Not for `tampered_device`.
     #[serde(default)]
@@ -61,6 +61,9 @@ pub struct Event {
     /// … and when it comes back.
     #[serde(default)]
     pub to_percent: Option<u32>,
+    /// `clock_skew`: how far the device's clock is off, in seconds (either way).
+    #[serde(default)]
+    pub seconds: Option<i64>,
 }
 
 /// The expectations a scenario may state, with what they mean.
@@ -101,6 +104,10 @@ pub const EXPECTATIONS: &[(&str, &str)] = &[
     (
         "refused_reports_visible",
         "refused reports listed for supervisors",
+    ),
+    (
+        "clock_skew_detected",
+        "stations whose device the centre refused for its clock, the desk saying why",
     ),
 ];
 
@@ -219,13 +226,26 @@ impl Event {
                 }
             }
             "tampered_device" => {}
+            "clock_skew" => {
+                stations()?;
+                match self.seconds {
+                    Some(s) if s != 0 && s.abs() <= 7 * 86_400 => {}
+                    _ => {
+                        return Err(bad(
+                            "clock_skew: seconds is how far the clock is off, not 0, at most a week"
+                                .into(),
+                            "clock_skew: seconds فاصلهٔ ساعت است، نه صفر و حداکثر یک هفته".into(),
+                        ))
+                    }
+                }
+            }
             other => {
                 return Err(bad(
                     format!(
-                    "unknown event kind {other:?} (device_replaced, partition, tampered_device)"
+                    "unknown event kind {other:?} (device_replaced, partition, tampered_device, clock_skew)"
                 ),
                     format!(
-                    "نوع رویداد ناشناخته {other:?} (device_replaced، partition، tampered_device)"
+                    "نوع رویداد ناشناخته {other:?} (device_replaced، partition، tampered_device، clock_skew)"
                 ),
                 ))
             }

@@ -126,6 +126,12 @@ impl Agent {
         Ok(agent)
     }
 
+    /// Why the centre has not given the package yet, as the desk shows it (e.g. the centre
+    /// refused the device's requests because its clock is off), if so.
+    pub fn waiting(&self) -> Option<Refusal> {
+        self.waiting.lock().ok().and_then(|w| w.clone())
+    }
+
     /// The device key (for tools and tests that speak for this station).
     pub fn device_key(&self) -> SigningKey {
         self.key.clone()

@@ -218,6 +218,8 @@ struct Day {
     provisional: u64,
     /// Voters turned away while it was offline (policy refuse) who came back later.
     came_back: u64,
+    /// Its device was refused for a clock that was off (scenario).
+    clock_skew_refused: bool,
 }
 
 /// The training election's contest and rules as the counting engine reads an election file.
@@ -402,6 +404,11 @@ async fn simulate(
             for i in 0..event.stations.unwrap_or(0).min(m) {
                 let at = event.at_percent.unwrap_or(50) as usize;
                 events[i].replace_at = Some(queues[i].len() * at / 100);
+            }
+        }
+        for event in scenario.events("clock_skew") {
+            for station in events.iter_mut().take(event.stations.unwrap_or(0)) {
+                station.clock_skew = event.seconds;
             }
         }
         for event in scenario.events("partition") {
@@ -591,6 +598,7 @@ async fn simulate(
         "tampering_accepted": tampering.1,
         "tampering_answers": tampering.2,
         "came_back_later": days.iter().map(|d| d.came_back).sum::<u64>(),
+        "clock_skew_detected": days.iter().filter(|d| d.clock_skew_refused).count(),
         "refused_reports_visible": refused_reports,
     });
     let verdicts: Vec<Value> = scenarios
@@ -820,6 +828,7 @@ async fn http_day(
                     replaced: false,
                     provisional: 0,
                     came_back: 0,
+                    clock_skew_refused: false,
                 });
             }
             Ok(Err(e)) => failures.push(e),
@@ -922,6 +931,7 @@ async fn in_process_day(
                             replaced: run.replaced,
                             provisional: run.provisional,
                             came_back: run.came_back,
+                            clock_skew_refused: run.clock_skew_refused,
                         });
                     }
                     Err(e) => failures.push(e),
