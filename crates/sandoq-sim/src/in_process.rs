@@ -168,7 +168,7 @@ pub async fn run_station<S: Store>(
     let mut later: Vec<NationalCode> = Vec::new();
     for pair in cuts.windows(2) {
         let (a, b) = (pair[0], pair[1]);
-        if events.replace_at == Some(a) && a > 0 {
+        if events.replace_at == Some(a) {
             // The device dies: everything in its memory is gone (officials signed in, sessions).
             // The replacement is started on the same data directory (the removable copy).
             drop(agent);
