@@ -222,7 +222,7 @@ pub async fn run_station<S: Store>(
             desk.online_chunk(store, election, chunk, &mut clock, &mut steps)
                 .await?;
         }
-        if offline {
+        if offline && events.offline.is_some_and(|(_, end)| b == end) {
             // The network is back: the agent's round notes it and syncs the provisional
             // check-ins; the voters turned away come back.
             agent.tick().await;
