@@ -18,15 +18,25 @@ fn unique(name: &str) -> std::path::PathBuf {
 }
 
 fn simulate(voters: u64, stations: u64, seed: u64, out: &Path, http: bool) -> Value {
+    let mut args = vec![
+        "--voters".to_string(),
+        voters.to_string(),
+        "--stations".into(),
+        stations.to_string(),
+        "--seed".into(),
+        seed.to_string(),
+    ];
+    if http {
+        args.push("--http".into());
+    }
+    simulate_with(&args, out)
+}
+
+/// `sandoq simulate --json … --out OUT`, which must succeed; its summary.
+fn simulate_with(args: &[String], out: &Path) -> Value {
     let output = Command::new(env!("CARGO_BIN_EXE_sandoq"))
         .args(["simulate", "--json"])
-        .args(if http { &["--http"][..] } else { &[][..] })
-        .arg("--voters")
-        .arg(voters.to_string())
-        .arg("--stations")
-        .arg(stations.to_string())
-        .arg("--seed")
-        .arg(seed.to_string())
+        .args(args)
         .arg("--out")
         .arg(out)
         .output()
@@ -34,7 +44,7 @@ fn simulate(voters: u64, stations: u64, seed: u64, out: &Path, http: bool) -> Va
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
-        "simulate failed ({}):\n{stdout}\n{}",
+        "simulate {args:?} failed ({}):\n{stdout}\n{}",
         output.status,
         String::from_utf8_lossy(&output.stderr)
     );
@@ -150,30 +160,12 @@ fn every_scenario_in_the_library_passes() {
     assert!(files.len() >= 4, "{files:?}");
     for file in files {
         let out = unique("sandoq-simulate-scenario");
-        let output = Command::new(env!("CARGO_BIN_EXE_sandoq"))
-            .args([
-                "simulate",
-                "--json",
-                "--voters",
-                "20000",
-                "--stations",
-                "50",
-            ])
-            .args(["--seed", "7", "--scenario"])
-            .arg(&file)
-            .arg("--out")
-            .arg(&out)
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        assert!(
-            output.status.success(),
-            "{}: {}\n{stdout}\n{}",
-            file.display(),
-            output.status,
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let summary: Value = serde_json::from_str(&stdout).unwrap();
+        let args: Vec<String> = ["--voters", "20000", "--stations", "50", "--seed", "7"]
+            .iter()
+            .map(|a| a.to_string())
+            .chain(["--scenario".to_string(), file.display().to_string()])
+            .collect();
+        let summary = simulate_with(&args, &out);
         let verdicts = summary["scenarios"].as_array().unwrap();
         assert_eq!(verdicts.len(), 1);
         assert_eq!(verdicts[0]["passed"], true, "{}: {summary}", file.display());
@@ -237,20 +229,20 @@ fn a_polling_day_on_postgresql_keeps_every_invariant() {
         None => panic!("bad URL {admin}"),
     };
     let out = unique("sandoq-simulate-postgres");
-    let output = Command::new(env!("CARGO_BIN_EXE_sandoq"))
-        .args(["simulate", "--json", "--voters", "4000", "--stations", "10"])
-        .args(["--seed", "5", "--database", &url, "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{}\n{stdout}\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let summary: Value = serde_json::from_str(&stdout).unwrap();
+    let args: Vec<String> = [
+        "--voters",
+        "4000",
+        "--stations",
+        "10",
+        "--seed",
+        "5",
+        "--database",
+    ]
+    .iter()
+    .map(|a| a.to_string())
+    .chain([url])
+    .collect();
+    let summary = simulate_with(&args, &out);
     assert_eq!(summary["checked_in"], 2_000);
     assert_eq!(summary["ballots_counted"], 2_000);
     assert_eq!(summary["double_votes_accepted"], 0);
