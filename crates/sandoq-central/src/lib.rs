@@ -9,6 +9,7 @@
 //! the caller); only synthetic personal data is ever generated.
 
 pub mod definition;
+pub mod drill;
 pub mod http;
 pub mod import;
 pub mod pages;

@@ -4,9 +4,9 @@
 use sandoq_registry::{NationalCode, RegistryEntry};
 use sandoq_store::{
     AlertAck, Area, Attempt, AuditEntry, CheckInRecord, CheckInRule, Device, DeviceId, DeviceKind,
-    DeviceNonce, Election, ElectionId, ElectionSpec, ElectionStatus, Incident, Insert, NewDevice,
-    NewOfficial, Photo, Role, Station, StationStatus, Store, StoreError, Timestamp, TurnoutBucket,
-    User, UserId, Voter,
+    DeviceNonce, Drill, DrillStep, Election, ElectionId, ElectionSpec, ElectionStatus, Incident,
+    Insert, NewDevice, NewOfficial, Photo, Role, Station, StationStatus, Store, StoreError,
+    Timestamp, TurnoutBucket, User, UserId, Voter, VoterSample,
 };
 use sandoq_store_postgres::PgStore;
 use sandoq_store_sqlite::SqliteStore;
@@ -392,6 +392,39 @@ impl Store for AnyStore {
         election: ElectionId,
     ) -> Result<Vec<(String, String)>, StoreError> {
         dispatch!(self, s => s.closing_signatures(election))
+    }
+    async fn start_drill(
+        &self,
+        election: ElectionId,
+        station: &str,
+        card: &str,
+        by: &str,
+        at: Timestamp,
+    ) -> Result<i64, StoreError> {
+        dispatch!(self, s => s.start_drill(election, station, card, by, at))
+    }
+    async fn drills(&self, election: ElectionId) -> Result<Vec<Drill>, StoreError> {
+        dispatch!(self, s => s.drills(election))
+    }
+    async fn record_drill_step(
+        &self,
+        election: ElectionId,
+        station: &str,
+        step: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, s => s.record_drill_step(election, station, step, at))
+    }
+    async fn drill_steps(&self, drill: i64) -> Result<Vec<DrillStep>, StoreError> {
+        dispatch!(self, s => s.drill_steps(drill))
+    }
+    async fn sample_voters(
+        &self,
+        election: ElectionId,
+        sample: &VoterSample,
+        limit: u32,
+    ) -> Result<Vec<NationalCode>, StoreError> {
+        dispatch!(self, s => s.sample_voters(election, sample, limit))
     }
     async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {
         dispatch!(self, s => s.audit_log(limit))

@@ -805,6 +805,143 @@ async fn postgres_officials_in_bulk() {
     officials_in_bulk(postgres_store().await).await;
 }
 
+/// Drills (issue 6 §4): started newest first, steps counted per kind with their first time and
+/// only for a station with a drill; the registry sampled for the drill card by kind, never
+/// anyone who has checked in; a drill is never changed.
+async fn drills_and_samples(store: AnyStore) {
+    use sandoq_store::{CheckInRecord, VoterSample};
+    let t0 = Timestamp::from_tehran(polling_day(), 8, 0);
+    let id = store
+        .create_election(&spec(&unique("drills")), "hq:admin", t0)
+        .await
+        .unwrap();
+    let codes: Vec<NationalCode> = synthetic::national_codes(31).take(8).collect();
+    let adult = Date::from_jalali(1370, 5, 14).unwrap();
+    let child = Date::from_jalali(1395, 1, 1).unwrap();
+    let voters = vec![
+        voter(codes[0], adult, "tehran-rey-tajrish", false, false),
+        voter(codes[1], adult, "tehran-rey-tajrish", false, false),
+        voter(codes[2], adult, "tehran-rey-tajrish", false, false),
+        voter(codes[3], child, "tehran-rey-tajrish", false, false),
+        voter(codes[4], adult, "shiraz", false, false),
+        voter(codes[5], adult, "tehran-rey-tajrish", true, false),
+        voter(codes[6], adult, "tehran-rey-tajrish", false, true),
+    ];
+    store
+        .import_voters(id, &voters, "hq:admin", t0)
+        .await
+        .unwrap();
+    let record = CheckInRecord {
+        station: "S-9".into(),
+        at: t0,
+        request_id: "drill-fixture".into(),
+        provisional: false,
+    };
+    store.insert_check_in(id, codes[1], &record).await.unwrap();
+    let born_by = sandoq_registry::eligibility::latest_eligible_birth(polling_day());
+    let mut eligible: Vec<NationalCode> = vec![codes[0], codes[2]];
+    eligible.sort_by_key(|c| c.as_u64());
+    let sample = |s: VoterSample, n: u32| {
+        let store = store.clone();
+        async move { store.sample_voters(id, &s, n).await.unwrap() }
+    };
+    let constituency = "tehran-rey-tajrish".to_string();
+    assert_eq!(
+        sample(
+            VoterSample::Eligible {
+                constituency: constituency.clone(),
+                born_by
+            },
+            5
+        )
+        .await,
+        eligible,
+        "the one who checked in is never sampled"
+    );
+    assert_eq!(
+        sample(
+            VoterSample::UnderAge {
+                constituency: constituency.clone(),
+                born_after: born_by
+            },
+            5
+        )
+        .await,
+        vec![codes[3]]
+    );
+    assert_eq!(
+        sample(VoterSample::OtherConstituency { constituency }, 5).await,
+        vec![codes[4]]
+    );
+    assert_eq!(sample(VoterSample::Deceased, 5).await, vec![codes[5]]);
+    assert_eq!(sample(VoterSample::Barred, 5).await, vec![codes[6]]);
+
+    // No drill at S-1 yet: a step is not kept.
+    store
+        .record_drill_step(id, "S-1", "state:open", t0)
+        .await
+        .unwrap();
+    let first = store
+        .start_drill(id, "S-1", "{}", "hq:trainer", t0)
+        .await
+        .unwrap();
+    let second = store
+        .start_drill(
+            id,
+            "S-1",
+            r#"{"admit":"1"}"#,
+            "hq:trainer",
+            Timestamp(t0.0 + 60),
+        )
+        .await
+        .unwrap();
+    let drills = store.drills(id).await.unwrap();
+    assert_eq!(
+        drills.iter().map(|d| d.id).collect::<Vec<_>>(),
+        vec![second, first]
+    );
+    assert_eq!(drills[0].card, r#"{"admit":"1"}"#);
+    assert_eq!(drills[0].started_by, "hq:trainer");
+    for minute in [2, 3, 4] {
+        store
+            .record_drill_step(
+                id,
+                "S-1",
+                "check_in:recorded",
+                Timestamp(t0.0 + minute * 60),
+            )
+            .await
+            .unwrap();
+    }
+    store
+        .record_drill_step(id, "S-2", "check_in:recorded", t0)
+        .await
+        .unwrap();
+    let steps = store.drill_steps(second).await.unwrap();
+    assert_eq!(steps.len(), 1);
+    assert_eq!(
+        (steps[0].step.as_str(), steps[0].first_at, steps[0].count),
+        ("check_in:recorded", Timestamp(t0.0 + 120), 3)
+    );
+    assert!(store.drill_steps(first).await.unwrap().is_empty());
+    assert!(store
+        .audit_log(10)
+        .await
+        .unwrap()
+        .iter()
+        .any(|e| e.action == "start_drill"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_drills_and_samples() {
+    drills_and_samples(sqlite_store().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_drills_and_samples() {
+    drills_and_samples(postgres_store().await).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sqlite_many_check_ins_at_once() {
     many_at_once_is_one_after_another(sqlite_store().await).await;

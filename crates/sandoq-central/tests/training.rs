@@ -143,3 +143,58 @@ async fn sqlite_training_and_live_elections_never_share_a_device() {
 async fn postgres_training_and_live_elections_never_share_a_device() {
     kinds_never_share_devices(support::postgres_store().await).await;
 }
+
+/// A drill (issue 6 §4) starts only on a training election that is voting, at one of its
+/// stations that has not opened; each refusal has its own code.
+#[tokio::test]
+async fn drills_only_on_training_elections_at_unopened_stations() {
+    use sandoq_central::drill::refusal;
+    use sandoq_store::{ElectionStatus, StationStatus};
+    let store = support::sqlite_store().await;
+    let now = Timestamp::from_tehran(Date::from_jalali(1405, 2, 11).unwrap(), 9, 0);
+    let code = |r: Option<sandoq_central::http::AppError>| r.map(|e| e.code);
+    let mut ids = Vec::new();
+    for kind in [ElectionKind::Live, ElectionKind::Training] {
+        ids.push(election(&store, kind, now).await);
+    }
+    let (live, training) = (ids[0], ids[1]);
+    let read = |id| {
+        let store = store.clone();
+        async move { store.election(id).await.unwrap().unwrap() }
+    };
+    assert_eq!(
+        code(refusal(&store, &read(training).await, "S-1").await.unwrap()),
+        Some("drill_needs_voting")
+    );
+    for id in [live, training] {
+        assert!(store
+            .set_election_status(id, ElectionStatus::Setup, ElectionStatus::Voting, "hq", now)
+            .await
+            .unwrap());
+    }
+    assert_eq!(
+        code(refusal(&store, &read(live).await, "S-1").await.unwrap()),
+        Some("drill_needs_training")
+    );
+    let training_election = read(training).await;
+    assert_eq!(
+        code(refusal(&store, &training_election, "S-1").await.unwrap()),
+        None
+    );
+    assert_eq!(
+        code(refusal(&store, &training_election, "S-7").await.unwrap()),
+        Some("unknown_station")
+    );
+    let opened = StationStatus {
+        station: "S-1".into(),
+        state: "open".into(),
+        ballots: 0,
+        tokens_issued: 0,
+        received_at: now,
+    };
+    store.set_station_status(training, &opened).await.unwrap();
+    assert_eq!(
+        code(refusal(&store, &training_election, "S-1").await.unwrap()),
+        Some("drill_station_used")
+    );
+}

@@ -4,6 +4,33 @@
 
 use serde_json::{json, Value};
 
+/// What marks every export of a training election.
+pub const TRAINING_MARK: &str = "آموزشی / TRAINING";
+
+/// Whether the export document is of a training election (anything not marked live is).
+pub fn is_training(export: &Value) -> bool {
+    export["election"]["kind"] != "live"
+}
+
+/// The first line of a CSV export of a training election: a comment that spreadsheets show as
+/// the first row and CSV readers told about `#` skip.
+fn training_line(export: &Value) -> &'static str {
+    if is_training(export) {
+        "# آموزشی / TRAINING — not a real election / انتخابات واقعی نیست\n"
+    } else {
+        ""
+    }
+}
+
+/// The file name of a CSV export: a training election's begins with `training-`.
+pub fn csv_name(export: &Value, name: &str) -> String {
+    if is_training(export) {
+        format!("training-{name}")
+    } else {
+        name.to_string()
+    }
+}
+
 fn text(fa: &Value, en: &Value) -> Value {
     let mut languages = vec![
         json!({"@type": "ElectionResults.LanguageString", "Language": "fa", "Content": fa.as_str().unwrap_or("")}),
@@ -126,7 +153,19 @@ pub fn nist_cdf(
             "Type": "election-day", "BallotsCast": report["ballots"].as_u64().unwrap_or(0), "Undervotes": report["blank"].as_u64().unwrap_or(0)}));
     }
     let seats = definition["seats"].as_u64().unwrap_or(0);
-    let name = text(&election["name_fa"], &election["name_en"]);
+    let training = is_training(export);
+    let marked = |name: &Value| {
+        if training {
+            json!(format!("{TRAINING_MARK} — {}", name.as_str().unwrap_or("")))
+        } else {
+            name.clone()
+        }
+    };
+    let name = text(&marked(&election["name_fa"]), &marked(&election["name_en"]));
+    let notes = format!(
+        "{}Candidate votes are V(c): the candidate ballots naming c plus the list ballots for c's list (Tehran rule set); party selections count list ballots.",
+        if training { "TRAINING election (آموزشی): not a real result. " } else { "" }
+    );
     let day = election["polling_day"].clone();
     json!({
         "@type": "ElectionResults.ElectionReport",
@@ -138,7 +177,7 @@ pub fn nist_cdf(
         "SequenceStart": 1, "SequenceEnd": 1,
         "Status": if complete { "unofficial-complete" } else { "unofficial-partial" },
         "VendorApplicationId": concat!("sandoq ", env!("CARGO_PKG_VERSION")),
-        "Notes": "Candidate votes are V(c): the candidate ballots naming c plus the list ballots for c's list (Tehran rule set); party selections count list ballots.",
+        "Notes": notes,
         "GpUnit": units,
         "Party": parties,
         "Election": [{
@@ -146,10 +185,10 @@ pub fn nist_cdf(
             "ElectionScopeId": scope, "Name": name, "StartDate": day, "EndDate": day, "Type": "general",
             "Candidate": candidate_records,
             "Contest": [
-                {"@type": "ElectionResults.CandidateContest", "@id": "contest-council", "Name": election["name_fa"],
+                {"@type": "ElectionResults.CandidateContest", "@id": "contest-council", "Name": marked(&election["name_fa"]),
                  "ElectoralDistrictId": scope, "VotesAllowed": seats, "NumberElected": seats, "VoteVariation": "proportional",
                  "SummaryCounts": summary, "BallotSelection": candidate_selections},
-                {"@type": "ElectionResults.PartyContest", "@id": "contest-lists", "Name": election["name_fa"],
+                {"@type": "ElectionResults.PartyContest", "@id": "contest-lists", "Name": marked(&election["name_fa"]),
                  "ElectoralDistrictId": scope, "VoteVariation": "proportional", "BallotSelection": party_selections},
             ],
         }],
@@ -172,7 +211,8 @@ pub fn csv_by_station(export: &Value, reports: &[Value]) -> String {
         .flatten()
         .filter_map(|l| l["code"].as_str().map(str::to_string))
         .collect();
-    let mut out = String::from(
+    let mut out = String::from(training_line(export));
+    out.push_str(
         "station,check_ins,tokens_issued,tokens_used,tokens_voided,ballots,blank,candidate_ballots",
     );
     for code in &lists {
@@ -206,7 +246,8 @@ pub fn csv_by_station(export: &Value, reports: &[Value]) -> String {
 /// One row per candidate: names, group, votes (direct, through the list, total), elected, and
 /// the place among the alternates.
 pub fn csv_by_candidate(export: &Value, reports: &[Value], result: &Value) -> String {
-    let mut out = String::from(
+    let mut out = String::from(training_line(export));
+    out.push_str(
         "candidate,name_fa,name_en,group,direct_votes,list_votes,total_votes,elected,alternate_rank\n",
     );
     for (code, list, c) in candidates(&export["definition"]) {
@@ -240,4 +281,67 @@ pub fn csv_by_candidate(export: &Value, reports: &[Value], result: &Value) -> St
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn export(kind: &str) -> Value {
+        json!({
+            "election": {"kind": kind, "name_fa": "شورا", "name_en": "Council", "constituency": "tehran"},
+            "definition": {"seats": 1, "lists": [{"code": "101", "name_fa": "امید", "name_en": "Hope",
+                           "candidates": [{"code": "10101", "name_fa": "مریم", "name_en": "Maryam"}]}],
+                           "independents": []},
+            "stations": [{"code": "S-1", "name_fa": "یک"}],
+        })
+    }
+
+    /// Every export of a training election says so (issue 6 §4); a live one's does not.
+    #[test]
+    fn training_exports_are_marked_and_live_ones_are_not() {
+        let result = json!({"candidate_votes": {"10101": 0}, "elected": [], "alternates": {}, "ballots": {"cast": 0, "blank": 0}});
+        for (kind, marked) in [("training", true), ("live", false)] {
+            let export = export(kind);
+            let by_station = csv_by_station(&export, &[]);
+            let by_candidate = csv_by_candidate(&export, &[], &result);
+            assert_eq!(
+                by_station.starts_with("# آموزشی / TRAINING"),
+                marked,
+                "{by_station}"
+            );
+            assert_eq!(
+                by_candidate.starts_with("# آموزشی / TRAINING"),
+                marked,
+                "{by_candidate}"
+            );
+            assert_eq!(
+                csv_name(&export, "results-by-station.csv").starts_with("training-"),
+                marked
+            );
+            let cdf = nist_cdf(&export, &[], &result, "2026-04-30T00:00:00Z", false);
+            assert_eq!(cdf["IsTest"], marked);
+            let name = cdf["Election"][0]["Name"]["Text"][0]["Content"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            let english = cdf["Election"][0]["Name"]["Text"][1]["Content"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            assert_eq!(name.starts_with(TRAINING_MARK), marked, "{name}");
+            assert_eq!(english.starts_with(TRAINING_MARK), marked, "{english}");
+            assert_eq!(
+                cdf["Notes"].as_str().unwrap().starts_with("TRAINING"),
+                marked
+            );
+            assert_eq!(
+                cdf["Election"][0]["Contest"][0]["Name"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with(TRAINING_MARK),
+                marked
+            );
+        }
+    }
 }

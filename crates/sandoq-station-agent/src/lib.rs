@@ -85,6 +85,9 @@ pub struct Agent {
     station: Arc<Mutex<Option<Station>>>,
     /// Why the package could not be had yet (for the desk), if so.
     waiting: Arc<Mutex<Option<Refusal>>>,
+    /// National codes the desk refused itself (mistyped) since the agent started, while the
+    /// station could check voters in: told to the centre with the status, for drills.
+    desk_refusals: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for Agent {
@@ -117,6 +120,7 @@ impl Agent {
             key,
             station: Arc::new(Mutex::new(None)),
             waiting: Arc::new(Mutex::new(None)),
+            desk_refusals: Arc::default(),
         };
         if let Ok(text) = std::fs::read_to_string(agent.config.data.join("package.json")) {
             let raw: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
@@ -306,8 +310,13 @@ impl Agent {
         let Ok(status) = self.with(|s| Ok(s.status())).await else {
             return;
         };
+        let desk_refusals = self
+            .desk_refusals
+            .load(std::sync::atomic::Ordering::Relaxed);
         let body = json!({"state": status["state"], "ballots": status["ballots"],
-                          "tokens_issued": status["tokens"]["issued"]});
+                          "tokens_issued": status["tokens"]["issued"],
+                          "tokens_voided": status["tokens"]["voided"],
+                          "desk_refusals": desk_refusals});
         let path = format!("/api/elections/{}/station-status", status["election"]);
         let _ = self
             .centre
@@ -733,16 +742,21 @@ async fn check_in(
     if let Err(r) = official(&agent, &headers).await {
         return fail(r);
     }
-    let code = match sandoq_registry::NationalCode::parse(&field(&body, "national_code")) {
-        Ok(code) => code.to_string(),
-        Err(e) => return fail(refusal(422, e.code, e.en, e.fa)),
-    };
     let election = match agent
         .with(|s| s.can_check_in().map(|()| s.package.election))
         .await
     {
         Ok(election) => election,
         Err(r) => return fail(r),
+    };
+    let code = match sandoq_registry::NationalCode::parse(&field(&body, "national_code")) {
+        Ok(code) => code.to_string(),
+        Err(e) => {
+            agent
+                .desk_refusals
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return fail(refusal(422, e.code, e.en, e.fa));
+        }
     };
     let mut id = [0u8; 16];
     rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut id);

@@ -651,6 +651,10 @@ async fn a_polling_day_from_sign_in_to_the_centre_accepting_the_report() {
         "S-2 has not reported"
     );
     assert_eq!(cdf.body["IsTest"], true);
+    assert!(cdf.body["Election"][0]["Name"]["Text"][0]["Content"]
+        .as_str()
+        .unwrap()
+        .starts_with("آموزشی / TRAINING"));
     let contest = &cdf.body["Election"][0]["Contest"][0];
     let maryam = contest["BallotSelection"]
         .as_array()
@@ -674,7 +678,17 @@ async fn a_polling_day_from_sign_in_to_the_centre_accepting_the_report() {
         .await;
         assert_eq!(answer.status, 200);
         assert!(answer.head.contains("text/csv"), "{}", answer.head);
-        assert!(answer.text.starts_with(header), "{}", answer.text);
+        // A training election's export says so on its first line and in its file name.
+        assert!(
+            answer
+                .head
+                .contains(&format!("filename=\"training-{path}\"")),
+            "{}",
+            answer.head
+        );
+        let (first, rest) = answer.text.split_once('\n').unwrap();
+        assert!(first.starts_with("# آموزشی / TRAINING"), "{}", answer.text);
+        assert!(rest.starts_with(header), "{}", answer.text);
     }
     let by_candidate = common::support::request(
         f.centre,

@@ -585,3 +585,237 @@ async fn the_dashboard_in_chromium_with_scoped_executive_boards() {
     browser.quit().await;
     let _ = std::fs::remove_dir_all(&f.data);
 }
+
+/// A drill for station officials, started from the headquarters pages (issue 6 §4): the trainer
+/// starts it for S-1 in Chromium and reads the drill card; the officials open the station, check
+/// in or refuse every person on the card (a mistyped code at the desk, every refusal of the
+/// centre, a voter who votes and comes back, one who walks away from the box), close, co-sign and
+/// send the report; the debrief then shows every step done, in Persian and in English. A station
+/// that has opened gets no second drill.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_drill_from_headquarters_with_its_debrief_in_chromium() {
+    // Boxed: the whole day in one future is too large for a test thread's stack in debug builds.
+    Box::pin(drill()).await;
+}
+
+async fn drill() {
+    let f = Fixture::new(Options::default()).await;
+    f.start_voting().await;
+    f.agent.tick().await;
+    let browser = Browser::start().await;
+    centre_sign_in(&browser, &f, "hq-admin").await;
+    let drills = format!("http://{}/elections/{}/drills", f.centre, f.election.0);
+    browser.open(&drills).await;
+    browser.wait_for("#start-drill select").await;
+    assert!(page_text(&browser).await.contains("آموزشی / TRAINING"));
+    browser
+        .eval("(document.querySelector('#station').value = 'S-1')")
+        .await;
+    browser.click("#start-drill button.primary").await;
+    browser.wait_for("#card").await;
+    browser.screenshot("drill-card-fa").await;
+    // The card: a code for every person, from the registry of this training election.
+    let card = browser
+        .eval("JSON.stringify(Object.fromEntries([...document.querySelectorAll('#card tr[data-practice]')].map(r => [r.dataset.practice, (r.querySelector('code.code') || {}).textContent || ''])))")
+        .await;
+    let card: Value = serde_json::from_str(card.as_str().unwrap()).unwrap();
+    for practice in [
+        "admit",
+        "mistyped",
+        "not_in_registry",
+        "under_age",
+        "other_constituency",
+        "deceased",
+        "barred",
+        "already_voted",
+        "walked_away",
+    ] {
+        assert_eq!(
+            card[practice].as_str().map(str::len),
+            Some(10),
+            "{practice}: {card}"
+        );
+    }
+    assert_eq!(
+        browser
+            .eval("document.querySelectorAll('#debrief tr.step.missing').length")
+            .await,
+        12
+    );
+
+    Box::pin(work_the_card(&f, &card)).await;
+
+    // Half way: opened, every check-in answer, the walk-away; not yet closed nor reported.
+    let drill_page = browser
+        .eval("location.href")
+        .await
+        .as_str()
+        .unwrap()
+        .to_string();
+    browser.open(&drill_page).await;
+    browser.wait_for("#debrief").await;
+    assert_eq!(
+        browser
+            .eval("[...document.querySelectorAll('#debrief tr.step.missing')].map(r => r.dataset.practice).join(',')")
+            .await,
+        "close,report"
+    );
+
+    // A station that has opened gets no second drill.
+    browser.open(&drills).await;
+    browser.wait_for("#start-drill select").await;
+    assert_eq!(
+        browser
+            .eval("[...document.querySelectorAll('#station option')].map(o => o.value).join(',')")
+            .await,
+        "S-2,S-3"
+    );
+    let form = common::support::request(
+        f.centre,
+        "POST",
+        &format!("/elections/{}/drills", f.election.0),
+        &[
+            (
+                "content-type",
+                "application/x-www-form-urlencoded".to_string(),
+            ),
+            ("cookie", browser_cookie(&browser).await),
+        ],
+        b"station=S-1",
+    )
+    .await;
+    assert_eq!(form.status, 422);
+    assert!(
+        form.text.contains("data-code=\"drill_station_used\""),
+        "{}",
+        form.text
+    );
+
+    Box::pin(close_and_send(&f)).await;
+    browser.open(&drill_page).await;
+    browser.wait_for("#debrief").await;
+    assert_eq!(
+        browser
+            .eval("document.querySelectorAll('#debrief tr.step.missing').length")
+            .await,
+        0,
+        "{}",
+        page_text(&browser).await
+    );
+    let written = browser.text("#written").await;
+    assert!(written.contains("۱۲ کار از ۱۲ کار"), "{written}");
+    assert!(written.contains("همهٔ کارهای تمرین انجام شد"), "{written}");
+    browser.screenshot("drill-debrief-fa").await;
+    browser.open(&format!("{drill_page}?lang=en")).await;
+    browser.wait_for("#debrief").await;
+    let written = browser.text("#written").await;
+    assert!(
+        written.contains("did 12 of the 12 steps")
+            && written.contains("Every step of the drill was done."),
+        "{written}"
+    );
+    assert!(page_text(&browser).await.contains("TRAINING"));
+    browser.screenshot("drill-debrief-en").await;
+    // The list shows the drill with all its steps done.
+    browser.open(&format!("{drills}?lang=en")).await;
+    browser.wait_for("#drills").await;
+    assert!(browser.text("#drills tr.drill").await.contains("12 / 12"));
+    browser.quit().await;
+    let _ = std::fs::remove_dir_all(&f.data);
+}
+
+/// The officials work through the drill card at the desk and the ballot boxes.
+async fn work_the_card(f: &Fixture, card: &Value) {
+    use serde_json::json;
+    let mut cookie = String::new();
+    for name in OFFICIALS {
+        cookie = f.sign_in(name).await;
+    }
+    let (s, a) = f.call("POST", "/api/desk/open", &cookie, Value::Null).await;
+    assert_eq!(s, 200, "{a}");
+    let check_in = |code: &str| {
+        f.call(
+            "POST",
+            "/api/desk/check-in",
+            &cookie,
+            json!({"national_code": code}),
+        )
+    };
+    let (s, a) = check_in(card["admit"].as_str().unwrap()).await;
+    assert_eq!((s, &a["outcome"]), (200, &json!("recorded")), "{a}");
+    let token = a["token"].as_str().unwrap().to_string();
+    let (_, a) = f
+        .call("POST", "/api/box/1/unlock", "", json!({"token": token}))
+        .await;
+    let session = a["session"].as_str().unwrap().to_string();
+    let (s, a) = f
+        .call(
+            "POST",
+            "/api/box/1/cast",
+            "",
+            json!({"session": session, "ballot": {"list": "101"}}),
+        )
+        .await;
+    assert_eq!(s, 200, "{a}");
+    let (s, a) = check_in(card["mistyped"].as_str().unwrap()).await;
+    assert_eq!(s, 422, "{a}");
+    for (practice, outcome) in [
+        ("not_in_registry", "not_in_registry"),
+        ("under_age", "under_age"),
+        ("other_constituency", "other_constituency"),
+        ("deceased", "deceased"),
+        ("barred", "barred"),
+        ("already_voted", "already_voted"),
+    ] {
+        let (s, a) = check_in(card[practice].as_str().unwrap()).await;
+        assert_eq!((s, a["outcome"].as_str()), (200, Some(outcome)), "{a}");
+    }
+    let (s, a) = check_in(card["walked_away"].as_str().unwrap()).await;
+    assert_eq!((s, &a["outcome"]), (200, &json!("recorded")), "{a}");
+    let token = a["token"].as_str().unwrap().to_string();
+    let (_, a) = f
+        .call("POST", "/api/box/2/unlock", "", json!({"token": token}))
+        .await;
+    let session = a["session"].as_str().unwrap().to_string();
+    let (s, a) = f
+        .call("POST", "/api/box/2/void", "", json!({"session": session}))
+        .await;
+    assert_eq!(s, 200, "{a}");
+    // The background round tells the centre the station's state and counters.
+    f.agent.tick().await;
+}
+
+/// The officials close the station, co-sign the report, and the agent sends it.
+async fn close_and_send(f: &Fixture) {
+    use serde_json::json;
+    let cookie = f.sign_in(OFFICIALS[0]).await;
+    let (s, a) = f
+        .call("POST", "/api/desk/close", &cookie, Value::Null)
+        .await;
+    assert_eq!(s, 200, "{a}");
+    for name in OFFICIALS {
+        let (s, a) = f
+            .call(
+                "POST",
+                "/api/desk/cosign",
+                &cookie,
+                json!({"username": name, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(s, 200, "{a}");
+    }
+    f.agent.tick().await;
+    f.agent.tick().await;
+}
+
+/// The browser's session cookie at the centre, as a `Cookie` header.
+async fn browser_cookie(browser: &Browser) -> String {
+    let cookies = browser.command("GET", "/cookie", Value::Null).await;
+    cookies
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| Some(format!("{}={}", c["name"].as_str()?, c["value"].as_str()?)))
+        .collect::<Vec<_>>()
+        .join("; ")
+}

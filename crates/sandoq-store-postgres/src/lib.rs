@@ -8,10 +8,10 @@
 use sandoq_registry::{Date, NationalCode, RegistryEntry};
 use sandoq_store::{
     AlertAck, Area, AreaKind, Attempt, AuditEntry, CheckInRecord, CheckInRule, Device, DeviceId,
-    DeviceKind, DeviceNonce, DeviceStatus, Election, ElectionId, ElectionKind, ElectionSpec,
-    ElectionStatus, Incident, IncidentKind, Insert, NewDevice, NewOfficial, OfflinePolicy, Photo,
-    PollingHours, Role, Station, StationStatus, Store, StoreError, Timestamp, TurnoutBucket, User,
-    UserId, Voter,
+    DeviceKind, DeviceNonce, DeviceStatus, Drill, DrillStep, Election, ElectionId, ElectionKind,
+    ElectionSpec, ElectionStatus, Incident, IncidentKind, Insert, NewDevice, NewOfficial,
+    OfflinePolicy, Photo, PollingHours, Role, Station, StationStatus, Store, StoreError, Timestamp,
+    TurnoutBucket, User, UserId, Voter, VoterSample,
 };
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::Row;
@@ -58,6 +58,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "closing",
         include_str!("../migrations/0010_closing.sql"),
     ),
+    (11, "drills", include_str!("../migrations/0011_drills.sql")),
 ];
 
 /// FNV-1a over the migration text: detects an edited migration (not a security measure).
@@ -1872,6 +1873,151 @@ impl Store for PgStore {
                 .await
                 .map_err(db)?;
         Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn start_drill(
+        &self,
+        election: ElectionId,
+        station: &str,
+        card: &str,
+        by: &str,
+        at: Timestamp,
+    ) -> Result<i64, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let id: i64 = sqlx::query_scalar("INSERT INTO drills (election_id, station_code, card, started_by, started_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
+            .bind(election.0)
+            .bind(station)
+            .bind(card)
+            .bind(by)
+            .bind(at.0)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db)?;
+        audit(
+            &mut *tx,
+            at,
+            by,
+            "start_drill",
+            &format!("election {}: drill {id} at station {station}", election.0),
+        )
+        .await?;
+        tx.commit().await.map_err(db)?;
+        Ok(id)
+    }
+
+    async fn drills(&self, election: ElectionId) -> Result<Vec<Drill>, StoreError> {
+        let rows = sqlx::query("SELECT id, station_code, card, started_by, started_at FROM drills WHERE election_id = $1 ORDER BY id DESC")
+            .bind(election.0)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(|row| {
+                Ok(Drill {
+                    id: row.try_get("id").map_err(db)?,
+                    station: row.try_get("station_code").map_err(db)?,
+                    card: row.try_get("card").map_err(db)?,
+                    started_by: row.try_get("started_by").map_err(db)?,
+                    started_at: Timestamp(row.try_get("started_at").map_err(db)?),
+                })
+            })
+            .collect()
+    }
+
+    async fn record_drill_step(
+        &self,
+        election: ElectionId,
+        station: &str,
+        step: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO drill_steps (drill_id, step, first_at, count) \
+             SELECT id, $1, $2, 1 FROM drills WHERE election_id = $3 AND station_code = $4 ORDER BY id DESC LIMIT 1 \
+             ON CONFLICT (drill_id, step) DO UPDATE SET count = drill_steps.count + 1",
+        )
+        .bind(step)
+        .bind(at.0)
+        .bind(election.0)
+        .bind(station)
+        .execute(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok(())
+    }
+
+    async fn drill_steps(&self, drill: i64) -> Result<Vec<DrillStep>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT step, first_at, count FROM drill_steps WHERE drill_id = $1 ORDER BY step",
+        )
+        .bind(drill)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db)?;
+        rows.iter()
+            .map(|row| {
+                Ok(DrillStep {
+                    step: row.try_get("step").map_err(db)?,
+                    first_at: Timestamp(row.try_get("first_at").map_err(db)?),
+                    count: row.try_get::<i64, _>("count").map_err(db)? as u64,
+                })
+            })
+            .collect()
+    }
+
+    async fn sample_voters(
+        &self,
+        election: ElectionId,
+        sample: &VoterSample,
+        limit: u32,
+    ) -> Result<Vec<NationalCode>, StoreError> {
+        let (condition, text, day) = match sample {
+            VoterSample::Eligible {
+                constituency,
+                born_by,
+            } => (
+                "v.constituency = $2 AND v.birth_date <= $3 AND NOT v.deceased AND NOT v.barred",
+                Some(constituency.as_str()),
+                Some(born_by.0),
+            ),
+            VoterSample::UnderAge {
+                constituency,
+                born_after,
+            } => (
+                "v.constituency = $2 AND v.birth_date > $3 AND NOT v.deceased AND NOT v.barred",
+                Some(constituency.as_str()),
+                Some(born_after.0),
+            ),
+            VoterSample::OtherConstituency { constituency } => (
+                "v.constituency <> $2 AND NOT v.deceased AND NOT v.barred",
+                Some(constituency.as_str()),
+                None,
+            ),
+            VoterSample::Deceased => ("v.deceased", None, None),
+            VoterSample::Barred => ("v.barred AND NOT v.deceased", None, None),
+        };
+        let limit_at = 2 + usize::from(text.is_some()) + usize::from(day.is_some());
+        let sql = format!(
+            "SELECT v.national_code FROM voters v WHERE v.election_id = $1 AND {condition} \
+             AND NOT EXISTS (SELECT 1 FROM check_ins c WHERE c.election_id = v.election_id AND c.national_code = v.national_code) \
+             ORDER BY v.national_code LIMIT ${limit_at}"
+        );
+        let mut query = sqlx::query_scalar::<_, i64>(&sql).bind(election.0);
+        if let Some(text) = text {
+            query = query.bind(text);
+        }
+        if let Some(day) = day {
+            query = query.bind(day);
+        }
+        let codes = query
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        Ok(codes
+            .into_iter()
+            .filter_map(|c| NationalCode::from_u64(c as u64))
+            .collect())
     }
 
     async fn audit_log(&self, limit: u32) -> Result<Vec<AuditEntry>, StoreError> {

@@ -525,6 +525,46 @@ pub trait Store: Send + Sync {
         election: ElectionId,
     ) -> impl Future<Output = Result<Vec<(String, String)>, StoreError>> + Send;
 
+    /// Starts a drill for `station` with its card (audited); returns its id.
+    fn start_drill(
+        &self,
+        election: ElectionId,
+        station: &str,
+        card: &str,
+        by: &str,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<i64, StoreError>> + Send;
+
+    /// Every drill of the election, newest first.
+    fn drills(
+        &self,
+        election: ElectionId,
+    ) -> impl Future<Output = Result<Vec<Drill>, StoreError>> + Send;
+
+    /// Counts a step of the newest drill of `station` (keeping the first time it happened);
+    /// nothing if the station has no drill.
+    fn record_drill_step(
+        &self,
+        election: ElectionId,
+        station: &str,
+        step: &str,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The steps of a drill, by step.
+    fn drill_steps(
+        &self,
+        drill: i64,
+    ) -> impl Future<Output = Result<Vec<DrillStep>, StoreError>> + Send;
+
+    /// Up to `limit` people of the registry who match `sample` and have not checked in, by code.
+    fn sample_voters(
+        &self,
+        election: ElectionId,
+        sample: &VoterSample,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<NationalCode>, StoreError>> + Send;
+
     /// The newest entries of the audit log, newest first.
     fn audit_log(
         &self,

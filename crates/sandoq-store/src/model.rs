@@ -471,3 +471,44 @@ pub struct NewOfficial {
     /// The Ed25519 public key the official co-signs with, lowercase hex.
     pub signing_key: String,
 }
+
+/// A drill for station officials on a training election (issue 6 §4), started by a trainer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Drill {
+    pub id: i64,
+    pub station: String,
+    /// The drill card as the centre made it when the drill started (JSON).
+    pub card: String,
+    pub started_by: String,
+    pub started_at: crate::Timestamp,
+}
+
+/// One kind of step the centre saw during a drill (e.g. `check_in:not_in_registry`): when it
+/// first happened and how often.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DrillStep {
+    pub step: String,
+    pub first_at: crate::Timestamp,
+    pub count: u64,
+}
+
+/// Which registry entries [`crate::Store::sample_voters`] picks; never anyone who has checked in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VoterSample {
+    /// Of `constituency`, born by `born_by`, neither deceased nor barred.
+    Eligible {
+        constituency: String,
+        born_by: sandoq_registry::Date,
+    },
+    /// Born after `born_after` (under eighteen on polling day), otherwise eligible.
+    UnderAge {
+        constituency: String,
+        born_after: sandoq_registry::Date,
+    },
+    /// Registered in a constituency other than this one.
+    OtherConstituency {
+        constituency: String,
+    },
+    Deceased,
+    Barred,
+}

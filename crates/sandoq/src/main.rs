@@ -448,6 +448,12 @@ fn run_verify(dir: &std::path::Path) -> anyhow::Result<ExitCode> {
                 "ballot_records_checked": summary.ballot_records,
                 "seats": summary.seats,
             }))?;
+            if summary.training {
+                eprintln!(
+                    "آموزشی / TRAINING — this record is of a training election, not a real one"
+                );
+                eprintln!("آموزشی / TRAINING — این پرونده از آنِ انتخاباتی آموزشی است، نه واقعی");
+            }
             if !summary.restricted_checked {
                 eprintln!("the restricted part (ballot records) is not here: the public part alone was checked");
                 eprintln!("بخش محرمانه (برگ‌ها) در این پوشه نیست: فقط بخش همگانی بررسی شد");

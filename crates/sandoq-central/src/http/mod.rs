@@ -59,6 +59,8 @@ pub struct AppState {
     devices: Arc<device_auth::DeviceCache>,
     pub(crate) results: Arc<crate::results::Results>,
     pub(crate) checks: Arc<report_checks::ReportChecks>,
+    /// The stations of training elections with a drill (issue 6 §4).
+    pub(crate) drills: Arc<crate::drill::DrillIndex>,
     /// Rendered public results pages, by election and language, with when they were made.
     #[allow(clippy::type_complexity)]
     pub(crate) result_pages:
@@ -82,6 +84,7 @@ impl AppState {
             devices: Arc::new(device_auth::DeviceCache::default()),
             results: Arc::new(crate::results::Results::default()),
             checks: Arc::new(report_checks::ReportChecks::default()),
+            drills: Arc::new(crate::drill::DrillIndex::default()),
             result_pages: Arc::new(std::sync::Mutex::new(HashMap::new())),
         }
     }
@@ -485,6 +488,13 @@ async fn post_check_in(
     let outcome = check_in(&state.store, &election, &request)
         .await
         .map_err(device_error)?;
+    crate::drill::note(
+        &state,
+        &election,
+        &device.station,
+        &format!("check_in:{}", outcome.code()),
+    )
+    .await;
     let message = outcome.message();
     let mut answer = json!({
         "outcome": outcome.code(),

@@ -96,7 +96,7 @@ pub(super) async fn get_csv_stations(
     let p = parts(&state, election).await?;
     Ok(csv(
         sandoq_record::exports::csv_by_station(&p.export, &p.reports),
-        "results-by-station.csv",
+        &sandoq_record::exports::csv_name(&p.export, "results-by-station.csv"),
     ))
 }
 
@@ -107,7 +107,7 @@ pub(super) async fn get_csv_candidates(
     let p = parts(&state, election).await?;
     Ok(csv(
         sandoq_record::exports::csv_by_candidate(&p.export, &p.reports, &p.result),
-        "results-by-candidate.csv",
+        &sandoq_record::exports::csv_name(&p.export, "results-by-candidate.csv"),
     ))
 }
 

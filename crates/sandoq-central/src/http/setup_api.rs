@@ -737,6 +737,13 @@ pub(super) async fn post_station_report(
             .store
             .record_refused_report(id, &device.station, e.code, now)
             .await?;
+        crate::drill::note(
+            &state,
+            &election,
+            &device.station,
+            &format!("report:refused:{}", e.code),
+        )
+        .await;
         return Err(AppError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             e.code,
@@ -752,6 +759,7 @@ pub(super) async fn post_station_report(
     {
         None => {
             state.results.accepted(id, &device.station, &report, now);
+            crate::drill::note(&state, &election, &device.station, "report:accepted").await;
             Ok(Json(json!({"accepted": true, "station": device.station})))
         }
         Some(existing) if existing == text => Ok(Json(

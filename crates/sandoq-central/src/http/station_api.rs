@@ -127,7 +127,8 @@ fn unprocessable(code: &'static str, en: impl Into<String>, fa: impl Into<String
 
 /// `POST /api/elections/{id}/station-status`, signed by a station device while its agent runs:
 /// `{"state", "ballots", "tokens_issued"}`, kept as the station's latest status (the dashboard
-/// tells a silent station by its age).
+/// tells a silent station by its age). Optional `tokens_voided` and `desk_refusals` (mistyped
+/// codes the desk refused itself) only feed a drill's debrief (issue 6 §4).
 pub(super) async fn post_station_status(
     State(state): State<AppState>,
     election: Result<Path<i64>, PathRejection>,
@@ -154,6 +155,15 @@ pub(super) async fn post_station_status(
         received_at: (state.clock)(),
     };
     state.store.set_station_status(id, &status).await?;
+    let election = state.election(id).await?;
+    let drill_steps = [
+        Some(format!("state:{station_state}")),
+        (value["tokens_voided"].as_u64().unwrap_or(0) > 0).then(|| "walked_away".to_string()),
+        (value["desk_refusals"].as_u64().unwrap_or(0) > 0).then(|| "desk:invalid_code".to_string()),
+    ];
+    for step in drill_steps.into_iter().flatten() {
+        crate::drill::note(&state, &election, &device.station, &step).await;
+    }
     Ok(Json(json!({"recorded": true, "station": device.station})))
 }
 

@@ -8,6 +8,7 @@
 //! from another host; the session is the same cookie as the API's.
 
 pub mod dashboard;
+pub mod drills;
 pub mod results;
 pub mod setup;
 
@@ -38,6 +39,7 @@ pub fn routes() -> Router<AppState> {
         .merge(setup::routes())
         .merge(results::routes())
         .merge(dashboard::routes())
+        .merge(drills::routes())
 }
 
 /// `?lang=en` for English; Persian otherwise.

@@ -134,6 +134,12 @@ pub fn election_nav(lang: Lang, election: &Election, user: &User) -> String {
             t(lang, "رخدادها", "Incidents"),
         ));
     }
+    if training(election) && matches!(user.role, Role::Hq | Role::Supervisor) {
+        links.push((
+            format!("/elections/{id}/drills{q}"),
+            t(lang, "تمرین مسئولان شعبه", "Drills"),
+        ));
+    }
     if user.role == Role::Hq {
         links.push((
             format!("/elections/{id}/imports{q}"),

@@ -142,7 +142,7 @@ impl Fixture {
         }
         let adult = Date::from_jalali(1360, 1, 1).unwrap();
         let voters: Vec<NationalCode> = synthetic::national_codes(7).take(40).collect();
-        let rows: Vec<Voter> = voters
+        let mut rows: Vec<Voter> = voters
             .iter()
             .map(|&c| Voter {
                 national_code: c,
@@ -154,6 +154,25 @@ impl Fixture {
                 },
             })
             .collect();
+        // One person for each refusal (for the drill card): under eighteen, another
+        // constituency, deceased, barred.
+        let child = Date::from_jalali(1395, 1, 1).unwrap();
+        for (i, code) in synthetic::national_codes(8).take(4).enumerate() {
+            rows.push(Voter {
+                national_code: code,
+                entry: RegistryEntry {
+                    birth_date: if i == 0 { child } else { adult },
+                    constituency: if i == 1 {
+                        "isfahan"
+                    } else {
+                        "tehran-rey-tajrish"
+                    }
+                    .into(),
+                    deceased: i == 2,
+                    barred: i == 3,
+                },
+            });
+        }
         store
             .import_voters(election, &rows, "setup", now)
             .await
