@@ -52,6 +52,21 @@ impl Centre {
         body: &[u8],
         now: i64,
     ) -> Result<Answer, Unreachable> {
+        let (status, bytes) = self.signed_bytes(method, path, body, now).await?;
+        Ok(Answer {
+            status,
+            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        })
+    }
+
+    /// [`Centre::signed`], with the answer's raw body.
+    pub async fn signed_bytes(
+        &self,
+        method: &str,
+        path: &str,
+        body: &[u8],
+        now: i64,
+    ) -> Result<(u16, Vec<u8>), Unreachable> {
         let mut nonce = [0u8; 16];
         OsRng.fill_bytes(&mut nonce);
         let nonce = hex(&nonce);
@@ -70,26 +85,12 @@ impl Centre {
             ("x-sandoq-signature", hex(&signature.to_bytes())),
             ("content-type", "application/json".to_string()),
         ];
-        self.request(method, path, &headers, body).await
+        self.exchange(method, path, &headers, body).await
     }
 
     /// A plain request (public resources: health, photos); the raw body.
     pub async fn get_bytes(&self, path: &str) -> Result<(u16, Vec<u8>), Unreachable> {
         self.exchange("GET", path, &[], b"").await
-    }
-
-    async fn request(
-        &self,
-        method: &str,
-        path: &str,
-        headers: &[(&str, String)],
-        body: &[u8],
-    ) -> Result<Answer, Unreachable> {
-        let (status, bytes) = self.exchange(method, path, headers, body).await?;
-        Ok(Answer {
-            status,
-            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        })
     }
 
     async fn exchange(

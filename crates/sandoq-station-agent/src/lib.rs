@@ -122,9 +122,8 @@ impl Agent {
             waiting: Arc::new(Mutex::new(None)),
             desk_refusals: Arc::default(),
         };
-        if let Ok(text) = std::fs::read_to_string(agent.config.data.join("package.json")) {
-            let raw: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-            let package = Package::read(raw).map_err(|e| e.en)?;
+        if let Ok(raw) = std::fs::read(agent.config.data.join("package.json")) {
+            let package = Package::parse(raw).map_err(|e| e.en)?;
             agent.install(package)?;
         }
         Ok(agent)
@@ -197,16 +196,17 @@ impl Agent {
 
     /// Asks the centre for the package (signed by the device), checks it and saves its photos.
     async fn fetch_package(&self) -> Result<Package, Refusal> {
-        let answer = self
+        let (status, bytes) = self
             .centre
-            .signed("GET", "/api/station-package", b"", self.now())
+            .signed_bytes("GET", "/api/station-package", b"", self.now())
             .await
             .map_err(|e| unreachable(&e.0))?;
-        if answer.status != 200 {
-            let error = &answer.body["error"];
+        if status != 200 {
+            let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+            let error = &body["error"];
             let code = error["code"].as_str().unwrap_or("refused").to_string();
             return Err(refusal(
-                answer.status,
+                status,
                 "centre_refused",
                 format!(
                     "the centre refused this device ({code}): {}",
@@ -218,7 +218,7 @@ impl Agent {
                 ),
             ));
         }
-        let package = Package::read(answer.body)?;
+        let package = Package::parse(bytes)?;
         if package.station != self.config.station {
             return Err(refusal(
                 409,
@@ -271,9 +271,8 @@ impl Agent {
         if !set_up {
             match self.fetch_package().await {
                 Ok(package) => {
-                    let raw = package.raw.to_string();
                     let path = self.config.data.join("package.json");
-                    let installed = station::write_durably(&path, raw.as_bytes())
+                    let installed = station::write_durably(&path, &package.raw)
                         .map_err(|e| e.to_string())
                         .and_then(|()| self.install(package));
                     if let Err(e) = installed {

@@ -84,17 +84,50 @@ pub struct Package {
     pub election: i64,
     pub station: String,
     pub hash: [u8; 32],
-    /// The export document.
+    /// The parts of the export document a station uses: `format`, `election`, `definition` and
+    /// `photos`. The whole export is checked against its hash; the list of every station and area
+    /// (most of its megabyte at Tehran's scale) is not kept in memory.
     pub export: Value,
     pub contest: Contest,
     pub officials: Vec<(String, VerifyingKey)>,
     /// The centre's answer as received (saved as `package.json`).
-    pub raw: Value,
+    pub raw: std::sync::Arc<[u8]>,
+}
+
+/// The centre's answer to `GET /api/station-package`.
+#[derive(serde::Deserialize)]
+struct Wire {
+    election: Option<i64>,
+    #[serde(default)]
+    station: String,
+    export: Option<String>,
+    #[serde(default)]
+    hash: String,
+    #[serde(default)]
+    officials: Vec<Value>,
+}
+
+/// What a station keeps of the export; the other keys are skipped without being built.
+#[derive(serde::Deserialize)]
+struct Kept {
+    #[serde(default)]
+    format: Value,
+    #[serde(default)]
+    election: Value,
+    #[serde(default)]
+    definition: Value,
+    #[serde(default)]
+    photos: Value,
 }
 
 impl Package {
     /// Checks the centre's answer: the export's hash, a definition the counting engine accepts.
     pub fn read(raw: Value) -> Result<Package, Refusal> {
+        Package::parse(raw.to_string().into_bytes())
+    }
+
+    /// [`Package::read`] from the answer's bytes, as received or saved.
+    pub fn parse(raw: Vec<u8>) -> Result<Package, Refusal> {
         let bad = |what: &str| {
             refusal(
                 502,
@@ -103,38 +136,36 @@ impl Package {
                 format!("بستهٔ انتخابات مرکز به کار نمی‌آید: {what}"),
             )
         };
-        let text = raw["export"].as_str().ok_or_else(|| bad("no export"))?;
-        let hash = unhex::<32>(raw["hash"].as_str().unwrap_or("")).ok_or_else(|| bad("no hash"))?;
+        let wire: Wire = serde_json::from_slice(&raw).map_err(|_| bad("not a package"))?;
+        let text = wire.export.ok_or_else(|| bad("no export"))?;
+        let hash = unhex::<32>(&wire.hash).ok_or_else(|| bad("no hash"))?;
         if <[u8; 32]>::from(Sha256::digest(text.as_bytes())) != hash {
             return Err(bad("the export does not match its hash"));
         }
-        let export: Value =
-            serde_json::from_str(text).map_err(|_| bad("the export is not JSON"))?;
+        let kept: Kept = serde_json::from_str(&text).map_err(|_| bad("the export is not JSON"))?;
         let contest =
-            sandoq_station::definition::contest_from_canonical(&export["definition"].to_string())
+            sandoq_station::definition::contest_from_canonical(&kept.definition.to_string())
                 .ok_or_else(|| bad("the definition is not valid"))?;
-        let officials = raw["officials"]
-            .as_array()
-            .map(|list| {
-                list.iter()
-                    .filter_map(|o| {
-                        let key = unhex::<32>(o["signing_key"].as_str()?)?;
-                        Some((
-                            o["username"].as_str()?.to_string(),
-                            VerifyingKey::from_bytes(&key).ok()?,
-                        ))
-                    })
-                    .collect()
+        let officials = wire
+            .officials
+            .iter()
+            .filter_map(|o| {
+                let key = unhex::<32>(o["signing_key"].as_str()?)?;
+                Some((
+                    o["username"].as_str()?.to_string(),
+                    VerifyingKey::from_bytes(&key).ok()?,
+                ))
             })
-            .unwrap_or_default();
+            .collect();
         Ok(Package {
-            election: raw["election"].as_i64().ok_or_else(|| bad("no election"))?,
-            station: raw["station"].as_str().unwrap_or("").to_string(),
+            election: wire.election.ok_or_else(|| bad("no election"))?,
+            station: wire.station,
             hash,
-            export,
+            export: json!({"format": kept.format, "election": kept.election,
+                           "definition": kept.definition, "photos": kept.photos}),
             contest,
             officials,
-            raw,
+            raw: raw.into(),
         })
     }
 
@@ -310,11 +341,7 @@ impl Station {
         let capacity = self.tokens_capacity() / 2;
         std::fs::remove_file(&path).map_err(io)?;
         self.ballot_box = BallotBox::create(&path, capacity, package.hash, self.key.clone())?;
-        write_durably(
-            &self.dir.join("package.json"),
-            package.raw.to_string().as_bytes(),
-        )
-        .map_err(io)?;
+        write_durably(&self.dir.join("package.json"), &package.raw).map_err(io)?;
         self.package = package;
         Ok(true)
     }

@@ -290,6 +290,7 @@ fn print_addresses(
     println!("  lists and candidates           {c}/elections/{id}/candidates");
     println!("  stations and devices           {c}/elections/{id}/stations");
     println!("  incidents                      {c}/elections/{id}/incidents");
+    println!("  drills for station officials   {c}/elections/{id}/drills");
     println!("  public record (tar)            {c}/api/elections/{id}/record.tar");
     println!("  API description                {c}/api/openapi.json");
     for (station, address) in training.stations.iter().zip(stations) {

@@ -265,6 +265,7 @@ async fn simulate(
     };
     let work = std::env::temp_dir().join(format!("sandoq-simulate-{}", std::process::id()));
     std::fs::create_dir_all(&work)?;
+    let station_files = stations_root(std::process::id()).unwrap_or_else(|| work.clone());
     let url = args
         .database
         .clone()
@@ -317,7 +318,7 @@ async fn simulate(
         let config = sandoq_station_agent::Config {
             central: format!("http://{centre}"),
             station: station.code.clone(),
-            data: work.join(format!("station-{}", station.code)),
+            data: station_files.join(format!("station-{}", station.code)),
             boxes: 1,
             // Room for everyone who might come (the box probes for a free slot by hash).
             capacity: (per_station.saturating_mul(3) / 2).max(64),
@@ -471,7 +472,7 @@ async fn simulate(
         .iter()
         .any(|s| s.events("tampered_device").next().is_some())
     {
-        tampering = tamper(centre, &store, id, &work, &training).await?;
+        tampering = tamper(centre, &store, id, &station_files, &training).await?;
     }
 
     // The centre has every report once the agents' acknowledgements came back; its result then.
@@ -608,6 +609,7 @@ async fn simulate(
     let scenarios_passed = verdicts.iter().all(|v| v["passed"] == true);
     summary["scenarios"] = json!(verdicts);
     let _ = std::fs::remove_dir_all(&work);
+    let _ = std::fs::remove_dir_all(&station_files);
     // A double vote can only be accepted where a station took provisional check-ins while cut
     // off; then every one must have become an incident for the supervisors.
     let double_votes_ok = double_votes_accepted == 0
@@ -686,6 +688,39 @@ fn station_steps(days: &[Day]) -> Value {
         );
     }
     Value::Object(map)
+}
+
+/// Where the simulated stations keep their files: each station's own disk, which on one machine
+/// would be thousands of directories of small files created and replaced (every station writes
+/// its files durably, through a temporary file). In memory (`/dev/shm`) when this machine has it,
+/// so that creating 50,000 files does not measure the host's file system (on a journal-less ext4
+/// each new inode is a search); the centre's database and the record stay on disk. A station's
+/// files but its key are removed once its report is accepted ([`forget_station_files`]), so they
+/// never hold more than the stations being simulated at once.
+fn stations_root(pid: u32) -> Option<PathBuf> {
+    let shm = Path::new("/dev/shm");
+    if !shm.is_dir() {
+        return None;
+    }
+    let root = shm.join(format!("sandoq-simulate-{pid}"));
+    std::fs::create_dir_all(&root).ok()?;
+    let probe = root.join("probe");
+    std::fs::write(&probe, b"x").ok()?;
+    let _ = std::fs::remove_file(probe);
+    Some(root)
+}
+
+/// A station whose report the centre accepted: its ballot box, token book, log and package go
+/// (the centre holds what they proved); its device key stays for the tampered-device scenario.
+fn forget_station_files(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if entry.file_name() != sandoq_station::keys::KEY_FILE && entry.path().is_file() {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// The tampered-device scenario: a report with a figure changed after signing, a ballot record
@@ -901,6 +936,7 @@ async fn in_process_day(
                 let Some((i, config, queue, events)) = next else {
                     break;
                 };
+                let data = config.data.clone();
                 let truth = in_process::Truth {
                     contest: &contest,
                     excess,
@@ -920,6 +956,9 @@ async fn in_process_day(
                 .await
                 {
                     Ok(run) => {
+                        if run.reported {
+                            forget_station_files(&data);
+                        }
                         cast.fetch_add(run.ballots, Ordering::Relaxed);
                         days.push(Day {
                             checked_in: run.checked_in,

@@ -147,6 +147,12 @@ async fn the_demo_runs_the_whole_system_and_its_pages_open_in_chromium() {
         3
     );
     browser.screenshot("demo-dashboard-fa").await;
+    // The drills page of the training election: every station has opened, so none can start.
+    let drills = address_after(&lines, "drills for station officials");
+    browser.open(&drills).await;
+    browser.wait_for("#start-drill").await;
+    assert!(browser.text("#no-station").await.contains("گشوده شده‌اند"));
+    assert!(browser.text("body").await.contains("آموزشی / TRAINING"));
 
     // A station's desk and ballot box, served by its own agent.
     // Both fill themselves in from the agent's API, the training banner included.

@@ -82,19 +82,33 @@ async fn list_html(
                 )
             })
             .collect();
+        let form = if options.is_empty() {
+            format!(
+                r#"<p class="muted" id="no-station">{}</p>"#,
+                t(
+                    lang,
+                    "همهٔ شعبه‌های این انتخابات گشوده شده‌اند؛ تمرین تازه‌ای آغاز نمی‌شود.",
+                    "Every station of this election has opened: no new drill can start."
+                )
+            )
+        } else {
+            format!(
+                r#"<form method="post" action="/elections/{id}/drills{q}"><label for="station">{station}</label>
+<select id="station" name="station" required>{options}</select>
+<button class="primary" type="submit">{go}</button></form>"#,
+                station = t(lang, "شعبه", "Station"),
+                go = t(lang, "آغاز تمرین", "Start the drill"),
+            )
+        };
         body.push_str(&format!(
             r#"<section class="card" id="start-drill"><h2>{title}</h2><p class="muted">{explain}</p>
-<form method="post" action="/elections/{id}/drills{q}"><label for="station">{station}</label>
-<select id="station" name="station" required>{options}</select>
-<button class="primary" type="submit">{go}</button></form>{error}</section>"#,
+{form}{error}</section>"#,
             title = t(lang, "آغاز تمرین برای مسئولان شعبه", "Start a drill for station officials"),
             explain = t(
                 lang,
                 "شعبه‌ای را برگزینید که هنوز گشوده نشده است. مسئولان شعبه با کارت تمرین، شعبه را می‌گشایند، افراد کارت را پذیرش یا رد می‌کنند، شعبه را می‌بندند و صورتجلسه را امضا کرده می‌فرستند؛ این صفحه آنچه را مرکز می‌بیند، گام‌به‌گام نشان می‌دهد.",
                 "Pick a station that has not opened yet. With the drill card its officials open the station, check in or refuse the people on the card, close, co-sign and send the report; this page shows step by step what the centre sees."
             ),
-            station = t(lang, "شعبه", "Station"),
-            go = t(lang, "آغاز تمرین", "Start the drill"),
             error = error.map(|e| error_box(lang, e)).unwrap_or_default(),
         ));
     }
