@@ -265,7 +265,13 @@ async fn simulate(
     };
     let work = std::env::temp_dir().join(format!("sandoq-simulate-{}", std::process::id()));
     std::fs::create_dir_all(&work)?;
-    let station_files = stations_root(std::process::id()).unwrap_or_else(|| work.clone());
+    // In process, a station's files are removed once it has reported, so few are ever in memory;
+    // over HTTP they stay to the end (up to 2,000 stations with their packages), so on disk.
+    let station_files = if args.http {
+        work.clone()
+    } else {
+        stations_root(std::process::id()).unwrap_or_else(|| work.clone())
+    };
     let url = args
         .database
         .clone()
@@ -609,7 +615,9 @@ async fn simulate(
     let scenarios_passed = verdicts.iter().all(|v| v["passed"] == true);
     summary["scenarios"] = json!(verdicts);
     let _ = std::fs::remove_dir_all(&work);
-    let _ = std::fs::remove_dir_all(&station_files);
+    if station_files != work {
+        let _ = std::fs::remove_dir_all(&station_files);
+    }
     // A double vote can only be accepted where a station took provisional check-ins while cut
     // off; then every one must have become an incident for the supervisors.
     let double_votes_ok = double_votes_accepted == 0
