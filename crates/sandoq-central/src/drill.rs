@@ -431,6 +431,16 @@ pub fn mistype(code: &str) -> String {
     String::from_utf8(digits).unwrap_or_default()
 }
 
+/// The refusal of anything about drills on a live election.
+pub fn not_training() -> AppError {
+    AppError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "drill_needs_training",
+        "drills run only on a training election, never on a live one",
+        "تمرین فقط در انتخابات آموزشی برگزار می‌شود، هرگز در انتخابات واقعی",
+    )
+}
+
 /// Why a drill cannot start at `station`, if it cannot.
 pub async fn refusal<S: Store>(
     store: &S,
@@ -446,11 +456,7 @@ pub async fn refusal<S: Store>(
         )))
     };
     if election.spec.kind != ElectionKind::Training {
-        return refuse(
-            "drill_needs_training",
-            "drills run only on a training election, never on a live one",
-            "تمرین فقط در انتخابات آموزشی برگزار می‌شود، هرگز در انتخابات واقعی",
-        );
+        return Ok(Some(not_training()));
     }
     if election.status != ElectionStatus::Voting {
         return refuse(

@@ -3,7 +3,7 @@
 //! drill card, and reads the checklist and the written debrief as they work. Supervisors can read
 //! drills; only headquarters starts them. A live election has no drill page.
 
-use super::setup::{context, election_nav, page_error};
+use super::setup::{context, election_nav, error_box, page_error};
 use super::{escape, layout, t, when, LangQuery};
 use crate::drill::{self, PRACTICES};
 use crate::http::{AppError, AppState};
@@ -25,26 +25,6 @@ pub fn routes() -> Router<AppState> {
             get(drills_page).post(start_form),
         )
         .route("/elections/{election}/drills/{drill}", get(drill_page))
-}
-
-fn not_training() -> AppError {
-    AppError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "drill_needs_training",
-        "drills run only on a training election, never on a live one",
-        "تمرین فقط در انتخابات آموزشی برگزار می‌شود، هرگز در انتخابات واقعی",
-    )
-}
-
-fn error_box(lang: Lang, error: &AppError) -> String {
-    format!(
-        r#"<div class="error" role="alert" data-code="{}">{}</div>"#,
-        escape(error.code),
-        escape(match lang {
-            Lang::Fa => &error.fa,
-            Lang::En => &error.en,
-        })
-    )
 }
 
 async fn list_html(
@@ -153,6 +133,27 @@ async fn list_html(
     Ok(body)
 }
 
+/// The reader and the election of a drills page: a training election only.
+async fn training_context(
+    state: &AppState,
+    headers: &HeaderMap,
+    lang: Lang,
+    election: i64,
+) -> Result<(User, std::sync::Arc<Election>), Response> {
+    let (user, election) = context(
+        state,
+        headers,
+        lang,
+        &READS,
+        sandoq_store::ElectionId(election),
+    )
+    .await?;
+    if election.spec.kind != ElectionKind::Training {
+        return Err(page_error(lang, &user, drill::not_training()));
+    }
+    Ok((user, election))
+}
+
 async fn drills_page(
     State(state): State<AppState>,
     Path(election): Path<i64>,
@@ -160,21 +161,10 @@ async fn drills_page(
     headers: HeaderMap,
 ) -> Response {
     let lang = query.lang();
-    let (user, election) = match context(
-        &state,
-        &headers,
-        lang,
-        &READS,
-        sandoq_store::ElectionId(election),
-    )
-    .await
-    {
+    let (user, election) = match training_context(&state, &headers, lang, election).await {
         Ok(found) => found,
         Err(response) => return response,
     };
-    if election.spec.kind != ElectionKind::Training {
-        return page_error(lang, &user, not_training());
-    }
     match list_html(&state, lang, &user, &election, None).await {
         Ok(body) => page(lang, &user, &election, &body),
         Err(error) => page_error(lang, &user, error),
@@ -262,21 +252,10 @@ async fn drill_page(
     headers: HeaderMap,
 ) -> Response {
     let lang = query.lang();
-    let (user, election) = match context(
-        &state,
-        &headers,
-        lang,
-        &READS,
-        sandoq_store::ElectionId(election),
-    )
-    .await
-    {
+    let (user, election) = match training_context(&state, &headers, lang, election).await {
         Ok(found) => found,
         Err(response) => return response,
     };
-    if election.spec.kind != ElectionKind::Training {
-        return page_error(lang, &user, not_training());
-    }
     match drill_html(&state, lang, &user, &election, drill_id).await {
         Ok(body) => layout(
             lang,

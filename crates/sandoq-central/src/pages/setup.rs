@@ -64,7 +64,7 @@ pub fn role_name(role: Role, lang: Lang) -> &'static str {
     }
 }
 
-fn error_box(lang: Lang, error: &AppError) -> String {
+pub(super) fn error_box(lang: Lang, error: &AppError) -> String {
     format!(
         r#"<div class="error" role="alert" data-code="{}">{}</div>"#,
         escape(error.code),
