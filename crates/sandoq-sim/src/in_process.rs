@@ -43,7 +43,15 @@ pub struct StationEvents {
     /// The device's clock is this many seconds off when the day starts; the officials set it
     /// right once the desk shows the centre's refusal.
     pub clock_skew: Option<i64>,
+    /// Every check-in goes through the agent's desk to the centre's HTTP API, one voter at a
+    /// time, as at a real desk (the centre may die under this load: scenario `centre_restart`);
+    /// otherwise voters are checked in at the store in chunks.
+    pub through_centre: bool,
 }
+
+/// How long a station waits for the centre (its package, the acknowledgement of its report)
+/// before the simulator gives up on it.
+pub const PATIENCE: Duration = Duration::from_secs(90);
 
 /// What happened at a station.
 #[derive(Debug)]
@@ -67,6 +75,9 @@ pub struct StationRun {
     pub came_back: u64,
     /// The centre refused the device while its clock was off, and the desk said why.
     pub clock_skew_refused: bool,
+    /// Check-ins the desk sent to the centre that got no answer from it (the voter was taken
+    /// provisionally or asked to come back).
+    pub centre_unanswered: u64,
 }
 
 /// The steps of a station's day timed in [`StationRun::steps`].
@@ -118,10 +129,11 @@ pub async fn run_station<S: Store>(
     };
     let mut steps = [Duration::ZERO; 5];
     let mut clock = Instant::now();
-    // The package, as the agent's background round fetches it.
-    for _ in 0..20 {
+    // The package, as the agent's background round fetches it (the centre may be down a while).
+    let deadline = Instant::now() + PATIENCE;
+    loop {
         agent.tick().await;
-        if agent.with_station(|_| Ok(())).await.is_ok() {
+        if agent.with_station(|_| Ok(())).await.is_ok() || Instant::now() > deadline {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -154,6 +166,7 @@ pub async fn run_station<S: Store>(
         provisional: 0,
         came_back: 0,
         clock_skew_refused: false,
+        centre_unanswered: 0,
     };
     let mut reader = BallotReader::new(truth.contest, truth.excess);
     // The day in segments: split where the device dies and where the network goes and returns.
@@ -219,6 +232,12 @@ pub async fn run_station<S: Store>(
                 lap(&mut clock, &mut steps[2]);
                 continue;
             }
+            if events.through_centre {
+                let turned_away = desk.at_the_desk(chunk).await?;
+                later.extend(turned_away);
+                lap(&mut clock, &mut steps[1]);
+                continue;
+            }
             desk.online_chunk(store, election, chunk, &mut clock, &mut steps)
                 .await?;
         }
@@ -242,6 +261,32 @@ pub async fn run_station<S: Store>(
         }
     }
 
+    // Voters the desk turned away while the centre could not be reached (policy refuse) come
+    // back until it answers.
+    if events.through_centre {
+        let deadline = Instant::now() + PATIENCE;
+        while !later.is_empty() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let back = std::mem::take(&mut later);
+            let mut desk = Desk {
+                agent: &agent,
+                station,
+                chooser: &mut *chooser,
+                reader: &mut reader,
+                run: &mut run,
+                at,
+            };
+            later = desk.at_the_desk(&back).await?;
+        }
+        if !later.is_empty() {
+            return Err(format!(
+                "station {}: {} voters could not be checked in: the centre did not come back",
+                station.code,
+                later.len()
+            ));
+        }
+    }
+
     // Close, co-sign by the three officials, and let the agent send the report and the records.
     let officials = station.officials.clone();
     agent
@@ -255,7 +300,8 @@ pub async fn run_station<S: Store>(
         .await
         .map_err(fail("close"))?;
     lap(&mut clock, &mut steps[3]);
-    for _ in 0..20 {
+    let deadline = Instant::now() + PATIENCE;
+    while Instant::now() < deadline {
         agent.tick().await;
         let done = agent
             .with_station(|s| Ok(s.state() == State::Reported && s.ballots_sent))
@@ -365,6 +411,59 @@ impl Desk<'_, '_> {
         Ok(())
     }
 
+    /// Each voter checked in at the agent's desk, which asks the centre over its HTTP API (or,
+    /// when the centre cannot be reached, follows the election's offline policy), then a token,
+    /// the box unlocked and the ballot cast. Returns the voters the desk asked to come back
+    /// later (the centre unreachable under the policy `refuse`).
+    async fn at_the_desk(&mut self, chunk: &[NationalCode]) -> Result<Vec<NationalCode>, String> {
+        let code = self.station.code.clone();
+        let mut later = Vec::new();
+        for national in chunk {
+            let answer = self.agent.check_in(&national.to_string()).await;
+            let outcome = answer.body["outcome"].as_str().unwrap_or("");
+            let token = match (answer.status, outcome) {
+                (200, "recorded" | "provisional") => answer.body["token"]
+                    .as_str()
+                    .ok_or_else(|| format!("station {code}: the desk gave no token"))?
+                    .to_string(),
+                (200, _) | (409, _) => {
+                    self.run.refused += 1;
+                    continue;
+                }
+                // The centre unreachable under the policy `refuse`, or failing: the officials
+                // ask the voter to come back shortly.
+                (status, _) if status >= 500 => {
+                    later.push(*national);
+                    self.run.came_back += 1;
+                    self.run.centre_unanswered += 1;
+                    continue;
+                }
+                (status, _) => {
+                    return Err(format!(
+                        "station {code}: check-in at the desk: {status} {}",
+                        answer.body
+                    ))
+                }
+            };
+            let ballot = self.admit(national)?;
+            if outcome == "provisional" {
+                self.run.provisional += 1;
+                self.run.centre_unanswered += 1;
+            }
+            let at = self.at;
+            self.agent
+                .with_station(move |s| {
+                    let session = s.unlock(1, &token)?;
+                    let ballot = sandoq_station_agent::ballot_of(&ballot)?;
+                    s.cast(1, &session, &ballot, at).map(|_| ())
+                })
+                .await
+                .map_err(|e| format!("station {code}: vote: [{}] {}", e.code, e.en))?;
+            self.run.ballots += 1;
+        }
+        Ok(later)
+    }
+
     /// Offline under the provisional policy: the desk keeps each check-in to sync later and gives
     /// a token (a person already waiting here is refused); the voter casts as usual.
     async fn provisional_chunk(&mut self, chunk: &[NationalCode]) -> Result<(), String> {
@@ -376,7 +475,7 @@ impl Desk<'_, '_> {
             .with_station(move |s| {
                 let mut taken = Vec::new();
                 for (code, value) in codes.iter().zip(&ballots) {
-                    let token = match s.provisional_check_in(code, at) {
+                    let token = match s.provisional_check_in(code, "", at) {
                         Ok(token) => token,
                         Err(e) if e.code == "already_checked_in_here" => {
                             taken.push(false);

@@ -47,12 +47,13 @@ pub struct Scenario {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Event {
-    /// `device_replaced`, `partition`, `tampered_device` or `clock_skew`.
+    /// `device_replaced`, `partition`, `tampered_device`, `clock_skew` or `centre_restart`.
     pub kind: String,
     /// How many stations (the first ones of the election). Not for `tampered_device`.
     #[serde(default)]
     pub stations: Option<usize>,
-    /// `device_replaced`: when the device dies, as a share of each station's voters (0-100).
+    /// `device_replaced`: when the device dies, as a share of each station's voters (0-100);
+    /// `centre_restart`: when the centre is killed, as a share of all ballots cast.
     #[serde(default)]
     pub at_percent: Option<u32>,
     /// `partition`: when the network goes, as a share of each station's voters (0-100) …
@@ -61,7 +62,8 @@ pub struct Event {
     /// … and when it comes back.
     #[serde(default)]
     pub to_percent: Option<u32>,
-    /// `clock_skew`: how far the device's clock is off, in seconds (either way).
+    /// `clock_skew`: how far the device's clock is off, in seconds (either way);
+    /// `centre_restart`: how long the centre stays down before it is started again.
     #[serde(default)]
     pub seconds: Option<i64>,
 }
@@ -104,6 +106,14 @@ pub const EXPECTATIONS: &[(&str, &str)] = &[
     (
         "refused_reports_visible",
         "refused reports listed for supervisors",
+    ),
+    (
+        "centre_restarts",
+        "times the central service was killed (SIGKILL) under load and started again",
+    ),
+    (
+        "check_ins_while_centre_down",
+        "check-ins the desks could not get answered by the centre (taken provisionally or the voter asked to come back)",
     ),
     (
         "clock_skew_detected",
@@ -239,13 +249,26 @@ impl Event {
                     }
                 }
             }
+            "centre_restart" => {
+                percent("at_percent", self.at_percent)?;
+                match self.seconds {
+                    Some(s) if (0..=600).contains(&s) => {}
+                    _ => {
+                        return Err(bad(
+                            "centre_restart: seconds is how long the centre stays down, 0 to 600"
+                                .into(),
+                            "centre_restart: seconds مدت از کار افتادن مرکز است، ۰ تا ۶۰۰".into(),
+                        ))
+                    }
+                }
+            }
             other => {
                 return Err(bad(
                     format!(
-                    "unknown event kind {other:?} (device_replaced, partition, tampered_device, clock_skew)"
+                    "unknown event kind {other:?} (device_replaced, partition, tampered_device, clock_skew, centre_restart)"
                 ),
                     format!(
-                    "نوع رویداد ناشناخته {other:?} (device_replaced، partition، tampered_device، clock_skew)"
+                    "نوع رویداد ناشناخته {other:?} (device_replaced، partition، tampered_device، clock_skew، centre_restart)"
                 ),
                 ))
             }
@@ -329,6 +352,12 @@ devices_replaced = 2
         assert_eq!(verdict["checks"][0]["passed"], false);
         assert_eq!(verdict["checks"][1]["passed"], true);
         assert!(at_bound(">= 1", 3) && !at_bound(">= 4", 3) && at_bound("<= 3", 3));
+        let restart = Scenario::parse(&good.replace(
+            "device_replaced\"\nstations = 2\n",
+            "centre_restart\"\nseconds = 3\n",
+        ))
+        .unwrap();
+        assert_eq!(restart.events("centre_restart").count(), 1);
         for bad in [
             good.replace("stations = 2", "stations = 0"),
             good.replace("at_percent = 50", "at_percent = 150"),
@@ -338,6 +367,8 @@ devices_replaced = 2
             good.replace("[expect]", "colour = \"red\"\n[expect]"),
             good.replace("lost_ballots = 0", "lost_ballots = \"about 3\""),
             good.replace("lost_ballots = 0", "lost_ballots = 1.5"),
+            good.replace("device_replaced\"\n", "centre_restart\"\nseconds = 5000\n"),
+            good.replace("device_replaced\"\n", "centre_restart\"\n"),
             "not toml at all [".to_string(),
         ] {
             assert_eq!(

@@ -88,6 +88,9 @@ pub struct Agent {
     /// National codes the desk refused itself (mistyped) since the agent started, while the
     /// station could check voters in: told to the centre with the status, for drills.
     desk_refusals: Arc<std::sync::atomic::AtomicU64>,
+    /// Check-ins sent whose answer never came back: national code → the request id to ask with
+    /// again (see [`Agent::check_in`]). In memory only.
+    unanswered: Arc<Mutex<std::collections::HashMap<String, String>>>,
 }
 
 impl std::fmt::Debug for Agent {
@@ -121,6 +124,7 @@ impl Agent {
             station: Arc::new(Mutex::new(None)),
             waiting: Arc::new(Mutex::new(None)),
             desk_refusals: Arc::default(),
+            unanswered: Arc::default(),
         };
         if let Ok(raw) = std::fs::read(agent.config.data.join("package.json")) {
             let package = Package::parse(raw).map_err(|e| e.en)?;
@@ -727,8 +731,7 @@ async fn cosign(
     }
 }
 
-/// Checks a voter in: the centre decides (or, when it cannot be reached, the election's offline
-/// policy); on success the voter gets a one-time token for a ballot box of this station.
+/// Checks a voter in at the desk (an official signed in).
 async fn check_in(
     State(agent): State<Agent>,
     headers: HeaderMap,
@@ -741,84 +744,153 @@ async fn check_in(
     if let Err(r) = official(&agent, &headers).await {
         return fail(r);
     }
-    let election = match agent
-        .with(|s| s.can_check_in().map(|()| s.package.election))
-        .await
-    {
-        Ok(election) => election,
-        Err(r) => return fail(r),
-    };
-    let code = match sandoq_registry::NationalCode::parse(&field(&body, "national_code")) {
-        Ok(code) => code.to_string(),
-        Err(e) => {
-            agent
-                .desk_refusals
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            return fail(refusal(422, e.code, e.en, e.fa));
+    let answer = agent.check_in(&field(&body, "national_code")).await;
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_GATEWAY);
+    (status, Json(answer.body)).into_response()
+}
+
+/// What the desk answers to a check-in: the HTTP status and the JSON body the desk page shows.
+#[derive(Debug, Clone)]
+pub struct DeskAnswer {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl From<Refusal> for DeskAnswer {
+    fn from(r: Refusal) -> DeskAnswer {
+        DeskAnswer {
+            status: r.status,
+            body: r.json(),
         }
-    };
-    let mut id = [0u8; 16];
-    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut id);
-    let request = json!({"national_code": code, "request_id": hex(&id)});
-    let path = format!("/api/elections/{election}/check-ins");
-    let now = agent.now();
-    match agent
-        .centre
-        .signed("POST", &path, request.to_string().as_bytes(), now)
-        .await
-    {
-        Ok(answer) if answer.status == 200 => {
-            let _ = agent
-                .with(move |s| {
-                    s.set_online(true, now);
-                    Ok(())
-                })
-                .await;
-            let mut out =
-                json!({"outcome": answer.body["outcome"], "message": answer.body["message"]});
-            if answer.body["outcome"] == "recorded" {
-                match agent.with(|s| s.issue_token()).await {
-                    Ok(token) => out["token"] = json!(token),
-                    Err(r) => return fail(r),
-                }
-            } else {
-                for key in ["previous_station", "previous_at_tehran"] {
-                    out[key] = answer.body[key].clone();
-                }
+    }
+}
+
+impl Agent {
+    /// Checks a voter in: the centre decides (or, when it cannot be reached, the election's
+    /// offline policy); on success the voter gets a one-time token for a ballot box of this
+    /// station (`outcome` `recorded` or `provisional`, and `token`).
+    ///
+    /// A check-in the centre may have recorded without its answer reaching the desk (the centre
+    /// died or the network broke after the request left) is asked again with the same request
+    /// id, so that the centre answers it as the same check-in rather than as a second visit of
+    /// the same person; a provisional check-in taken then carries that id too, so that its sync
+    /// is the same check-in and no double vote is reported. The ids wait in memory only.
+    pub async fn check_in(&self, typed: &str) -> DeskAnswer {
+        let election = match self
+            .with(|s| s.can_check_in().map(|()| s.package.election))
+            .await
+        {
+            Ok(election) => election,
+            Err(r) => return r.into(),
+        };
+        let code = match sandoq_registry::NationalCode::parse(typed) {
+            Ok(code) => code.to_string(),
+            Err(e) => {
+                self.desk_refusals
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                return refusal(422, e.code, e.en, e.fa).into();
             }
-            Json(out).into_response()
+        };
+        let request_id = {
+            let mut unanswered = self.unanswered.lock().unwrap_or_else(|p| p.into_inner());
+            unanswered
+                .entry(code.clone())
+                .or_insert_with(|| {
+                    let mut id = [0u8; 16];
+                    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut id);
+                    hex(&id)
+                })
+                .clone()
+        };
+        let request = json!({"national_code": code, "request_id": request_id});
+        let path = format!("/api/elections/{election}/check-ins");
+        let now = self.now();
+        let sent = self
+            .centre
+            .signed("POST", &path, request.to_string().as_bytes(), now)
+            .await;
+        if let Ok(answer) = &sent {
+            // The centre decided (or refused the request itself): a later attempt is new. A
+            // server error leaves it unknown whether the check-in was recorded.
+            if answer.status < 500 {
+                self.answered(&code);
+            }
         }
-        Ok(answer) => {
-            let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_GATEWAY);
-            (status, Json(answer.body)).into_response()
-        }
-        Err(e) => {
-            let result = agent
-                .with(move |s| {
-                    s.set_online(false, now);
-                    if s.package.provisional() {
-                        s.provisional_check_in(&code, now).map(Some)
-                    } else {
-                        Ok(None)
+        match sent {
+            Ok(answer) if answer.status == 200 => {
+                let _ = self
+                    .with(move |s| {
+                        s.set_online(true, now);
+                        Ok(())
+                    })
+                    .await;
+                let mut out =
+                    json!({"outcome": answer.body["outcome"], "message": answer.body["message"]});
+                if answer.body["outcome"] == "recorded" {
+                    match self.with(|s| s.issue_token()).await {
+                        Ok(token) => out["token"] = json!(token),
+                        Err(r) => return r.into(),
                     }
-                })
-                .await;
-            match result {
-                Ok(Some(token)) => Json(json!({
-                    "outcome": "provisional", "token": token,
-                    "message": {"fa": "مرکز در دسترس نیست؛ پذیرش موقت ثبت شد و پس از برقراری ارتباط به مرکز فرستاده می‌شود.",
-                                "en": "The centre cannot be reached: a provisional check-in is recorded and will be sent to the centre when it is back."},
-                }))
-                .into_response(),
-                Ok(None) => fail(refusal(
-                    503,
-                    "centre_unreachable_refuse",
-                    format!("the centre cannot be reached ({}) and this election does not check voters in offline; try again shortly", e.0),
-                    format!("مرکز در دسترس نیست ({}) و در این انتخابات پذیرش برون‌خط مجاز نیست؛ کمی بعد دوباره بکوشید", e.0),
-                )),
-                Err(r) => fail(r),
+                } else {
+                    for key in ["previous_station", "previous_at_tehran"] {
+                        out[key] = answer.body[key].clone();
+                    }
+                }
+                DeskAnswer {
+                    status: 200,
+                    body: out,
+                }
+            }
+            Ok(answer) => DeskAnswer {
+                status: answer.status,
+                body: answer.body,
+            },
+            Err(e) => {
+                let id = request_id.clone();
+                let provisional_code = code.clone();
+                let result = self
+                    .with(move |s| {
+                        s.set_online(false, now);
+                        if s.package.provisional() {
+                            s.provisional_check_in(&provisional_code, &id, now)
+                                .map(Some)
+                        } else {
+                            Ok(None)
+                        }
+                    })
+                    .await;
+                match result {
+                    Ok(Some(token)) => {
+                        // The pending check-in carries the id now; its sync settles it.
+                        self.answered(&code);
+                        DeskAnswer {
+                            status: 200,
+                            body: json!({
+                                "outcome": "provisional", "token": token,
+                                "message": {"fa": "مرکز در دسترس نیست؛ پذیرش موقت ثبت شد و پس از برقراری ارتباط به مرکز فرستاده می‌شود.",
+                                            "en": "The centre cannot be reached: a provisional check-in is recorded and will be sent to the centre when it is back."},
+                            }),
+                        }
+                    }
+                    Ok(None) => refusal(
+                        503,
+                        "centre_unreachable_refuse",
+                        format!("the centre cannot be reached ({}) and this election does not check voters in offline; try again shortly", e.0),
+                        format!("مرکز در دسترس نیست ({}) و در این انتخابات پذیرش برون‌خط مجاز نیست؛ کمی بعد دوباره بکوشید", e.0),
+                    )
+                    .into(),
+                    Err(r) => r.into(),
+                }
             }
         }
+    }
+
+    /// The centre answered a check-in of `code` (or a provisional one took its id).
+    fn answered(&self, code: &str) {
+        self.unanswered
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(code);
     }
 }
 

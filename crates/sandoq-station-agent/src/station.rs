@@ -626,9 +626,12 @@ impl Station {
 
     /// The centre is unreachable and the election allows provisional check-ins: the check-in is
     /// kept to be synced, and the voter gets a token. A voter already waiting here is refused.
+    /// `request_id` is the id the desk last asked the centre with for this person, if any (the
+    /// answer never came: the sync is then the same check-in), or empty for a fresh one.
     pub fn provisional_check_in(
         &mut self,
         national_code: &str,
+        request_id: &str,
         now: i64,
     ) -> Result<String, Refusal> {
         self.require_voting()?;
@@ -646,7 +649,11 @@ impl Station {
         }
         let pending = Pending {
             national_code: national_code.to_string(),
-            request_id: format!("prov-{}", random_hex(12)),
+            request_id: if request_id.is_empty() {
+                format!("prov-{}", random_hex(12))
+            } else {
+                request_id.to_string()
+            },
             at: now,
         };
         let mut file = std::fs::OpenOptions::new()

@@ -810,3 +810,131 @@ async fn the_centre_stopped_during_voting_with_provisional_check_ins() {
     assert!(text.contains("centre_unreachable") && text.contains("centre_reachable"));
     let _ = std::fs::remove_dir_all(&f.data);
 }
+
+/// A way to the centre that loses one answer: every request goes through whole, but the first
+/// check-in's answer is dropped after the centre gave it (as when the centre dies, or the
+/// network breaks, just after recording it). The agent's client sends one request per
+/// connection (`connection: close`).
+async fn proxy_losing_one_check_in_answer(centre: std::net::SocketAddr) -> std::net::SocketAddr {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let lost = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            let lost = lost.clone();
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                // The head, then as much body as it announces.
+                let whole = loop {
+                    let Ok(n) = client.read(&mut buf).await else {
+                        return;
+                    };
+                    if n == 0 {
+                        return;
+                    }
+                    request.extend_from_slice(&buf[..n]);
+                    let Some(end) = request.windows(4).position(|w| w == b"\r\n\r\n") else {
+                        continue;
+                    };
+                    let head = String::from_utf8_lossy(&request[..end]).to_ascii_lowercase();
+                    let length: usize = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse().ok())
+                        .unwrap_or(0);
+                    if request.len() >= end + 4 + length {
+                        break head;
+                    }
+                };
+                let mut upstream = tokio::net::TcpStream::connect(centre).await.unwrap();
+                upstream.write_all(&request).await.unwrap();
+                let mut answer = Vec::new();
+                upstream.read_to_end(&mut answer).await.unwrap();
+                let check_in = whole.starts_with("post ") && whole.contains("/check-ins ");
+                if check_in && !lost.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                    return; // the answer is lost: the connection closes without it
+                }
+                let _ = client.write_all(&answer).await;
+            });
+        }
+    });
+    addr
+}
+
+/// The same station's agent, talking to the centre through `centre`.
+fn agent_through(f: &Fixture, centre: std::net::SocketAddr) -> sandoq_station_agent::Agent {
+    let mut config = f.agent.config.as_ref().clone();
+    config.central = format!("http://{centre}");
+    sandoq_station_agent::Agent::new(config).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_check_in_whose_answer_was_lost_is_asked_again_as_the_same_check_in() {
+    // Policy refuse: the desk says "try again"; the second try is answered as the first
+    // (recorded, a token), not as a second visit ("already voted here").
+    let f = Fixture::new(Options::default()).await;
+    f.start_voting().await;
+    f.agent.tick().await;
+    open_station(&f).await;
+    let agent = agent_through(&f, proxy_losing_one_check_in_answer(f.centre).await);
+    let voter = f.voters[0].to_string();
+    let first = agent.check_in(&voter).await;
+    assert_eq!(
+        (first.status, code(&first.body)),
+        (503, "centre_unreachable_refuse"),
+        "{}",
+        first.body
+    );
+    assert_eq!(
+        f.store.count_check_ins(f.election).await.unwrap(),
+        1,
+        "the centre recorded it"
+    );
+    let again = agent.check_in(&voter).await;
+    assert_eq!(
+        (again.status, again.body["outcome"].as_str()),
+        (200, Some("recorded")),
+        "{}",
+        again.body
+    );
+    assert!(again.body["token"].is_string());
+    // Answered now: a later visit of the same person is a second visit.
+    let third = agent.check_in(&voter).await;
+    assert_eq!(third.body["outcome"], "already_voted", "{}", third.body);
+    assert_eq!(f.store.count_check_ins(f.election).await.unwrap(), 1);
+    let _ = std::fs::remove_dir_all(&f.data);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provisional_check_in_after_a_lost_answer_syncs_as_the_same_check_in() {
+    // Policy provisional: the desk takes the voter provisionally under the request id it asked
+    // with; the sync finds that check-in and reports no double vote.
+    let f = Fixture::new(Options {
+        policy: OfflinePolicy::Provisional,
+        ..Options::default()
+    })
+    .await;
+    f.start_voting().await;
+    f.agent.tick().await;
+    open_station(&f).await;
+    let agent = agent_through(&f, proxy_losing_one_check_in_answer(f.centre).await);
+    let first = agent.check_in(&f.voters[0].to_string()).await;
+    assert_eq!(
+        (first.status, first.body["outcome"].as_str()),
+        (200, Some("provisional")),
+        "{}",
+        first.body
+    );
+    assert_eq!(f.store.count_check_ins(f.election).await.unwrap(), 1);
+    agent.tick().await;
+    let pending = agent.with_station(|s| Ok(s.pending().len())).await.unwrap();
+    assert_eq!(pending, 0, "synced");
+    assert!(
+        f.store.incidents(f.election).await.unwrap().is_empty(),
+        "no double vote reported for one visit"
+    );
+    assert_eq!(f.store.count_check_ins(f.election).await.unwrap(), 1);
+    let _ = std::fs::remove_dir_all(&f.data);
+}

@@ -218,6 +218,8 @@ struct Day {
     provisional: u64,
     /// Voters turned away while it was offline (policy refuse) who came back later.
     came_back: u64,
+    /// Check-ins the centre did not answer (scenario `centre_restart`).
+    centre_unanswered: u64,
     /// Its device was refused for a clock that was off (scenario).
     clock_skew_refused: bool,
 }
@@ -365,10 +367,32 @@ async fn simulate(
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?
         .ok_or_else(|| anyhow::anyhow!("the election vanished"))?;
-    let state = sandoq_central::http::AppState::new(store.clone(), clock);
-    tokio::spawn(async move {
-        let _ = axum::serve(centre_listener, sandoq_central::http::app(state)).await;
-    });
+    // The centre in this process, or, when a scenario kills it, as its own process on the same
+    // store and port (`sandoq central serve`), so that the kill is a real one.
+    let restart = scenarios
+        .iter()
+        .flat_map(|s| s.events("centre_restart"))
+        .next()
+        .cloned();
+    let child = match &restart {
+        None => {
+            let state = sandoq_central::http::AppState::new(store.clone(), clock);
+            tokio::spawn(async move {
+                let _ = axum::serve(centre_listener, sandoq_central::http::app(state)).await;
+            });
+            None
+        }
+        Some(_) => {
+            drop(centre_listener);
+            let process = CentreProcess {
+                database: url.clone(),
+                listen: centre,
+                log: work.join("central.log"),
+            };
+            let child = process.start().await?;
+            Some((process, Arc::new(std::sync::Mutex::new(Some(child)))))
+        }
+    };
     progress("setup", 1, 1);
     lap("setup", &mut seconds);
 
@@ -427,8 +451,34 @@ async fn simulate(
             }
         }
     }
+    let through_centre = restart.is_some();
+    for station in &mut events {
+        station.through_centre = through_centre;
+    }
     let cast = Arc::new(AtomicU64::new(0));
     let total = voting as u64;
+    // The centre killed once `at_percent` of the ballots are in, and started again `seconds` later.
+    let restarts = Arc::new(AtomicU64::new(0));
+    let killer = match (&restart, &child) {
+        (Some(event), Some((process, running))) => {
+            let (cast, restarts, running) = (cast.clone(), restarts.clone(), running.clone());
+            let process = process.clone();
+            let at = total * u64::from(event.at_percent.unwrap_or(50)) / 100;
+            let down = Duration::from_secs(u64::try_from(event.seconds.unwrap_or(2)).unwrap_or(2));
+            Some(tokio::spawn(async move {
+                while cast.load(Ordering::Relaxed) < at.max(1) {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                process.kill(&running);
+                tokio::time::sleep(down).await;
+                let child = process.start().await?;
+                *running.lock().unwrap_or_else(|p| p.into_inner()) = Some(child);
+                restarts.fetch_add(1, Ordering::Relaxed);
+                anyhow::Ok(())
+            }))
+        }
+        _ => None,
+    };
     let watcher = {
         let cast = cast.clone();
         tokio::spawn(async move {
@@ -469,6 +519,18 @@ async fn simulate(
         .await
     };
     watcher.abort();
+    if let Some(killer) = killer {
+        if killer.is_finished() {
+            match killer.await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => failures.push(format!("the centre's restart: {e}")),
+                Err(e) => failures.push(format!("the centre's restart: {e}")),
+            }
+        } else {
+            killer.abort();
+            failures.push("the day ended before the centre could be killed".into());
+        }
+    }
     progress("voting", cast.load(Ordering::Relaxed), total);
     lap("polling_day", &mut seconds);
 
@@ -606,8 +668,13 @@ async fn simulate(
         "tampering_answers": tampering.2,
         "came_back_later": days.iter().map(|d| d.came_back).sum::<u64>(),
         "clock_skew_detected": days.iter().filter(|d| d.clock_skew_refused).count(),
+        "centre_restarts": restarts.load(Ordering::Relaxed),
+        "check_ins_while_centre_down": days.iter().map(|d| d.centre_unanswered).sum::<u64>(),
         "refused_reports_visible": refused_reports,
     });
+    if let Some((process, running)) = &child {
+        process.kill(running);
+    }
     let verdicts: Vec<Value> = scenarios
         .iter()
         .map(|scenario| sandoq_sim::scenario::judge(scenario, &summary))
@@ -642,6 +709,63 @@ async fn simulate(
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The central service as its own process (`sandoq central serve`), for the scenario that kills
+/// it: the same store and the same address each time it is started.
+#[derive(Clone)]
+struct CentreProcess {
+    database: String,
+    listen: std::net::SocketAddr,
+    /// Its standard output and error, appended to at each start.
+    log: PathBuf,
+}
+
+impl CentreProcess {
+    /// Starts it and waits until it answers.
+    async fn start(&self) -> anyhow::Result<std::process::Child> {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)?;
+        let child = std::process::Command::new(std::env::current_exe()?)
+            .args(["central", "serve", "--database", &self.database, "--listen"])
+            .arg(self.listen.to_string())
+            .stdin(std::process::Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()?;
+        let mut child = child;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(answer) =
+                sandoq_sim::http::request(self.listen, "GET", "/api/health", None, None).await
+            {
+                if answer.status == 200 {
+                    return Ok(child);
+                }
+            }
+            if let Some(status) = child.try_wait()? {
+                anyhow::bail!(
+                    "the centre stopped at start ({status}); see {}",
+                    self.log.display()
+                );
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                anyhow::bail!("the centre did not answer within a minute of its start");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Kills it at once (SIGKILL: no shutdown, no flush) and reaps it.
+    fn kill(&self, running: &std::sync::Mutex<Option<std::process::Child>>) {
+        if let Some(mut child) = running.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
 }
 
 /// The benchmark's baseline: `ballots` records written to `stations` ballot box files (each
@@ -872,6 +996,7 @@ async fn http_day(
                     provisional: 0,
                     came_back: 0,
                     clock_skew_refused: false,
+                    centre_unanswered: 0,
                 });
             }
             Ok(Err(e)) => failures.push(e),
@@ -979,6 +1104,7 @@ async fn in_process_day(
                             provisional: run.provisional,
                             came_back: run.came_back,
                             clock_skew_refused: run.clock_skew_refused,
+                            centre_unanswered: run.centre_unanswered,
                         });
                     }
                     Err(e) => failures.push(e),

@@ -255,4 +255,36 @@ fn a_polling_day_on_postgresql_keeps_every_invariant() {
     assert_eq!(summary["seats"], sqlite["seats"]);
     let _ = std::fs::remove_dir_all(&out);
     let _ = std::fs::remove_dir_all(&sqlite_out);
+
+    // The centre killed under load and started again on PostgreSQL (policy refuse): every voter
+    // comes back and votes once, so the day ends as the undisturbed one did.
+    let restarted = format!("{name}_restart");
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let pool = sqlx::PgPool::connect(&admin).await.unwrap();
+        sqlx::raw_sql(&format!("CREATE DATABASE {restarted}"))
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    });
+    let url = match admin.rsplit_once('/') {
+        Some((base, _)) => format!("{base}/{restarted}"),
+        None => panic!("bad URL {admin}"),
+    };
+    let scenario =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/centre-restart-refuse.toml");
+    let out = unique("sandoq-simulate-postgres-restart");
+    let args: Vec<String> = ["--voters", "4000", "--stations", "10", "--seed", "5"]
+        .iter()
+        .map(|a| a.to_string())
+        .chain(["--database".to_string(), url])
+        .chain(["--scenario".to_string(), scenario.display().to_string()])
+        .collect();
+    let again = simulate_with(&args, &out);
+    assert_eq!(again["scenarios"][0]["passed"], true, "{again}");
+    assert_eq!(again["centre_restarts"], 1);
+    assert_eq!(again["checked_in"], 2_000);
+    assert_eq!(again["ballots_counted"], 2_000);
+    assert_eq!(again["seats"], sqlite["seats"]);
+    let _ = std::fs::remove_dir_all(&out);
 }
