@@ -78,6 +78,12 @@ pub struct StationRun {
     /// Check-ins the desk sent to the centre that got no answer from it (the voter was taken
     /// provisionally or asked to come back).
     pub centre_unanswered: u64,
+    /// When the station opened, from its signed event log (the day on the clock).
+    pub opened_at: Option<i64>,
+    /// Its officials extended the hours.
+    pub extended: bool,
+    /// People the desk turned away because polling hours were over.
+    pub turned_away_after_hours: u64,
 }
 
 /// The steps of a station's day timed in [`StationRun::steps`].
@@ -167,6 +173,9 @@ pub async fn run_station<S: Store>(
         came_back: 0,
         clock_skew_refused: false,
         centre_unanswered: 0,
+        opened_at: None,
+        extended: false,
+        turned_away_after_hours: 0,
     };
     let mut reader = BallotReader::new(truth.contest, truth.excess);
     // The day in segments: split where the device dies and where the network goes and returns.
@@ -365,6 +374,12 @@ impl Desk<'_, '_> {
         steps: &mut [Duration; 5],
     ) -> Result<(), String> {
         let code = self.station.code.clone();
+        // The desk's own check first (the station open, polling hours not over).
+        let at = self.at;
+        self.agent
+            .with_station(move |s| s.can_check_in(at))
+            .await
+            .map_err(|e| format!("station {code}: check-in: [{}] {}", e.code, e.en))?;
         let first = self.run.checked_in + self.run.refused;
         let requests: Vec<CheckInRequest> = chunk
             .iter()
@@ -501,6 +516,308 @@ impl Desk<'_, '_> {
                 self.run.refused += 1;
             }
         }
+        Ok(())
+    }
+}
+
+/// The length of one step of the day on the clock.
+pub const SLOT_SECONDS: i64 = 600;
+
+/// The day on the clock (scenarios late opening, extension, surge, after hours): one clock for
+/// the centre and every device, moved on ten minutes at a time once every station has done what
+/// that step brought (a barrier of every station and the simulator).
+#[derive(Clone, Debug)]
+pub struct DayClock {
+    pub now: std::sync::Arc<std::sync::atomic::AtomicI64>,
+    pub barrier: std::sync::Arc<tokio::sync::Barrier>,
+    /// The start of each step, seconds since 1970.
+    pub slots: Vec<i64>,
+}
+
+impl DayClock {
+    pub fn new(slots: Vec<i64>, stations: usize) -> DayClock {
+        DayClock {
+            now: std::sync::Arc::new(std::sync::atomic::AtomicI64::new(
+                slots.first().copied().unwrap_or(0),
+            )),
+            barrier: std::sync::Arc::new(tokio::sync::Barrier::new(stations + 1)),
+            slots,
+        }
+    }
+
+    /// A device's clock that reads this one.
+    pub fn device_clock(&self) -> sandoq_station_agent::Clock {
+        let now = self.now.clone();
+        std::sync::Arc::new(move || now.load(std::sync::atomic::Ordering::SeqCst))
+    }
+
+    /// The simulator's side: after each step, once every station is done, the clock moves on.
+    pub async fn drive(&self, mut each: impl FnMut(usize)) {
+        for k in 0..self.slots.len() {
+            self.barrier.wait().await;
+            if let Some(&next) = self.slots.get(k + 1) {
+                self.now.store(next, std::sync::atomic::Ordering::SeqCst);
+            }
+            each(k);
+            self.barrier.wait().await;
+        }
+    }
+}
+
+/// How one station's day goes on the clock.
+#[derive(Debug, Clone, Default)]
+pub struct Timetable {
+    /// When each voter of the station's queue comes (seconds since 1970), in queue order.
+    pub arrivals: Vec<i64>,
+    /// People who come once the station's hours are over: the desk must turn them away.
+    pub after_hours: Vec<NationalCode>,
+    /// When the officials open the station.
+    pub opens_at: i64,
+    /// How many voters the desk can check in per step.
+    pub per_step: usize,
+    /// The officials extend the hours to this instant if people are still waiting at closing.
+    pub extend_to: Option<i64>,
+}
+
+/// Runs one station's day on the clock: at each step the officials open if it is time, the
+/// people who came wait in the queue, the desk checks in as many as it can (the desk's own rule
+/// for polling hours decides, on the shared clock), the officials extend the hours if people
+/// still wait at closing time, and at closing the desk turns away whoever is left and whoever
+/// comes late, the officials close, co-sign, and the agent sends the report. Every station takes
+/// part in every step, whatever happens to it, so that the clock can move on.
+#[allow(clippy::too_many_arguments)]
+pub async fn run_timed_station<S: Store>(
+    store: &S,
+    election: &Election,
+    config: sandoq_station_agent::Config,
+    station: &StationInfo,
+    voters: &[NationalCode],
+    table: &Timetable,
+    chooser: &mut Chooser,
+    truth: &Truth<'_>,
+    seed: u64,
+    day: &DayClock,
+) -> Result<StationRun, String> {
+    let mut failure: Option<String> = None;
+    let agent = Agent::new(config).map_err(|e| format!("station {}: {e}", station.code));
+    let mut run = StationRun {
+        station: station.code.clone(),
+        checked_in: 0,
+        refused: 0,
+        admitted: Vec::new(),
+        truth: Tally::new(truth.contest),
+        ballots: 0,
+        reported: false,
+        steps: [Duration::ZERO; 5],
+        replaced: false,
+        provisional: 0,
+        came_back: 0,
+        clock_skew_refused: false,
+        centre_unanswered: 0,
+        opened_at: None,
+        extended: false,
+        turned_away_after_hours: 0,
+    };
+    let mut reader = BallotReader::new(truth.contest, truth.excess);
+    let mut day_state = TimedDay {
+        queue: std::collections::VecDeque::new(),
+        next: 0,
+        opened: false,
+        closed: false,
+    };
+    if let Err(e) = &agent {
+        failure = Some(e.clone());
+    }
+    for (k, &t) in day.slots.iter().enumerate() {
+        if let (None, Ok(agent)) = (&failure, &agent) {
+            let mut desk = Desk {
+                agent,
+                station,
+                chooser: &mut *chooser,
+                reader: &mut reader,
+                run: &mut run,
+                at: t,
+            };
+            if let Err(e) = day_state
+                .step(&mut desk, store, election, voters, table, seed, k, t)
+                .await
+            {
+                failure = Some(e);
+            }
+        }
+        day.barrier.wait().await;
+        day.barrier.wait().await;
+    }
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    let agent = agent?;
+    let deadline = Instant::now() + PATIENCE;
+    while Instant::now() < deadline {
+        agent.tick().await;
+        let done = agent
+            .with_station(|s| Ok(s.state() == State::Reported && s.ballots_sent))
+            .await
+            .unwrap_or(false);
+        if done {
+            run.reported = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    if !run.reported {
+        return Err(format!(
+            "station {}: the centre did not take the report and the ballots",
+            station.code
+        ));
+    }
+    Ok(run)
+}
+
+/// Where a station is in its day on the clock.
+struct TimedDay {
+    queue: std::collections::VecDeque<NationalCode>,
+    /// The next voter to come (an index into the queue of the day).
+    next: usize,
+    opened: bool,
+    closed: bool,
+}
+
+impl TimedDay {
+    #[allow(clippy::too_many_arguments)]
+    async fn step<S: Store>(
+        &mut self,
+        desk: &mut Desk<'_, '_>,
+        store: &S,
+        election: &Election,
+        voters: &[NationalCode],
+        table: &Timetable,
+        seed: u64,
+        k: usize,
+        t: i64,
+    ) -> Result<(), String> {
+        let code = desk.station.code.clone();
+        let fail = |what: &'static str| {
+            let code = code.clone();
+            move |e: sandoq_station_agent::station::Refusal| {
+                format!("station {code}: {what}: [{}] {}", e.code, e.en)
+            }
+        };
+        let agent = desk.agent;
+        if k == 0 {
+            // The package, as the agent's background round fetches it.
+            let deadline = Instant::now() + PATIENCE;
+            loop {
+                agent.tick().await;
+                if agent.with_station(|_| Ok(())).await.is_ok() || Instant::now() > deadline {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        } else {
+            // The agent's round: the station's state to the centre, the report once signed.
+            agent.tick().await;
+        }
+        if !self.opened && t >= table.opens_at {
+            let officials = desk.station.officials.clone();
+            agent
+                .with_station(move |s| {
+                    s.defer_syncs();
+                    for username in &officials {
+                        s.sign_in(username);
+                    }
+                    let hash = s.package.hash;
+                    s.open(t, &hash)
+                })
+                .await
+                .map_err(fail("open"))?;
+            self.opened = true;
+            desk.run.opened_at = agent
+                .with_station(|s| Ok(s.opened_at()))
+                .await
+                .map_err(fail("open"))?;
+        }
+        while self.next < voters.len()
+            && table
+                .arrivals
+                .get(self.next)
+                .is_none_or(|&at| at < t + SLOT_SECONDS)
+        {
+            self.queue.push_back(voters[self.next]);
+            self.next += 1;
+        }
+        if !self.opened || self.closed {
+            return Ok(());
+        }
+        let closes = |agent: &Agent| {
+            let agent = agent.clone();
+            async move {
+                agent
+                    .with_station(|s| Ok(s.closes_at()))
+                    .await
+                    .ok()
+                    .flatten()
+                    .unwrap_or(i64::MAX)
+            }
+        };
+        let mut closes_at = closes(agent).await;
+        // People still waiting at closing time: the officials extend the hours.
+        let waiting = !self.queue.is_empty() || self.next < voters.len();
+        if let Some(until) = table.extend_to {
+            if !desk.run.extended && waiting && t < closes_at && t + SLOT_SECONDS >= closes_at {
+                agent
+                    .with_station(move |s| {
+                        s.extend(t, until, "people still waiting at closing time")
+                    })
+                    .await
+                    .map_err(fail("extend"))?;
+                desk.run.extended = true;
+                closes_at = closes(agent).await;
+            }
+        }
+        if t < closes_at {
+            let take = self.queue.len().min(table.per_step);
+            let chunk: Vec<NationalCode> = self.queue.drain(..take).collect();
+            let mut clock = Instant::now();
+            let mut steps = [Duration::ZERO; 5];
+            for part in chunk.chunks(CHUNK) {
+                desk.online_chunk(store, election, part, &mut clock, &mut steps)
+                    .await?;
+            }
+            return Ok(());
+        }
+        // Polling hours are over: whoever still waits, and whoever comes now, is turned away by
+        // the desk's own rule; then the officials close and co-sign.
+        let late: Vec<NationalCode> = self
+            .queue
+            .drain(..)
+            .chain(voters[self.next..].iter().copied())
+            .chain(table.after_hours.iter().copied())
+            .collect();
+        self.next = voters.len();
+        for person in late {
+            let answer = agent.check_in(&person.to_string()).await;
+            if answer.status == 409 && answer.body["error"]["code"] == "polling_hours_over" {
+                desk.run.turned_away_after_hours += 1;
+            } else {
+                return Err(format!(
+                    "station {code}: the desk took someone after hours: {} {}",
+                    answer.status, answer.body
+                ));
+            }
+        }
+        let officials = desk.station.officials.clone();
+        agent
+            .with_station(move |s| {
+                s.close(t)?;
+                for username in &officials {
+                    s.cosign(username, &official_key(seed, username))?;
+                }
+                Ok(())
+            })
+            .await
+            .map_err(fail("close"))?;
+        self.closed = true;
         Ok(())
     }
 }

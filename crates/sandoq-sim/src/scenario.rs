@@ -47,7 +47,8 @@ pub struct Scenario {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Event {
-    /// `device_replaced`, `partition`, `tampered_device`, `clock_skew` or `centre_restart`.
+    /// `device_replaced`, `partition`, `tampered_device`, `clock_skew`, `centre_restart`, or one
+    /// of the day on the clock ([`TIMED`]): `late_opening`, `surge`, `extension`, `after_hours`.
     pub kind: String,
     /// How many stations (the first ones of the election). Not for `tampered_device`.
     #[serde(default)]
@@ -62,6 +63,17 @@ pub struct Event {
     /// … and when it comes back.
     #[serde(default)]
     pub to_percent: Option<u32>,
+    /// `late_opening`: how late the stations open, in minutes (1-600).
+    #[serde(default)]
+    pub minutes: Option<u32>,
+    /// `surge`: the share of each station's voters who come in the last hour before closing;
+    /// `after_hours`: the share who come once the station's hours are over (0-100).
+    #[serde(default)]
+    pub percent: Option<u32>,
+    /// `extension`: the new closing time, Tehran `HH:MM`, that the officials of a station with
+    /// people still waiting at closing time extend the hours to.
+    #[serde(default)]
+    pub until: Option<String>,
     /// `clock_skew`: how far the device's clock is off, in seconds (either way);
     /// `centre_restart`: how long the centre stays down before it is started again.
     #[serde(default)]
@@ -116,10 +128,42 @@ pub const EXPECTATIONS: &[(&str, &str)] = &[
         "check-ins the desks could not get answered by the centre (taken provisionally or the voter asked to come back)",
     ),
     (
+        "late_openings",
+        "stations whose signed event log shows them opening after the opening time",
+    ),
+    (
+        "extensions",
+        "stations whose officials extended the hours (in their signed event log)",
+    ),
+    (
+        "turned_away_after_hours",
+        "people the desk turned away because polling hours were over (polling_hours_over)",
+    ),
+    (
+        "check_ins_after_closing",
+        "check-ins the centre recorded after the election's closing time (its turnout per hour)",
+    ),
+    (
+        "last_hour_percent",
+        "the share of the day's check-ins the centre recorded in the last hour before closing",
+    ),
+    (
         "clock_skew_detected",
         "stations whose device the centre refused for its clock, the desk saying why",
     ),
 ];
+
+/// The events of a day on the clock: with any of them, the simulator runs every station through
+/// the day in steps of ten minutes on one clock (the centre's and every device's), polling hours
+/// enforced by the desks.
+pub const TIMED: [&str; 4] = ["late_opening", "surge", "extension", "after_hours"];
+
+impl Scenario {
+    /// Whether the scenario needs the day on the clock.
+    pub fn timed(&self) -> bool {
+        self.events.iter().any(|e| TIMED.contains(&e.kind.as_str()))
+    }
+}
 
 /// A problem with a scenario file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -249,6 +293,36 @@ impl Event {
                     }
                 }
             }
+            "late_opening" => {
+                stations()?;
+                match self.minutes {
+                    Some(m) if (1..=600).contains(&m) => {}
+                    _ => {
+                        return Err(bad(
+                            "late_opening: minutes is how late the stations open, 1 to 600".into(),
+                            "late_opening: minutes میزان تأخیر گشایش شعبه است، ۱ تا ۶۰۰".into(),
+                        ))
+                    }
+                }
+            }
+            "surge" | "after_hours" => {
+                let p = percent("percent", self.percent)?;
+                if p > 45 {
+                    return Err(bad(
+                        format!("{}: percent is at most 45", self.kind),
+                        format!("{}: percent حداکثر ۴۵ است", self.kind),
+                    ));
+                }
+            }
+            "extension" => {
+                let until = self.until.as_deref().unwrap_or("");
+                if sandoq_store::PollingHours::parse("00:00", until).is_err() {
+                    return Err(bad(
+                        "extension: until is the new closing time, HH:MM (Tehran time)".into(),
+                        "extension: until زمان پایان تازه است، HH:MM (به وقت تهران)".into(),
+                    ));
+                }
+            }
             "centre_restart" => {
                 percent("at_percent", self.at_percent)?;
                 match self.seconds {
@@ -265,10 +339,10 @@ impl Event {
             other => {
                 return Err(bad(
                     format!(
-                    "unknown event kind {other:?} (device_replaced, partition, tampered_device, clock_skew, centre_restart)"
+                    "unknown event kind {other:?} (device_replaced, partition, tampered_device, clock_skew, centre_restart, late_opening, surge, extension, after_hours)"
                 ),
                     format!(
-                    "نوع رویداد ناشناخته {other:?} (device_replaced، partition، tampered_device، clock_skew، centre_restart)"
+                    "نوع رویداد ناشناخته {other:?} (device_replaced، partition، tampered_device، clock_skew، centre_restart، late_opening، surge، extension، after_hours)"
                 ),
                 ))
             }
@@ -358,6 +432,13 @@ devices_replaced = 2
         ))
         .unwrap();
         assert_eq!(restart.events("centre_restart").count(), 1);
+        assert!(!restart.timed());
+        let late = Scenario::parse(&good.replace(
+            "device_replaced\"\nstations = 2\nat_percent = 50\n",
+            "late_opening\"\nstations = 2\nminutes = 90\n[[event]]\nkind = \"extension\"\nuntil = \"19:30\"\n",
+        ))
+        .unwrap();
+        assert!(late.timed());
         for bad in [
             good.replace("stations = 2", "stations = 0"),
             good.replace("at_percent = 50", "at_percent = 150"),
@@ -369,6 +450,9 @@ devices_replaced = 2
             good.replace("lost_ballots = 0", "lost_ballots = 1.5"),
             good.replace("device_replaced\"\n", "centre_restart\"\nseconds = 5000\n"),
             good.replace("device_replaced\"\n", "centre_restart\"\n"),
+            good.replace("device_replaced\"\n", "late_opening\"\nminutes = 0\n"),
+            good.replace("device_replaced\"\n", "surge\"\npercent = 80\n"),
+            good.replace("device_replaced\"\n", "extension\"\nuntil = \"25:00\"\n"),
             "not toml at all [".to_string(),
         ] {
             assert_eq!(

@@ -776,8 +776,9 @@ impl Agent {
     /// the same person; a provisional check-in taken then carries that id too, so that its sync
     /// is the same check-in and no double vote is reported. The ids wait in memory only.
     pub async fn check_in(&self, typed: &str) -> DeskAnswer {
+        let now = self.now();
         let election = match self
-            .with(|s| s.can_check_in().map(|()| s.package.election))
+            .with(move |s| s.can_check_in(now).map(|()| s.package.election))
             .await
         {
             Ok(election) => election,
@@ -804,7 +805,6 @@ impl Agent {
         };
         let request = json!({"national_code": code, "request_id": request_id});
         let path = format!("/api/elections/{election}/check-ins");
-        let now = self.now();
         let sent = self
             .centre
             .signed("POST", &path, request.to_string().as_bytes(), now)

@@ -243,8 +243,10 @@ pub struct Station {
     pub ballots_sent: bool,
     /// The centre's last refusal of the report or the ballots, for the desk to show.
     pub last_refusal: Option<Refusal>,
-    /// The closing time as extended today (Tehran `HH:MM`), if it was.
-    extended_until: Option<String>,
+    /// The closing time as extended today (seconds since 1970), if it was.
+    extended_until: Option<i64>,
+    /// When the station opened (seconds since 1970), as its event log says.
+    opened_at: Option<i64>,
 }
 
 /// The box's capacity and the token book's (twice: voided tokens take slots too).
@@ -311,11 +313,11 @@ impl Station {
                 .rev()
                 .filter(|e| e.kind == EventKind::HoursExtended)
                 .find_map(|e| e.counters.get("until"))
-                .map(|&until| {
-                    let (_, hour, minute) =
-                        sandoq_store::Timestamp(i64::try_from(until).unwrap_or(0)).tehran();
-                    format!("{hour:02}:{minute:02}")
-                }),
+                .map(|&until| i64::try_from(until).unwrap_or(0)),
+            opened_at: events
+                .iter()
+                .find(|e| e.kind == EventKind::Opened)
+                .map(|e| e.at),
         })
     }
 
@@ -415,14 +417,56 @@ impl Station {
             &hex(centre_hash),
             self.ballot_box.count(),
         )?;
+        self.opened_at = Some(now);
         Ok(())
     }
 
+    /// When the station opened, if it did (from its event log).
+    pub fn opened_at(&self) -> Option<i64> {
+        self.opened_at
+    }
+
+    /// Extends the hours to `until` (seconds since 1970), with the officials' reason.
     pub fn extend(&mut self, now: i64, until: i64, reason: &str) -> Result<(), Refusal> {
         self.lifecycle.extend_hours(now, until, reason)?;
-        let (_, hour, minute) = sandoq_store::Timestamp(until).tehran();
-        self.extended_until = Some(format!("{hour:02}:{minute:02}"));
+        self.extended_until = Some(until);
         Ok(())
+    }
+
+    /// Polling day in the election's package.
+    pub fn polling_day(&self) -> Option<sandoq_registry::Date> {
+        let text = self.package.export["election"]["polling_day"].as_str()?;
+        sandoq_registry::Date::parse(text).ok()
+    }
+
+    /// When voters stop being checked in (seconds since 1970): the election's closing time on
+    /// polling day, or the station's extension. `None` if the package does not say (then the
+    /// desk does not stop on its own).
+    pub fn closes_at(&self) -> Option<i64> {
+        if let Some(until) = self.extended_until {
+            return Some(until);
+        }
+        let closes = self.package.export["election"]["closes"].as_str()?;
+        let hours = sandoq_store::PollingHours::parse("00:00", closes).ok()?;
+        Some(
+            sandoq_store::Timestamp::from_tehran(
+                self.polling_day()?,
+                u32::from(hours.closes / 60),
+                u32::from(hours.closes % 60),
+            )
+            .0,
+        )
+    }
+
+    /// The closing time as the desk shows it (Tehran `HH:MM`).
+    fn closes_text(&self) -> String {
+        match self.closes_at() {
+            Some(at) => {
+                let (_, hour, minute) = sandoq_store::Timestamp(at).tehran();
+                format!("{hour:02}:{minute:02}")
+            }
+            None => String::new(),
+        }
     }
 
     /// Stops flushing each token and ballot as it is written (the box and the book are flushed
@@ -611,9 +655,27 @@ impl Station {
         }
     }
 
-    /// Before a check-in: the station is open.
-    pub fn can_check_in(&self) -> Result<(), Refusal> {
-        self.require_voting()
+    /// Before a check-in at `now`: the station is open and polling hours (as extended) are not
+    /// over.
+    pub fn can_check_in(&self, now: i64) -> Result<(), Refusal> {
+        self.require_voting()?;
+        match self.closes_at() {
+            Some(closes) if now >= closes => {
+                let at = sandoq_i18n::persian_digits(&self.closes_text());
+                Err(refusal(
+                    409,
+                    "polling_hours_over",
+                    format!(
+                        "polling hours ended at {} (Tehran time); only an extension of the hours by the officials, with a reason, lets more voters in",
+                        self.closes_text()
+                    ),
+                    format!(
+                        "ساعت رأی‌گیری در {at} (به وقت تهران) پایان یافت؛ تنها تمدید ساعت به دست کارگزاران، با ذکر دلیل، رأی‌دهندگان بیشتری را می‌پذیرد"
+                    ),
+                ))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// After the centre recorded a check-in: a token for the voter.
@@ -634,7 +696,7 @@ impl Station {
         request_id: &str,
         now: i64,
     ) -> Result<String, Refusal> {
-        self.require_voting()?;
+        self.can_check_in(now)?;
         if self
             .pending
             .iter()
@@ -813,19 +875,18 @@ impl Station {
             "offline_policy": if self.package.provisional() { "provisional" } else { "refuse" },
             "paper_record": self.package.paper_record(),
             "training": self.package.training(),
-            "polling_day_fa": self.polling_day(sandoq_i18n::Lang::Fa),
-            "polling_day_en": self.polling_day(sandoq_i18n::Lang::En),
+            "polling_day_fa": self.polling_day_text(sandoq_i18n::Lang::Fa),
+            "polling_day_en": self.polling_day_text(sandoq_i18n::Lang::En),
             "opens": self.package.export["election"]["opens"],
             "closes": self.package.export["election"]["closes"],
-            "extended_until": self.extended_until,
+            "extended_until": self.extended_until.map(|_| self.closes_text()),
         })
     }
 }
 
 impl Station {
-    fn polling_day(&self, lang: sandoq_i18n::Lang) -> Option<String> {
-        let text = self.package.export["election"]["polling_day"].as_str()?;
-        Some(sandoq_registry::Date::parse(text).ok()?.jalali_long(lang))
+    fn polling_day_text(&self, lang: sandoq_i18n::Lang) -> Option<String> {
+        Some(self.polling_day()?.jalali_long(lang))
     }
 }
 

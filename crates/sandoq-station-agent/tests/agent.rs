@@ -938,3 +938,56 @@ async fn a_provisional_check_in_after_a_lost_answer_syncs_as_the_same_check_in()
     assert_eq!(f.store.count_check_ins(f.election).await.unwrap(), 1);
     let _ = std::fs::remove_dir_all(&f.data);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_desk_stops_at_closing_time_unless_the_officials_extend_the_hours() {
+    let f = Fixture::new(Options::default()).await;
+    f.start_voting().await;
+    f.agent.tick().await;
+    open_station(&f).await;
+    // The same station's device at 18:05 on polling day (the election closes at 18:00).
+    let day = sandoq_registry::Date::from_jalali(1405, 2, 11).unwrap();
+    let at = |h, m| sandoq_store::Timestamp::from_tehran(day, h, m).0;
+    let mut config = f.agent.config.as_ref().clone();
+    let evening = at(18, 5);
+    config.clock = std::sync::Arc::new(move || evening);
+    let agent = sandoq_station_agent::Agent::new(config.clone()).unwrap();
+    let late = agent.check_in(&f.voters[0].to_string()).await;
+    assert_eq!(
+        (late.status, code(&late.body)),
+        (409, "polling_hours_over"),
+        "{}",
+        late.body
+    );
+    assert!(
+        late.body["error"]["fa"].as_str().unwrap().contains("۱۸:۰۰"),
+        "{}",
+        late.body
+    );
+    assert_eq!(
+        f.store.count_check_ins(f.election).await.unwrap(),
+        0,
+        "the centre was not asked"
+    );
+    // The officials extend the hours to 19:00 for the queue: the desk takes voters again until then.
+    let (extend_at, until) = (at(17, 55), at(19, 0));
+    agent
+        .with_station(move |s| s.extend(extend_at, until, "queue at the door"))
+        .await
+        .unwrap();
+    let open_again = agent
+        .with_station(move |s| Ok((s.can_check_in(evening), s.can_check_in(until))))
+        .await
+        .unwrap();
+    assert!(open_again.0.is_ok());
+    assert_eq!(open_again.1.unwrap_err().code, "polling_hours_over");
+    // The extension is in the signed event log: a restarted device keeps it.
+    drop(agent);
+    let again = sandoq_station_agent::Agent::new(config).unwrap();
+    let closes = again
+        .with_station(|s| Ok((s.closes_at(), s.status()["extended_until"].clone())))
+        .await
+        .unwrap();
+    assert_eq!(closes, (Some(until), json!("19:00")));
+    let _ = std::fs::remove_dir_all(&f.data);
+}

@@ -18,6 +18,10 @@ pub enum Central {
         database: String,
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
+        /// Seconds added to the machine's clock: only for `sandoq simulate`, whose training day
+        /// runs on its own clock (hidden; a live centre runs on the machine's clock).
+        #[arg(long, default_value_t = 0, hide = true, allow_hyphen_values = true)]
+        clock_offset: i64,
     },
     /// Creates an election.
     ///
@@ -241,7 +245,11 @@ pub fn run(command: Central) -> anyhow::Result<ExitCode> {
 async fn run_async(command: Central) -> anyhow::Result<ExitCode> {
     let now = (sandoq_central::http::system_clock())();
     match command {
-        Central::Serve { database, listen } => {
+        Central::Serve {
+            database,
+            listen,
+            clock_offset,
+        } => {
             let store = match open_store(&database).await {
                 Ok(store) => store,
                 Err(code) => return Ok(code),
@@ -251,8 +259,12 @@ async fn run_async(command: Central) -> anyhow::Result<ExitCode> {
                 "sandoq central: listening on http://{} (OpenAPI: /api/openapi.json)",
                 listener.local_addr()?
             );
-            let state =
-                sandoq_central::http::AppState::new(store, sandoq_central::http::system_clock());
+            let clock = if clock_offset == 0 {
+                sandoq_central::http::system_clock()
+            } else {
+                crate::day_clock::centre(clock_offset)
+            };
+            let state = sandoq_central::http::AppState::new(store, clock);
             sandoq_central::http::serve(listener, state).await?;
             Ok(ExitCode::SUCCESS)
         }

@@ -4,6 +4,7 @@
 //! sign-ins. With `--voters N`, simulated voters go through the real flow (check-in at the desk,
 //! token, ballot box, close, co-signed report) so that the dashboard and the results move.
 
+use crate::day_clock;
 use sandoq_sim::polling_day::{self, Chooser};
 use sandoq_sim::training::{self, Shape, Training, DEMO_PASSWORD};
 use sandoq_store::{ElectionStatus, Store};
@@ -64,8 +65,6 @@ async fn demo(args: DemoArgs, data: PathBuf) -> anyhow::Result<ExitCode> {
     let store = sandoq_central::open(&url)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let clock = sandoq_central::http::system_clock();
-    let now = clock();
     // The registry holds everyone who may vote: the simulated voters and some more to try by hand.
     let shape = Shape::demo(args.voters.max(2_000) + 1_000);
     let existing = store
@@ -74,6 +73,14 @@ async fn demo(args: DemoArgs, data: PathBuf) -> anyhow::Result<ExitCode> {
         .map_err(|e| anyhow::anyhow!("{e}"))?
         .into_iter()
         .find(|e| e.spec.code == shape.code);
+    // The training day starts at its opening time whatever the hour (`day_clock`).
+    let machine = sandoq_store::Timestamp(day_clock::machine_now());
+    let offset = match &existing {
+        Some(election) => day_clock::offset(election.spec.polling_day, election.spec.hours),
+        None => day_clock::offset(machine.tehran().0, sandoq_store::PollingHours::default()),
+    };
+    let clock = day_clock::centre(offset);
+    let now = clock();
     let training: Training = match existing {
         Some(election) => {
             let mut planned = training::plan(&shape, election.spec.polling_day)
@@ -113,7 +120,7 @@ async fn demo(args: DemoArgs, data: PathBuf) -> anyhow::Result<ExitCode> {
             capacity: 20_000,
             session_timeout: Duration::from_secs(120),
             tick: Duration::from_secs(1),
-            clock: sandoq_station_agent::system_clock(),
+            clock: day_clock::station(offset),
             photos: true,
         };
         let agent = sandoq_station_agent::Agent::new(config).map_err(anyhow::Error::msg)?;
@@ -280,6 +287,10 @@ fn print_addresses(
         "sandoq demo — آموزشی / TRAINING election, polling day {} (today, Tehran)",
         jalali(training.polling_day)
     );
+    println!(
+        "the training day's clock started at 08:00 (Tehran) and runs from there; desks take voters until 18:00"
+    );
+    println!("ساعت روز آموزشی از ۸:۰۰ (به وقت تهران) آغاز شد و از همان‌جا پیش می‌رود؛ میزها تا ۱۸:۰۰ پذیرش می‌کنند");
     println!("data: {}", data.display());
     println!();
     println!("Headquarters / ستاد (the centre)");

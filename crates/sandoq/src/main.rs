@@ -8,6 +8,7 @@ mod bench_results;
 mod bench_station;
 mod bench_verify;
 mod central;
+mod day_clock;
 mod demo;
 mod report;
 mod simulate;

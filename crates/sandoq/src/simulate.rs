@@ -175,6 +175,33 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<ExitCode> {
             "این سناریوها سیاست‌های برون‌خط متفاوتی می‌خواهند؛ جداگانه اجرا کنید".into(),
         ));
     }
+    let timed = scenarios.iter().any(Scenario::timed);
+    let alone = [
+        "device_replaced",
+        "partition",
+        "clock_skew",
+        "centre_restart",
+    ];
+    if timed
+        && scenarios
+            .iter()
+            .any(|s| alone.iter().any(|kind| s.events(kind).next().is_some()))
+    {
+        return Ok(usage(
+            "scenarios_disagree",
+            "a day on the clock (late opening, surge, extension, after hours) runs without device, network, clock or centre failures; run them separately".into(),
+            "روز ساعت‌دار (گشایش دیرهنگام، هجوم، تمدید، پس از پایان ساعت) بدون خرابی دستگاه، شبکه، ساعت یا مرکز اجرا می‌شود؛ جداگانه اجرا کنید".into(),
+        ));
+    }
+    if timed && args.stations > TIMED_STATIONS {
+        return Ok(usage(
+            "timed_scenario_scale",
+            format!(
+                "a day on the clock runs every station at once: at most {TIMED_STATIONS} stations"
+            ),
+            format!("روز ساعت‌دار همهٔ شعبه‌ها را هم‌زمان اجرا می‌کند: حداکثر {TIMED_STATIONS} شعبه"),
+        ));
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -220,6 +247,11 @@ struct Day {
     came_back: u64,
     /// Check-ins the centre did not answer (scenario `centre_restart`).
     centre_unanswered: u64,
+    /// When it opened (the day on the clock), whether its hours were extended, and how many
+    /// people its desk turned away once polling hours were over.
+    opened_at: Option<i64>,
+    extended: bool,
+    turned_away_after_hours: u64,
     /// Its device was refused for a clock that was off (scenario).
     clock_skew_refused: bool,
 }
@@ -281,7 +313,11 @@ async fn simulate(
     let store = sandoq_central::open(&url)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let clock = sandoq_central::http::system_clock();
+    // The training day starts at its opening time whatever the hour (`day_clock`).
+    let machine = sandoq_store::Timestamp(crate::day_clock::machine_now());
+    let offset =
+        crate::day_clock::offset(machine.tehran().0, sandoq_store::PollingHours::default());
+    let clock = crate::day_clock::centre(offset);
     let now = clock();
     let shape = Shape {
         code: format!("simulation-{}-{}", args.seed, std::process::id()),
@@ -315,6 +351,32 @@ async fn simulate(
     let id = training.election;
     let file = counting_view(&training, args.seats)?;
 
+    // A day on the clock (scenarios): one clock for the centre and every device, moved on by
+    // steps from the opening time to past the last closing.
+    let polling_day = election_day(&store, id).await?;
+    let timed_day = if scenarios.iter().any(Scenario::timed) {
+        let hours = sandoq_store::PollingHours::default();
+        let opens = at_tehran(polling_day, hours.opens);
+        let closes = at_tehran(polling_day, hours.closes);
+        let until = extension_until(&scenarios, polling_day).unwrap_or(closes);
+        let mut slots = Vec::new();
+        let mut t = opens;
+        while t <= closes.max(until) + in_process::SLOT_SECONDS {
+            slots.push(t);
+            t += in_process::SLOT_SECONDS;
+        }
+        Some(in_process::DayClock::new(slots, args.stations))
+    } else {
+        None
+    };
+    let clock: sandoq_central::http::Clock = match &timed_day {
+        Some(day) => {
+            let now = day.now.clone();
+            Arc::new(move || sandoq_store::Timestamp(now.load(Ordering::SeqCst)))
+        }
+        None => clock,
+    };
+
     // The centre, and one agent per station, its device registered as headquarters would.
     let centre_listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
     let centre = centre_listener.local_addr()?;
@@ -332,7 +394,10 @@ async fn simulate(
             capacity: (per_station.saturating_mul(3) / 2).max(64),
             session_timeout: Duration::from_secs(120),
             tick: Duration::from_millis(500),
-            clock: sandoq_station_agent::system_clock(),
+            clock: match &timed_day {
+                Some(day) => day.device_clock(),
+                None => crate::day_clock::station(offset),
+            },
             photos: args.http,
         };
         configs.push(config.clone());
@@ -376,7 +441,7 @@ async fn simulate(
         .cloned();
     let child = match &restart {
         None => {
-            let state = sandoq_central::http::AppState::new(store.clone(), clock);
+            let state = sandoq_central::http::AppState::new(store.clone(), clock.clone());
             tokio::spawn(async move {
                 let _ = axum::serve(centre_listener, sandoq_central::http::app(state)).await;
             });
@@ -385,6 +450,7 @@ async fn simulate(
         Some(_) => {
             drop(centre_listener);
             let process = CentreProcess {
+                offset,
                 database: url.clone(),
                 listen: centre,
                 log: work.join("central.log"),
@@ -500,6 +566,24 @@ async fn simulate(
             &mut failures,
         )
         .await?
+    } else if let Some(day) = &timed_day {
+        drop(agents);
+        let tables = timetables(&scenarios, &mut queues, polling_day);
+        day_on_the_clock(
+            &store,
+            &election,
+            &training,
+            configs,
+            queues,
+            tables,
+            &chooser,
+            &file,
+            args.seed,
+            day,
+            cast.clone(),
+            &mut failures,
+        )
+        .await
     } else {
         drop(agents);
         in_process_day(
@@ -540,7 +624,7 @@ async fn simulate(
         .iter()
         .any(|s| s.events("tampered_device").next().is_some())
     {
-        tampering = tamper(centre, &store, id, &station_files, &training).await?;
+        tampering = tamper(centre, &store, id, &station_files, &training, clock().0).await?;
     }
 
     // The centre has every report once the agents' acknowledgements came back; its result then.
@@ -630,6 +714,7 @@ async fn simulate(
         .iter()
         .filter(|i| i.kind == sandoq_store::IncidentKind::DoubleVote)
         .count() as u64;
+    let hours = turnout_by_hour(&store, id, polling_day).await?;
     let refused_reports = store
         .refused_reports(id)
         .await
@@ -669,6 +754,14 @@ async fn simulate(
         "came_back_later": days.iter().map(|d| d.came_back).sum::<u64>(),
         "clock_skew_detected": days.iter().filter(|d| d.clock_skew_refused).count(),
         "centre_restarts": restarts.load(Ordering::Relaxed),
+        "late_openings": days
+            .iter()
+            .filter(|d| d.opened_at.is_some_and(|at| at > at_tehran(polling_day, sandoq_store::PollingHours::default().opens)))
+            .count(),
+        "extensions": days.iter().filter(|d| d.extended).count(),
+        "turned_away_after_hours": days.iter().map(|d| d.turned_away_after_hours).sum::<u64>(),
+        "check_ins_after_closing": hours.after_closing,
+        "last_hour_percent": hours.last_hour_percent,
         "check_ins_while_centre_down": days.iter().map(|d| d.centre_unanswered).sum::<u64>(),
         "refused_reports_visible": refused_reports,
     });
@@ -711,10 +804,229 @@ async fn simulate(
     Ok(ExitCode::SUCCESS)
 }
 
+/// The most stations a day on the clock runs (every station at once, in step).
+const TIMED_STATIONS: usize = 1_000;
+
+/// The instant of `minutes` after midnight, Tehran time, on `day`.
+fn at_tehran(day: sandoq_registry::Date, minutes: u16) -> i64 {
+    sandoq_store::Timestamp::from_tehran(day, u32::from(minutes / 60), u32::from(minutes % 60)).0
+}
+
+async fn election_day(
+    store: &sandoq_central::AnyStore,
+    id: sandoq_store::ElectionId,
+) -> anyhow::Result<sandoq_registry::Date> {
+    Ok(store
+        .election(id)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .ok_or_else(|| anyhow::anyhow!("the election vanished"))?
+        .spec
+        .polling_day)
+}
+
+/// The closing time an `extension` event names, as an instant on polling day.
+fn extension_until(scenarios: &[Scenario], day: sandoq_registry::Date) -> Option<i64> {
+    let until = scenarios
+        .iter()
+        .flat_map(|s| s.events("extension"))
+        .next()?;
+    let hours = sandoq_store::PollingHours::parse("00:00", until.until.as_deref()?).ok()?;
+    Some(at_tehran(day, hours.closes))
+}
+
+/// What the centre's turnout per hour (as the dashboard shows it) says about the day's end.
+struct LastHours {
+    after_closing: u64,
+    last_hour_percent: u64,
+}
+
+async fn turnout_by_hour(
+    store: &sandoq_central::AnyStore,
+    id: sandoq_store::ElectionId,
+    day: sandoq_registry::Date,
+) -> anyhow::Result<LastHours> {
+    let closes = at_tehran(day, sandoq_store::PollingHours::default().closes);
+    let buckets = store
+        .turnout(id)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let total: u64 = buckets.iter().map(|b| b.check_ins).sum();
+    let after_closing = buckets
+        .iter()
+        .filter(|b| b.hour_start.0 >= closes)
+        .map(|b| b.check_ins)
+        .sum();
+    let last_hour: u64 = buckets
+        .iter()
+        .filter(|b| (closes - 3600..closes).contains(&b.hour_start.0))
+        .map(|b| b.check_ins)
+        .sum();
+    Ok(LastHours {
+        after_closing,
+        last_hour_percent: (last_hour * 100).checked_div(total).unwrap_or(0),
+    })
+}
+
+/// Each station's timetable for a day on the clock: when each of its voters comes (spread over
+/// the day before the last hour, the `surge` share in the last hour), who comes after hours (the
+/// `after_hours` share, taken off the end of its queue), when it opens (`late_opening` for the
+/// first stations), what its desk can take per step (half again the day's average, so that a
+/// surge leaves a queue at closing), and the `extension`.
+fn timetables(
+    scenarios: &[Scenario],
+    queues: &mut [Vec<NationalCode>],
+    day: sandoq_registry::Date,
+) -> Vec<in_process::Timetable> {
+    let hours = sandoq_store::PollingHours::default();
+    let (opens, closes) = (at_tehran(day, hours.opens), at_tehran(day, hours.closes));
+    let share = |kind: &str| -> u64 {
+        scenarios
+            .iter()
+            .flat_map(|s| s.events(kind))
+            .filter_map(|e| e.percent)
+            .map(u64::from)
+            .max()
+            .unwrap_or(0)
+    };
+    let (surge, after) = (share("surge"), share("after_hours"));
+    let late: Vec<(usize, i64)> = scenarios
+        .iter()
+        .flat_map(|s| s.events("late_opening"))
+        .map(|e| {
+            (
+                e.stations.unwrap_or(0),
+                i64::from(e.minutes.unwrap_or(0)) * 60,
+            )
+        })
+        .collect();
+    let extend_to = extension_until(scenarios, day);
+    let steps = ((closes - opens) / in_process::SLOT_SECONDS).max(1) as usize;
+    queues
+        .iter_mut()
+        .enumerate()
+        .map(|(i, queue)| {
+            let n = queue.len() as u64;
+            let after_hours = queue.split_off(queue.len() - (n * after / 100) as usize);
+            let n = queue.len() as i64;
+            let in_surge = (queue.len() as u64 * surge / 100) as i64;
+            let normal = n - in_surge;
+            let last_hour = closes - 3600;
+            let arrivals = (0..n)
+                .map(|j| {
+                    if j < normal {
+                        opens + j * (last_hour - opens) / normal.max(1)
+                    } else {
+                        last_hour + (j - normal) * 3600 / in_surge.max(1)
+                    }
+                })
+                .collect();
+            let delay = late
+                .iter()
+                .filter(|(stations, _)| i < *stations)
+                .map(|(_, delay)| *delay)
+                .max()
+                .unwrap_or(0);
+            in_process::Timetable {
+                arrivals,
+                after_hours,
+                opens_at: opens + delay,
+                per_step: (queue.len() * 3).div_ceil(2 * steps).max(1),
+                extend_to,
+            }
+        })
+        .collect()
+}
+
+/// The polling day on the clock: every station at once, in steps of ten minutes, the simulator
+/// moving the clock on once all of them are done with a step.
+#[allow(clippy::too_many_arguments)]
+async fn day_on_the_clock(
+    store: &sandoq_central::AnyStore,
+    election: &sandoq_store::Election,
+    training: &training::Training,
+    configs: Vec<sandoq_station_agent::Config>,
+    queues: Vec<Vec<NationalCode>>,
+    tables: Vec<in_process::Timetable>,
+    chooser: &Chooser,
+    file: &sandoq_json::tally::ElectionFile,
+    seed: u64,
+    day: &in_process::DayClock,
+    cast: Arc<AtomicU64>,
+    failures: &mut Vec<String>,
+) -> Vec<Day> {
+    let contest = Arc::new(file.contest.clone());
+    let excess = file.rules.excess_candidates;
+    let mut runs = Vec::new();
+    for (i, ((config, queue), table)) in configs.into_iter().zip(queues).zip(tables).enumerate() {
+        let (contest, station, store, election, chooser, cast, day) = (
+            contest.clone(),
+            training.stations[i].clone(),
+            store.clone(),
+            election.clone(),
+            chooser.clone(),
+            cast.clone(),
+            day.clone(),
+        );
+        runs.push(tokio::spawn(async move {
+            let mut chooser = chooser;
+            let truth = in_process::Truth {
+                contest: &contest,
+                excess,
+            };
+            let data = config.data.clone();
+            let run = in_process::run_timed_station(
+                &store,
+                &election,
+                config,
+                &station,
+                &queue,
+                &table,
+                &mut chooser,
+                &truth,
+                seed,
+                &day,
+            )
+            .await?;
+            forget_station_files(&data);
+            cast.fetch_add(run.ballots, Ordering::Relaxed);
+            Ok::<_, String>(Day {
+                checked_in: run.checked_in,
+                admitted: run.admitted,
+                truth: run.truth,
+                ballots: run.ballots,
+                reported: run.reported,
+                steps: run.steps,
+                replaced: false,
+                provisional: run.provisional,
+                came_back: run.came_back,
+                clock_skew_refused: false,
+                centre_unanswered: 0,
+                opened_at: run.opened_at,
+                extended: run.extended,
+                turned_away_after_hours: run.turned_away_after_hours,
+            })
+        }));
+    }
+    let total = day.slots.len() as u64;
+    day.drive(|k| progress("day", k as u64 + 1, total)).await;
+    let mut days = Vec::new();
+    for run in runs {
+        match run.await {
+            Ok(Ok(day)) => days.push(day),
+            Ok(Err(e)) => failures.push(e),
+            Err(e) => failures.push(e.to_string()),
+        }
+    }
+    days
+}
+
 /// The central service as its own process (`sandoq central serve`), for the scenario that kills
 /// it: the same store and the same address each time it is started.
 #[derive(Clone)]
 struct CentreProcess {
+    /// Its clock's offset from the machine's (the training day's, `day_clock`).
+    offset: i64,
     database: String,
     listen: std::net::SocketAddr,
     /// Its standard output and error, appended to at each start.
@@ -731,6 +1043,7 @@ impl CentreProcess {
         let child = std::process::Command::new(std::env::current_exe()?)
             .args(["central", "serve", "--database", &self.database, "--listen"])
             .arg(self.listen.to_string())
+            .arg(format!("--clock-offset={}", self.offset))
             .stdin(std::process::Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log)
@@ -864,13 +1177,13 @@ async fn tamper(
     id: sandoq_store::ElectionId,
     work: &Path,
     training: &training::Training,
+    now: i64,
 ) -> anyhow::Result<(u64, u64, Vec<String>)> {
     use sandoq_station_agent::client::Centre;
     let station = &training.stations[0].code;
     let key = sandoq_station::keys::load_or_create(&work.join(format!("station-{station}")))?;
     let device = Centre::new(&format!("http://{centre}"), key)
         .ok_or_else(|| anyhow::anyhow!("the centre's address"))?;
-    let now = sandoq_central::http::system_clock()().0;
     let (report, _) = store
         .station_report(id, station)
         .await
@@ -997,6 +1310,9 @@ async fn http_day(
                     came_back: 0,
                     clock_skew_refused: false,
                     centre_unanswered: 0,
+                    opened_at: None,
+                    extended: false,
+                    turned_away_after_hours: 0,
                 });
             }
             Ok(Err(e)) => failures.push(e),
@@ -1105,6 +1421,9 @@ async fn in_process_day(
                             came_back: run.came_back,
                             clock_skew_refused: run.clock_skew_refused,
                             centre_unanswered: run.centre_unanswered,
+                            opened_at: run.opened_at,
+                            extended: run.extended,
+                            turned_away_after_hours: run.turned_away_after_hours,
                         });
                     }
                     Err(e) => failures.push(e),

@@ -209,6 +209,34 @@ fn a_bad_scenario_is_refused_before_anything_runs() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A day on the clock runs without failures of devices, network or centre: asking for both is
+/// refused before anything runs.
+#[test]
+fn a_day_on_the_clock_and_a_centre_restart_are_run_separately() {
+    let library = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios");
+    let dir = unique("sandoq-simulate-disagree");
+    let output = Command::new(env!("CARGO_BIN_EXE_sandoq"))
+        .args([
+            "simulate",
+            "--voters",
+            "100",
+            "--stations",
+            "2",
+            "--scenario",
+        ])
+        .arg(library.join("late-opening-surge-extension.toml"))
+        .arg("--scenario")
+        .arg(library.join("centre-restart.toml"))
+        .arg("--out")
+        .arg(dir.join("record"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("scenarios_disagree"), "{stderr}");
+    assert!(!dir.join("record").exists(), "nothing was run");
+}
+
 /// `--database postgres://…`: the same day with the centre on PostgreSQL (a database of its own
 /// on the throwaway server of `scripts/with-postgres.sh`), every invariant holding.
 #[test]
