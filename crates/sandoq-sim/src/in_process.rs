@@ -86,6 +86,59 @@ pub struct StationRun {
     pub turned_away_after_hours: u64,
 }
 
+impl StationRun {
+    /// Nothing done yet.
+    pub fn new(station: &str, truth: &Truth<'_>) -> StationRun {
+        StationRun {
+            station: station.to_string(),
+            checked_in: 0,
+            refused: 0,
+            admitted: Vec::new(),
+            truth: Tally::new(truth.contest),
+            ballots: 0,
+            reported: false,
+            steps: [Duration::ZERO; 5],
+            replaced: false,
+            provisional: 0,
+            came_back: 0,
+            clock_skew_refused: false,
+            centre_unanswered: 0,
+            opened_at: None,
+            extended: false,
+            turned_away_after_hours: 0,
+        }
+    }
+}
+
+/// The package, as the agent's background round fetches it (waiting a while for the centre).
+async fn fetch_package(agent: &Agent) {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        agent.tick().await;
+        if agent.with_station(|_| Ok(())).await.is_ok() || Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The agent's rounds until the centre has acknowledged the report and the ballot records.
+async fn sent(agent: &Agent) -> bool {
+    let deadline = Instant::now() + PATIENCE;
+    while Instant::now() < deadline {
+        agent.tick().await;
+        let done = agent
+            .with_station(|s| Ok(s.state() == State::Reported && s.ballots_sent))
+            .await
+            .unwrap_or(false);
+        if done {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
 /// The steps of a station's day timed in [`StationRun::steps`].
 pub const STEPS: [&str; 5] = ["package", "check_in", "vote", "close", "send"];
 
@@ -136,14 +189,7 @@ pub async fn run_station<S: Store>(
     let mut steps = [Duration::ZERO; 5];
     let mut clock = Instant::now();
     // The package, as the agent's background round fetches it (the centre may be down a while).
-    let deadline = Instant::now() + PATIENCE;
-    loop {
-        agent.tick().await;
-        if agent.with_station(|_| Ok(())).await.is_ok() || Instant::now() > deadline {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    fetch_package(&agent).await;
     let officials = station.officials.clone();
     let at = now.0;
     agent
@@ -159,24 +205,7 @@ pub async fn run_station<S: Store>(
         .map_err(fail("open"))?;
     lap(&mut clock, &mut steps[0]);
 
-    let mut run = StationRun {
-        station: station.code.clone(),
-        checked_in: 0,
-        refused: 0,
-        admitted: Vec::new(),
-        truth: Tally::new(truth.contest),
-        ballots: 0,
-        reported: false,
-        steps: [Duration::ZERO; 5],
-        replaced: false,
-        provisional: 0,
-        came_back: 0,
-        clock_skew_refused: false,
-        centre_unanswered: 0,
-        opened_at: None,
-        extended: false,
-        turned_away_after_hours: 0,
-    };
+    let mut run = StationRun::new(&station.code, truth);
     let mut reader = BallotReader::new(truth.contest, truth.excess);
     // The day in segments: split where the device dies and where the network goes and returns.
     let mut cuts = vec![0, voters.len()];
@@ -309,19 +338,7 @@ pub async fn run_station<S: Store>(
         .await
         .map_err(fail("close"))?;
     lap(&mut clock, &mut steps[3]);
-    let deadline = Instant::now() + PATIENCE;
-    while Instant::now() < deadline {
-        agent.tick().await;
-        let done = agent
-            .with_station(|s| Ok(s.state() == State::Reported && s.ballots_sent))
-            .await
-            .unwrap_or(false);
-        if done {
-            run.reported = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    run.reported = sent(&agent).await;
     lap(&mut clock, &mut steps[4]);
     run.steps = steps;
     run.clock_skew_refused = clock_skew_refused;
@@ -600,24 +617,7 @@ pub async fn run_timed_station<S: Store>(
 ) -> Result<StationRun, String> {
     let mut failure: Option<String> = None;
     let agent = Agent::new(config).map_err(|e| format!("station {}: {e}", station.code));
-    let mut run = StationRun {
-        station: station.code.clone(),
-        checked_in: 0,
-        refused: 0,
-        admitted: Vec::new(),
-        truth: Tally::new(truth.contest),
-        ballots: 0,
-        reported: false,
-        steps: [Duration::ZERO; 5],
-        replaced: false,
-        provisional: 0,
-        came_back: 0,
-        clock_skew_refused: false,
-        centre_unanswered: 0,
-        opened_at: None,
-        extended: false,
-        turned_away_after_hours: 0,
-    };
+    let mut run = StationRun::new(&station.code, truth);
     let mut reader = BallotReader::new(truth.contest, truth.excess);
     let mut day_state = TimedDay {
         queue: std::collections::VecDeque::new(),
@@ -652,19 +652,7 @@ pub async fn run_timed_station<S: Store>(
         return Err(e);
     }
     let agent = agent?;
-    let deadline = Instant::now() + PATIENCE;
-    while Instant::now() < deadline {
-        agent.tick().await;
-        let done = agent
-            .with_station(|s| Ok(s.state() == State::Reported && s.ballots_sent))
-            .await
-            .unwrap_or(false);
-        if done {
-            run.reported = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    run.reported = sent(&agent).await;
     if !run.reported {
         return Err(format!(
             "station {}: the centre did not take the report and the ballots",
@@ -706,14 +694,7 @@ impl TimedDay {
         let agent = desk.agent;
         if k == 0 {
             // The package, as the agent's background round fetches it.
-            let deadline = Instant::now() + PATIENCE;
-            loop {
-                agent.tick().await;
-                if agent.with_station(|_| Ok(())).await.is_ok() || Instant::now() > deadline {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
+            fetch_package(agent).await;
         } else {
             // The agent's round: the station's state to the centre, the report once signed.
             agent.tick().await;

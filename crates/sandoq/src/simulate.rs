@@ -804,6 +804,27 @@ async fn simulate(
     Ok(ExitCode::SUCCESS)
 }
 
+impl From<in_process::StationRun> for Day {
+    fn from(run: in_process::StationRun) -> Day {
+        Day {
+            checked_in: run.checked_in,
+            admitted: run.admitted,
+            truth: run.truth,
+            ballots: run.ballots,
+            reported: run.reported,
+            steps: run.steps,
+            replaced: run.replaced,
+            provisional: run.provisional,
+            came_back: run.came_back,
+            clock_skew_refused: run.clock_skew_refused,
+            centre_unanswered: run.centre_unanswered,
+            opened_at: run.opened_at,
+            extended: run.extended,
+            turned_away_after_hours: run.turned_away_after_hours,
+        }
+    }
+}
+
 /// The most stations a day on the clock runs (every station at once, in step).
 const TIMED_STATIONS: usize = 1_000;
 
@@ -990,22 +1011,7 @@ async fn day_on_the_clock(
             .await?;
             forget_station_files(&data);
             cast.fetch_add(run.ballots, Ordering::Relaxed);
-            Ok::<_, String>(Day {
-                checked_in: run.checked_in,
-                admitted: run.admitted,
-                truth: run.truth,
-                ballots: run.ballots,
-                reported: run.reported,
-                steps: run.steps,
-                replaced: false,
-                provisional: run.provisional,
-                came_back: run.came_back,
-                clock_skew_refused: false,
-                centre_unanswered: 0,
-                opened_at: run.opened_at,
-                extended: run.extended,
-                turned_away_after_hours: run.turned_away_after_hours,
-            })
+            Ok::<_, String>(Day::from(run))
         }));
     }
     let total = day.slots.len() as u64;
@@ -1409,22 +1415,7 @@ async fn in_process_day(
                             forget_station_files(&data);
                         }
                         cast.fetch_add(run.ballots, Ordering::Relaxed);
-                        days.push(Day {
-                            checked_in: run.checked_in,
-                            admitted: run.admitted,
-                            truth: run.truth,
-                            ballots: run.ballots,
-                            reported: run.reported,
-                            steps: run.steps,
-                            replaced: run.replaced,
-                            provisional: run.provisional,
-                            came_back: run.came_back,
-                            clock_skew_refused: run.clock_skew_refused,
-                            centre_unanswered: run.centre_unanswered,
-                            opened_at: run.opened_at,
-                            extended: run.extended,
-                            turned_away_after_hours: run.turned_away_after_hours,
-                        });
+                        days.push(Day::from(run));
                     }
                     Err(e) => failures.push(e),
                 }
