@@ -1085,6 +1085,37 @@ async fn station_reports_are_verified(store: AnyStore) {
         ],
         "refused reports are kept for the supervisors"
     );
+    // A report signed by a key nobody registered: refused, and kept for the supervisors under the
+    // station it names, once however often it comes.
+    let stranger = support::Desk::new(201);
+    for _ in 0..2 {
+        let (status, answer) = send(&service, election, &stranger, report.to_string()).await;
+        assert_eq!(
+            (status, code(&answer).as_deref()),
+            (401, Some("unknown_device"))
+        );
+    }
+    let mut named_nowhere = report.clone();
+    named_nowhere["station"] = json!("NO-SUCH-STATION");
+    let (status, _) = send(&service, election, &stranger, named_nowhere.to_string()).await;
+    assert_eq!(status, 401);
+    let refused = service
+        .store
+        .refused_reports(ElectionId(election))
+        .await
+        .unwrap();
+    let mut strangers: Vec<String> = refused
+        .iter()
+        .filter(|(_, c, _)| c == "unknown_device")
+        .map(|(s, c, _)| format!("{s}:{c}"))
+        .collect();
+    strangers.sort();
+    assert_eq!(refused.len(), 5);
+    assert_eq!(
+        strangers,
+        ["?:unknown_device", "S-1:unknown_device"],
+        "a stranger's reports are visible to supervisors, without flooding the list"
+    );
 
     // Ballot records before the report: refused.
     let records_body = |records: &[sandoq_station::BallotRecord]| {

@@ -636,6 +636,41 @@ pub(super) async fn post_revoke(
     ))
 }
 
+/// A station report signed by a key nobody registered: refused, and kept among refused reports
+/// for the supervisors' dashboard under the station it names (if that station is in the
+/// election; otherwise under `?`, which headquarters sees), once per station, so that a stranger
+/// sending many cannot flood the list.
+async fn unknown_device_report(
+    state: &AppState,
+    id: ElectionId,
+    body: &[u8],
+    now: sandoq_store::Timestamp,
+) -> Result<(), AppError> {
+    if state.election(id).await.is_err() {
+        return Ok(());
+    }
+    let named = serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|r| r["station"].as_str().map(str::to_string));
+    let stations = state.store.stations(id).await?;
+    let station = named
+        .filter(|code| stations.iter().any(|s| &s.code == code))
+        .unwrap_or_else(|| "?".to_string());
+    let already = state
+        .store
+        .refused_reports(id)
+        .await?
+        .iter()
+        .any(|(s, code, _)| s == &station && code == "unknown_device");
+    if !already {
+        state
+            .store
+            .record_refused_report(id, &station, "unknown_device", now)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Receives a station report (issue 4 §6), signed twice: the request by a registered device of
 /// the station, the report by the same device. The report is verified (signature, election hash
 /// = the export hash, station = the device's, figures that add up) and stored once; sending the
@@ -650,7 +685,7 @@ pub(super) async fn post_station_report(
     let body = super::json_bytes(&headers, body)?;
     let now = (state.clock)();
     let path = format!("/api/elections/{}/station-reports", id.0);
-    let device = super::device_auth::authenticate(
+    let device = match super::device_auth::authenticate(
         &state.store,
         &state.devices,
         &headers,
@@ -659,7 +694,15 @@ pub(super) async fn post_station_report(
         &body,
         now,
     )
-    .await?;
+    .await
+    {
+        Ok(device) => device,
+        Err(e) if e.code == "unknown_device" => {
+            unknown_device_report(&state, id, &body, now).await?;
+            return Err(e);
+        }
+        Err(e) => return Err(e),
+    };
     if device.election != id {
         return Err(AppError::new(
             StatusCode::FORBIDDEN,
