@@ -54,7 +54,7 @@ pub struct Event {
     #[serde(default)]
     pub stations: Option<usize>,
     /// `device_replaced`: when the device dies, as a share of each station's voters (0-100);
-    /// `centre_restart`: when the centre is killed, as a share of all ballots cast.
+    /// `centre_restart`: when the centre is killed, as a share of the day's voters it has checked in.
     #[serde(default)]
     pub at_percent: Option<u32>,
     /// `partition`: when the network goes, as a share of each station's voters (0-100) …

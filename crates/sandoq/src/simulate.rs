@@ -523,16 +523,24 @@ async fn simulate(
     }
     let cast = Arc::new(AtomicU64::new(0));
     let total = voting as u64;
-    // The centre killed once `at_percent` of the ballots are in, and started again `seconds` later.
+    // The centre killed once it has checked in `at_percent` of the day's voters (read from its
+    // store, so the kill lands while the desks are still busy), and started again `seconds` later.
     let restarts = Arc::new(AtomicU64::new(0));
     let killer = match (&restart, &child) {
         (Some(event), Some((process, running))) => {
-            let (cast, restarts, running) = (cast.clone(), restarts.clone(), running.clone());
+            let (restarts, running, store) = (restarts.clone(), running.clone(), store.clone());
             let process = process.clone();
             let at = total * u64::from(event.at_percent.unwrap_or(50)) / 100;
             let down = Duration::from_secs(u64::try_from(event.seconds.unwrap_or(2)).unwrap_or(2));
             Some(tokio::spawn(async move {
-                while cast.load(Ordering::Relaxed) < at.max(1) {
+                loop {
+                    let checked_in = store
+                        .count_check_ins(id)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{e}"))?;
+                    if checked_in >= at.max(1) {
+                        break;
+                    }
                     tokio::time::sleep(Duration::from_millis(20)).await;
                 }
                 process.kill(&running);
