@@ -1023,7 +1023,19 @@ async fn day_on_the_clock(
         }));
     }
     let total = day.slots.len() as u64;
-    day.drive(|k| progress("day", k as u64 + 1, total)).await;
+    // A station that stopped without meeting the clock (it cannot, short of a panic) would hold
+    // the day for ever: give up after ten minutes rather than hang.
+    let driven = tokio::time::timeout(
+        Duration::from_secs(600),
+        day.drive(|k| progress("day", k as u64 + 1, total)),
+    )
+    .await;
+    if driven.is_err() {
+        failures.push("the day on the clock stopped: a station never finished a step".into());
+        for run in &runs {
+            run.abort();
+        }
+    }
     let mut days = Vec::new();
     for run in runs {
         match run.await {
