@@ -94,13 +94,16 @@ pub struct Package {
     pub raw: std::sync::Arc<[u8]>,
 }
 
-/// The centre's answer to `GET /api/station-package`.
+/// The centre's answer to `GET /api/station-package`. The export is embedded as raw JSON (its hash
+/// is over exactly those bytes, read in place); a package saved before that carried it as a JSON
+/// string, which is still read.
 #[derive(serde::Deserialize)]
-struct Wire {
+struct Wire<'a> {
     election: Option<i64>,
     #[serde(default)]
     station: String,
-    export: Option<String>,
+    #[serde(borrow)]
+    export: Option<&'a serde_json::value::RawValue>,
     #[serde(default)]
     hash: String,
     #[serde(default)]
@@ -137,7 +140,14 @@ impl Package {
             )
         };
         let wire: Wire = serde_json::from_slice(&raw).map_err(|_| bad("not a package"))?;
-        let text = wire.export.ok_or_else(|| bad("no export"))?;
+        let embedded = wire.export.ok_or_else(|| bad("no export"))?.get();
+        let text: std::borrow::Cow<str> = if embedded.starts_with('"') {
+            serde_json::from_str::<String>(embedded)
+                .map_err(|_| bad("no export"))?
+                .into()
+        } else {
+            embedded.into()
+        };
         let hash = unhex::<32>(&wire.hash).ok_or_else(|| bad("no hash"))?;
         if <[u8; 32]>::from(Sha256::digest(text.as_bytes())) != hash {
             return Err(bad("the export does not match its hash"));
@@ -157,9 +167,12 @@ impl Package {
                 ))
             })
             .collect();
+        let election = wire.election.ok_or_else(|| bad("no election"))?;
+        let station = wire.station;
+        drop(text);
         Ok(Package {
-            election: wire.election.ok_or_else(|| bad("no election"))?,
-            station: wire.station,
+            election,
+            station,
             hash,
             export: json!({"format": kept.format, "election": kept.election,
                            "definition": kept.definition, "photos": kept.photos}),
@@ -903,4 +916,47 @@ fn read_pending(path: &Path) -> Vec<Pending> {
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod package_tests {
+    use super::*;
+
+    fn export() -> String {
+        json!({
+            "format": "sandoq-election-v1",
+            "election": {"code": "t", "kind": "training", "offline_policy": "refuse",
+                         "name_fa": "آزمایشی \"نقل‌قول\"", "paper_record": false},
+            "definition": {"format": "sandoq-definition-v1", "seats": 3, "lists": [
+                {"code": "101", "name_fa": "امید", "candidates": [{"code": "10101"}]}],
+                "independents": [{"code": "9001"}]},
+            "stations": [{"code": "S-1"}, {"code": "S-2"}],
+        })
+        .to_string()
+    }
+
+    #[test]
+    fn the_export_is_read_in_place_or_from_a_string_and_checked_against_its_hash() {
+        let text = export();
+        let hash = hex(&Sha256::digest(text.as_bytes()));
+        // As the centre sends it now: the export as raw JSON.
+        let raw = format!(
+            r#"{{"election":7,"station":"S-1","export":{text},"hash":"{hash}","officials":[]}}"#
+        );
+        let read = Package::parse(raw.clone().into_bytes()).unwrap();
+        assert_eq!(hex(&read.hash), hash);
+        assert_eq!(read.export["election"]["code"], "t");
+        assert!(read.export.get("stations").is_none(), "not kept");
+        // As a package saved before: the export as a JSON string.
+        let old =
+            json!({"election": 7, "station": "S-1", "export": text, "hash": hash, "officials": []});
+        assert_eq!(Package::read(old).unwrap().hash, read.hash);
+        // One byte changed in the raw export: refused.
+        let altered = raw.replacen("\"S-2\"", "\"S-3\"", 1);
+        assert_ne!(altered, raw);
+        assert_eq!(
+            Package::parse(altered.into_bytes()).unwrap_err().code,
+            "bad_package"
+        );
+    }
 }

@@ -21,11 +21,9 @@ pub const CHECKS_CACHE_SECONDS: u64 = 30;
 pub struct ElectionChecks {
     pub contest: Contest,
     pub hash: [u8; 32],
-    /// The export document, as the exact text the hash is over (what stations receive).
+    /// The export document, as the exact text the hash is over (what stations receive, embedded
+    /// as raw JSON in their package).
     pub export: Arc<String>,
-    /// The same text as a JSON string (quoted and escaped), made once: 5,000 stations fetch a
-    /// package of about a megabyte each as voting opens.
-    pub export_json: Arc<String>,
 }
 
 type Officials = HashMap<String, Vec<(String, VerifyingKey)>>;
@@ -69,12 +67,10 @@ impl ReportChecks {
         let Some(hash) = unhex::<32>(&hash) else {
             return Ok(None);
         };
-        let export_json = serde_json::to_string(&export).unwrap_or_default();
         let found = Arc::new(ElectionChecks {
             contest,
             hash,
             export: Arc::new(export),
-            export_json: Arc::new(export_json),
         });
         if election.status != ElectionStatus::Setup {
             if let Ok(mut map) = self.elections.lock() {

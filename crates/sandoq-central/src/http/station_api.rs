@@ -71,7 +71,7 @@ async fn device_for(
 }
 
 /// `GET /api/station-package`, signed by a station device: the election it is registered for,
-/// the export (as the exact text its hash is over), the hash, the election's status and the
+/// the export (embedded as raw JSON: exactly the text its hash is over), the hash, the election's status and the
 /// station's officials.
 pub(super) async fn get_station_package(
     State(state): State<AppState>,
@@ -116,13 +116,14 @@ pub(super) async fn get_station_package(
         .into_iter()
         .map(|(name, key)| json!({"username": name, "signing_key": hex(key.as_bytes())}))
         .collect();
-    // Written out by hand around the export, escaped once for all stations (`export_json`).
+    // Written out by hand around the export, which goes in as raw JSON: the very text its hash is
+    // over, so that a station reads it in place instead of unescaping a string.
     let body = format!(
         r#"{{"election":{},"station":{},"status":{},"export":{},"hash":{},"officials":{}}}"#,
         id.0,
         Value::from(device.station),
         Value::from(election.status.name()),
-        checks.export_json,
+        checks.export,
         Value::from(hash),
         Value::Array(officials),
     );
