@@ -122,6 +122,26 @@ async fn fetch_package(agent: &Agent) {
     }
 }
 
+/// The station's three officials sign in and open it at `at` (the box and book flushed at
+/// closing, see the module's note).
+async fn open(
+    agent: &Agent,
+    station: &StationInfo,
+    at: i64,
+) -> Result<(), sandoq_station_agent::station::Refusal> {
+    let officials = station.officials.clone();
+    agent
+        .with_station(move |s| {
+            s.defer_syncs();
+            for username in &officials {
+                s.sign_in(username);
+            }
+            let hash = s.package.hash;
+            s.open(at, &hash)
+        })
+        .await
+}
+
 /// The agent's rounds until the centre has acknowledged the report and the ballot records.
 async fn sent(agent: &Agent) -> bool {
     let deadline = Instant::now() + PATIENCE;
@@ -190,19 +210,8 @@ pub async fn run_station<S: Store>(
     let mut clock = Instant::now();
     // The package, as the agent's background round fetches it (the centre may be down a while).
     fetch_package(&agent).await;
-    let officials = station.officials.clone();
     let at = now.0;
-    agent
-        .with_station(move |s| {
-            s.defer_syncs();
-            for username in &officials {
-                s.sign_in(username);
-            }
-            let hash = s.package.hash;
-            s.open(at, &hash)
-        })
-        .await
-        .map_err(fail("open"))?;
+    open(&agent, station, at).await.map_err(fail("open"))?;
     lap(&mut clock, &mut steps[0]);
 
     let mut run = StationRun::new(&station.code, truth);
@@ -700,18 +709,7 @@ impl TimedDay {
             agent.tick().await;
         }
         if !self.opened && t >= table.opens_at {
-            let officials = desk.station.officials.clone();
-            agent
-                .with_station(move |s| {
-                    s.defer_syncs();
-                    for username in &officials {
-                        s.sign_in(username);
-                    }
-                    let hash = s.package.hash;
-                    s.open(t, &hash)
-                })
-                .await
-                .map_err(fail("open"))?;
+            open(agent, desk.station, t).await.map_err(fail("open"))?;
             self.opened = true;
             desk.run.opened_at = agent
                 .with_station(|s| Ok(s.opened_at()))

@@ -237,6 +237,22 @@ fn a_day_on_the_clock_and_a_centre_restart_are_run_separately() {
     assert!(!dir.join("record").exists(), "nothing was run");
 }
 
+/// A new, empty database `name` on the test server whose administrator URL is `admin`; its URL.
+fn fresh_database(admin: &str, name: &str) -> String {
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let pool = sqlx::PgPool::connect(admin).await.unwrap();
+        sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    });
+    match admin.rsplit_once('/') {
+        Some((base, _)) => format!("{base}/{name}"),
+        None => panic!("bad URL {admin}"),
+    }
+}
+
 /// `--database postgres://…`: the same day with the centre on PostgreSQL (a database of its own
 /// on the throwaway server of `scripts/with-postgres.sh`), every invariant holding.
 #[test]
@@ -244,18 +260,7 @@ fn a_polling_day_on_postgresql_keeps_every_invariant() {
     let admin = std::env::var("SANDOQ_TEST_POSTGRES_URL")
         .expect("SANDOQ_TEST_POSTGRES_URL is not set: run the tests through scripts/ci.sh (or scripts/with-postgres.sh cargo test)");
     let name = format!("sandoq_simulate_{}", std::process::id());
-    tokio::runtime::Runtime::new().unwrap().block_on(async {
-        let pool = sqlx::PgPool::connect(&admin).await.unwrap();
-        sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
-            .execute(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
-    });
-    let url = match admin.rsplit_once('/') {
-        Some((base, _)) => format!("{base}/{name}"),
-        None => panic!("bad URL {admin}"),
-    };
+    let url = fresh_database(&admin, &name);
     let out = unique("sandoq-simulate-postgres");
     let args: Vec<String> = [
         "--voters",
@@ -286,19 +291,7 @@ fn a_polling_day_on_postgresql_keeps_every_invariant() {
 
     // The centre killed under load and started again on PostgreSQL (policy refuse): every voter
     // comes back and votes once, so the day ends as the undisturbed one did.
-    let restarted = format!("{name}_restart");
-    tokio::runtime::Runtime::new().unwrap().block_on(async {
-        let pool = sqlx::PgPool::connect(&admin).await.unwrap();
-        sqlx::raw_sql(&format!("CREATE DATABASE {restarted}"))
-            .execute(&pool)
-            .await
-            .unwrap();
-        pool.close().await;
-    });
-    let url = match admin.rsplit_once('/') {
-        Some((base, _)) => format!("{base}/{restarted}"),
-        None => panic!("bad URL {admin}"),
-    };
+    let url = fresh_database(&admin, &format!("{name}_restart"));
     let scenario =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scenarios/centre-restart-refuse.toml");
     let out = unique("sandoq-simulate-postgres-restart");
