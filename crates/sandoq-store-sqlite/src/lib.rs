@@ -556,7 +556,16 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(30))
             // 32 MiB of page cache per connection (SQLite's default is 2 MiB): a registry of
             // millions is looked up at random places on polling day.
-            .pragma("cache_size", "-32768");
+            .pragma("cache_size", "-32768")
+            // Check-ins land at random places of a national-code key: each dirties a page that
+            // goes to the WAL and again to the file at the checkpoint. Pages of 1 KiB (for a
+            // database created now; an existing one keeps its own) write a quarter as much per
+            // check-in, a checkpoint every 20,000 pages writes a page changed by many commits
+            // once, and the statement journal of a multi-row insert stays in memory instead of a
+            // temporary file. Durability is unchanged: every commit is still fsync'd.
+            .page_size(1024)
+            .pragma("wal_autocheckpoint", "20000")
+            .pragma("temp_store", "memory");
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options)
@@ -2163,5 +2172,44 @@ impl Store for SqliteStore {
                 })
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `open` sets for speed gives up nothing: a new database has 1 KiB pages and a WAL,
+    /// and every commit is still synced to the disk (`synchronous = FULL`).
+    #[tokio::test]
+    async fn a_new_database_has_small_pages_and_still_syncs_every_commit() {
+        let dir =
+            std::env::temp_dir().join(format!("sandoq-sqlite-pragmas-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("a temporary directory");
+        let store = SqliteStore::open(&dir.join("centre.db"))
+            .await
+            .expect("the store opens");
+        let mut connection = store.pool.acquire().await.expect("a connection");
+        let mut pragma = async |name: &str| -> String {
+            sqlx::query(&format!("PRAGMA {name}"))
+                .fetch_one(&mut *connection)
+                .await
+                .and_then(|row| {
+                    row.try_get::<i64, _>(0)
+                        .map(|n| n.to_string())
+                        .or_else(|_| row.try_get::<String, _>(0))
+                })
+                .expect("the pragma answers")
+        };
+        assert_eq!(pragma("page_size").await, "1024");
+        assert_eq!(pragma("journal_mode").await, "wal");
+        // 2 = FULL: the WAL is synced at every commit.
+        assert_eq!(pragma("synchronous").await, "2");
+        // 2 = MEMORY.
+        assert_eq!(pragma("temp_store").await, "2");
+        assert_eq!(pragma("wal_autocheckpoint").await, "20000");
+        drop(connection);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
