@@ -343,7 +343,12 @@ pub fn drill(dir: &Path, seed: u64) -> anyhow::Result<ExitCode> {
     let key = sandoq_station::keys::load_or_create(dir)?;
     let fail = |e: sandoq_station_agent::station::Refusal| anyhow::anyhow!("[{}] {}", e.code, e.en);
     let raw = drill_package();
-    std::fs::write(dir.join("package.json"), raw.to_string())?;
+    // Written as the agent writes it (a new file renamed into place): the crash test kills the
+    // drill at random instants, also while it writes this at its start.
+    sandoq_station_agent::station::write_durably(
+        &dir.join("package.json"),
+        raw.to_string().as_bytes(),
+    )?;
     let package = Package::read(raw).map_err(fail)?;
     let hash = package.hash;
     let mut station = Station::load(dir, key, package, 16_384, 0).map_err(fail)?;
