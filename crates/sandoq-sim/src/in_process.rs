@@ -132,14 +132,20 @@ async fn open(
     let officials = station.officials.clone();
     agent
         .with_station(move |s| {
-            s.defer_syncs();
-            for username in &officials {
-                s.sign_in(username);
-            }
+            seat_officials(s, &officials);
             let hash = s.package.hash;
             s.open(at, &hash)
         })
         .await
+}
+
+/// The station's officials signed in on a device that flushes its box and book at closing (see
+/// the module's note): at the opening, and on a replacement device.
+fn seat_officials(s: &mut sandoq_station_agent::station::Station, officials: &[String]) {
+    s.defer_syncs();
+    for username in officials {
+        s.sign_in(username);
+    }
 }
 
 /// The agent's rounds until the centre has acknowledged the report and the ballot records.
@@ -252,10 +258,7 @@ pub async fn run_station<S: Store>(
             let officials = station.officials.clone();
             agent
                 .with_station(move |s| {
-                    s.defer_syncs();
-                    for username in &officials {
-                        s.sign_in(username);
-                    }
+                    seat_officials(s, &officials);
                     Ok(())
                 })
                 .await
