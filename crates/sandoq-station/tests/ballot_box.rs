@@ -214,3 +214,86 @@ fn a_box_opens_only_for_its_device_and_election() {
     assert_eq!(merkle::hex(&[0xab, 0x01]), "ab01");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The centre and `sandoq verify` check a station's records in one batch
+/// (`BallotRecord::first_unsigned`): it passes a box's own records and names the first record that
+/// is wrong in any way (another key, another election, altered content or id, a signature whose
+/// `R` is not a point or whose `s` is not reduced), wherever it lies in the batch, and agrees
+/// with checking each record on its own.
+#[test]
+fn a_batch_of_records_is_checked_as_each_record_would_be() {
+    use sandoq_station::BallotRecord;
+    let dir = dir("batch");
+    let mut ballot_box = BallotBox::create(&dir.join("b.box"), 512, ELECTION, key()).unwrap();
+    for (id, ballot) in ballots().iter() {
+        ballot_box.cast_with_id(ballot, *id).unwrap();
+    }
+    let records = ballot_box.records().unwrap();
+    let public = key().verifying_key();
+    assert_eq!(records.len(), 300);
+    assert_eq!(
+        BallotRecord::first_unsigned(&records, &public, &ELECTION),
+        None
+    );
+    assert_eq!(
+        BallotRecord::first_unsigned(&records[..1], &public, &ELECTION),
+        None
+    );
+    assert_eq!(BallotRecord::first_unsigned(&[], &public, &ELECTION), None);
+    let other = SigningKey::from_bytes(&[1; 32]);
+    assert_eq!(
+        BallotRecord::first_unsigned(&records, &other.verifying_key(), &ELECTION),
+        Some(0)
+    );
+    assert_eq!(
+        BallotRecord::first_unsigned(&records, &public, &[0; 32]),
+        Some(0)
+    );
+    type Spoil = fn(&mut BallotRecord);
+    let spoilers: [(&str, Spoil); 6] = [
+        ("content", |r| r.content.push(' ')),
+        ("id", |r| r.id[3] ^= 1),
+        ("signature's R", |r| r.signature[5] ^= 1),
+        // An R that decodes to no point of the curve (y = 2).
+        ("R off the curve", |r| {
+            r.signature[..32]
+                .copy_from_slice(&[2; 1].iter().chain(&[0; 31]).copied().collect::<Vec<_>>())
+        }),
+        ("signature's s", |r| r.signature[40] ^= 1),
+        // s + ℓ: the same point equation, but not the canonical scalar Ed25519 requires.
+        ("s not reduced", |r| {
+            const L: [u8; 32] = [
+                0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9,
+                0xde, 0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+            ];
+            let mut carry = 0u16;
+            for i in 0..32 {
+                let sum = u16::from(r.signature[32 + i]) + u16::from(L[i]) + carry;
+                r.signature[32 + i] = sum as u8;
+                carry = sum >> 8;
+            }
+        }),
+    ];
+    for (what, spoil) in spoilers {
+        for at in [0, 137, 299] {
+            let mut batch = records.clone();
+            spoil(&mut batch[at]);
+            assert!(!batch[at].verify(&public, &ELECTION), "{what} at {at}");
+            assert_eq!(
+                BallotRecord::first_unsigned(&batch, &public, &ELECTION),
+                Some(at),
+                "{what} at {at}"
+            );
+        }
+    }
+    // The same record signed by another device's key, in a batch of this device's records.
+    let mut foreign = BallotBox::create(&dir.join("f.box"), 16, ELECTION, other).unwrap();
+    foreign.cast_with_id(&ballots()[0].1, [7; 16]).unwrap();
+    let mut batch = records.clone();
+    batch[200] = foreign.records().unwrap().remove(0);
+    assert_eq!(
+        BallotRecord::first_unsigned(&batch, &public, &ELECTION),
+        Some(200)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
