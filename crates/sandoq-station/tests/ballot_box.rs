@@ -267,9 +267,9 @@ fn a_batch_of_records_is_checked_as_each_record_would_be() {
                 0xde, 0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
             ];
             let mut carry = 0u16;
-            for i in 0..32 {
-                let sum = u16::from(r.signature[32 + i]) + u16::from(L[i]) + carry;
-                r.signature[32 + i] = sum as u8;
+            for (byte, l) in r.signature[32..].iter_mut().zip(L) {
+                let sum = u16::from(*byte) + u16::from(l) + carry;
+                *byte = sum as u8;
                 carry = sum >> 8;
             }
         }),
