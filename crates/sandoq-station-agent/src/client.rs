@@ -116,9 +116,9 @@ impl Centre {
             let io = |e: std::io::Error| Unreachable(format!("{}: {e}", self.host));
             stream.write_all(head.as_bytes()).await.map_err(io)?;
             stream.write_all(body).await.map_err(io)?;
-            let mut raw = Vec::new();
+            let mut raw = Vec::with_capacity(16 * 1024);
             stream.read_to_end(&mut raw).await.map_err(io)?;
-            parse_response(&raw).ok_or_else(|| Unreachable("a malformed answer".into()))
+            parse_response(raw).ok_or_else(|| Unreachable("a malformed answer".into()))
         };
         tokio::time::timeout(REQUEST_TIMEOUT, work)
             .await
@@ -126,19 +126,21 @@ impl Centre {
     }
 }
 
-/// Status and body of a whole HTTP/1.1 response (plain or chunked body).
-fn parse_response(raw: &[u8]) -> Option<(u16, Vec<u8>)> {
+/// Status and body of a whole HTTP/1.1 response (plain or chunked body). A plain body is the
+/// response's own buffer with the head taken off (a station package is a megabyte).
+fn parse_response(mut raw: Vec<u8>) -> Option<(u16, Vec<u8>)> {
     let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
     let head = std::str::from_utf8(&raw[..split]).ok()?;
     let status: u16 = head.split(' ').nth(1)?.parse().ok()?;
-    let body = &raw[split + 4..];
     let chunked = head.lines().any(|l| {
         let l = l.to_ascii_lowercase();
         l.starts_with("transfer-encoding:") && l.contains("chunked")
     });
     if !chunked {
-        return Some((status, body.to_vec()));
+        raw.drain(..split + 4);
+        return Some((status, raw));
     }
+    let body = &raw[split + 4..];
     let mut out = Vec::new();
     let mut rest = body;
     loop {
@@ -161,11 +163,14 @@ mod tests {
     #[test]
     fn responses_plain_and_chunked() {
         let plain = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}";
-        assert_eq!(parse_response(plain), Some((200, b"{}".to_vec())));
+        assert_eq!(parse_response(plain.to_vec()), Some((200, b"{}".to_vec())));
         let chunked =
             b"HTTP/1.1 404 Not Found\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n";
-        assert_eq!(parse_response(chunked), Some((404, b"abcde".to_vec())));
-        assert_eq!(parse_response(b"garbage"), None);
+        assert_eq!(
+            parse_response(chunked.to_vec()),
+            Some((404, b"abcde".to_vec()))
+        );
+        assert_eq!(parse_response(b"garbage".to_vec()), None);
         assert!(Centre::new("https://x", SigningKey::from_bytes(&[1; 32])).is_none());
         assert!(Centre::new("http://127.0.0.1:8080/", SigningKey::from_bytes(&[1; 32])).is_some());
     }

@@ -90,8 +90,8 @@ pub struct Package {
     pub export: Value,
     pub contest: Contest,
     pub officials: Vec<(String, VerifyingKey)>,
-    /// The centre's answer as received (saved as `package.json`).
-    pub raw: std::sync::Arc<[u8]>,
+    /// The centre's answer as received (saved as `package.json`), kept without a copy.
+    pub raw: std::sync::Arc<Vec<u8>>,
 }
 
 /// The centre's answer to `GET /api/station-package`. The export is embedded as raw JSON (its hash
@@ -178,7 +178,7 @@ impl Package {
                            "definition": kept.definition, "photos": kept.photos}),
             contest,
             officials,
-            raw: raw.into(),
+            raw: std::sync::Arc::new(raw),
         })
     }
 

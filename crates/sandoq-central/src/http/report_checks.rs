@@ -32,6 +32,10 @@ type Officials = HashMap<String, Vec<(String, VerifyingKey)>>;
 pub struct ReportChecks {
     elections: Mutex<HashMap<ElectionId, (Instant, Arc<ElectionChecks>)>>,
     officials: Mutex<Option<(Instant, Arc<Officials>)>>,
+    /// Held while either is read afresh: when the kept copy expires under load, the requests
+    /// that find it stale wait for one reading instead of each reading every station's export or
+    /// every user again (5,000 stations' reports arriving together).
+    reloading: tokio::sync::Mutex<()>,
 }
 
 fn fresh(at: Instant) -> bool {
@@ -45,15 +49,20 @@ impl ReportChecks {
         store: &S,
         election: &Election,
     ) -> Result<Option<Arc<ElectionChecks>>, AppError> {
-        if let Some((at, found)) = self
-            .elections
-            .lock()
-            .ok()
-            .and_then(|m| m.get(&election.id).cloned())
-        {
-            if fresh(at) {
-                return Ok(Some(found));
-            }
+        let kept = || {
+            self.elections
+                .lock()
+                .ok()
+                .and_then(|m| m.get(&election.id).cloned())
+                .filter(|(at, _)| fresh(*at))
+                .map(|(_, found)| found)
+        };
+        if let Some(found) = kept() {
+            return Ok(Some(found));
+        }
+        let _reloading = self.reloading.lock().await;
+        if let Some(found) = kept() {
+            return Ok(Some(found));
         }
         let Some((canonical, _)) = store.definition(election.id).await? else {
             return Ok(None);
@@ -86,10 +95,26 @@ impl ReportChecks {
         store: &S,
         station: &str,
     ) -> Result<Vec<(String, VerifyingKey)>, AppError> {
-        let cached = self.officials.lock().ok().and_then(|o| o.clone());
+        let kept = || {
+            self.officials
+                .lock()
+                .ok()
+                .and_then(|o| o.clone())
+                .filter(|(at, _)| fresh(*at))
+                .map(|(_, all)| all)
+        };
+        let mut cached = kept();
+        let _reloading = match cached {
+            Some(_) => None,
+            None => {
+                let held = self.reloading.lock().await;
+                cached = kept();
+                Some(held)
+            }
+        };
         let all = match cached {
-            Some((at, all)) if fresh(at) => all,
-            _ => {
+            Some(all) => all,
+            None => {
                 let mut all: Officials = HashMap::new();
                 for user in store.users().await? {
                     if user.role != Role::Station {
