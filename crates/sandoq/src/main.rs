@@ -236,6 +236,12 @@ enum Command {
     },
 }
 
+/// mimalloc instead of glibc's malloc: the polling day allocates and frees
+/// millions of small buffers across threads, and glibc's arena consolidation
+/// was ~15 % of the Tehran-scale profile (see BENCHMARKS.md, sessions 9–10).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
