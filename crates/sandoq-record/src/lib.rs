@@ -159,6 +159,60 @@ pub fn canonical(value: &Value) -> String {
     text
 }
 
+/// The stations' ballot records, `restricted/ballots/STATION.json`, on every core: each station's
+/// file is parsed, laid out and hashed on its own (at Tehran's scale 5,000 files, 3.5 million
+/// records), so the stations are shared out among threads in contiguous runs. The first station
+/// in order whose records cannot be written is the error, as if written one after another.
+fn write_ballots(
+    dir: &Path,
+    ballots: &[(String, String)],
+    list: &mut Vec<Value>,
+) -> Result<(), String> {
+    if let Some((station, _)) = ballots.iter().find(|(station, _)| !safe_name(station)) {
+        return Err(format!("station code {station:?} cannot name a file"));
+    }
+    if ballots.is_empty() {
+        return Ok(());
+    }
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(ballots.len());
+    let share = ballots.len().div_ceil(threads);
+    let parts: Vec<Result<Vec<Value>, String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = ballots
+            .chunks(share)
+            .map(|part| {
+                scope.spawn(move || {
+                    let mut written = Vec::with_capacity(part.len());
+                    for (station, text) in part {
+                        let records: Value = serde_json::from_str(text)
+                            .map_err(|e| format!("ballots of {station}: {e}"))?;
+                        write_file(
+                            dir,
+                            &format!("restricted/ballots/{station}.json"),
+                            canonical(&records).as_bytes(),
+                            &mut written,
+                        )?;
+                    }
+                    Ok(written)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|_| Err("a thread writing ballot records stopped".into()))
+            })
+            .collect()
+    });
+    for part in parts {
+        list.extend(part?);
+    }
+    Ok(())
+}
+
 /// Writes the record into `dir` (which must not hold one yet). Returns the manifest.
 pub fn write(dir: &Path, input: &Input) -> Result<Value, String> {
     if dir.join(MANIFEST).exists() {
@@ -237,19 +291,7 @@ pub fn write(dir: &Path, input: &Input) -> Result<Value, String> {
             &mut public,
         )?;
     }
-    for (station, text) in &input.ballots {
-        if !safe_name(station) {
-            return Err(format!("station code {station:?} cannot name a file"));
-        }
-        let records: Value =
-            serde_json::from_str(text).map_err(|e| format!("ballots of {station}: {e}"))?;
-        write_file(
-            dir,
-            &format!("restricted/ballots/{station}.json"),
-            canonical(&records).as_bytes(),
-            &mut restricted,
-        )?;
-    }
+    write_ballots(dir, &input.ballots, &mut restricted)?;
     let reported: Vec<String> = files.keys().cloned().collect();
     let missing: Vec<String> = stations
         .iter()

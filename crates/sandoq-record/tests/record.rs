@@ -52,7 +52,10 @@ fn election(stations: usize, seed: u64) -> Input {
         Ballot::Candidates(vec!["10201".into(), "10202".into(), "9002".into()]),
         Ballot::Blank,
     ];
-    let dir = temp(&format!("boxes-{seed}"));
+    // Each call its own directory: tests run at once, some with the same seed.
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let call = CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = temp(&format!("boxes-{seed}-{call}"));
     std::fs::create_dir_all(&dir).unwrap();
     let mut input = Input {
         election: export,
@@ -173,6 +176,41 @@ fn a_record_is_written_and_verified_with_and_without_its_restricted_part() {
     assert_eq!(manifest["stations"]["missing"], json!(["S-4"]));
     verify(&missing).unwrap_or_else(|p| panic!("{p:#?}"));
     for d in [dir, public, missing] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}
+
+/// The stations' ballot files are written on several threads: each still holds exactly its own
+/// station's records in the record's one layout, the manifest names every one with its hash, and
+/// of two stations whose records cannot be read the first in order is the error.
+#[test]
+fn every_station_s_ballots_are_written_whole_and_the_first_bad_one_is_named() {
+    let input = election(9, 7);
+    let dir = temp("ballot-files");
+    let manifest = sandoq_record::write(&dir, &input).unwrap();
+    let listed = manifest["restricted"].as_array().unwrap();
+    assert_eq!(listed.len(), 9);
+    for (station, text) in &input.ballots {
+        let path = format!("restricted/ballots/{station}.json");
+        let bytes = std::fs::read(dir.join(&path)).unwrap();
+        let expected = sandoq_record::canonical(&serde_json::from_str(text).unwrap());
+        assert_eq!(bytes, expected.as_bytes(), "{path}");
+        let entry = listed.iter().find(|e| e["path"] == path.as_str()).unwrap();
+        let hash = {
+            use sha2::Digest;
+            sandoq_station::merkle::hex(&sha2::Sha256::digest(&bytes))
+        };
+        assert_eq!(entry["sha256"], hash.as_str(), "{path}");
+        assert_eq!(entry["bytes"], bytes.len(), "{path}");
+    }
+    verify(&dir).unwrap_or_else(|p| panic!("{p:#?}"));
+    let mut bad = input.clone();
+    bad.ballots[7].1 = "[not json".into();
+    bad.ballots[2].1 = "{".into();
+    let broken = temp("ballot-files-bad");
+    let error = sandoq_record::write(&broken, &bad).unwrap_err();
+    assert!(error.starts_with("ballots of S-3:"), "{error}");
+    for d in [dir, broken] {
         let _ = std::fs::remove_dir_all(d);
     }
 }

@@ -303,9 +303,10 @@ async fn run_writer(
 const MANY_CHUNK: usize = 500;
 
 /// Many check-ins in one immediate transaction and one commit: per chunk, one statement reads the
-/// registry entries, one multi-row `INSERT … ON CONFLICT DO NOTHING RETURNING` inserts those that
-/// pass the rule; the few not inserted (checked in before, or twice in this batch) are read back
-/// one by one. Answers as if the items had come one after another.
+/// registry entries with any check-in already there, one multi-row `INSERT … ON CONFLICT DO
+/// NOTHING` inserts those that pass the rule, and, only when its count of rows does not settle
+/// who went in (someone twice in the chunk, a request id taken), one more statement reads back the
+/// check-ins of the chunk. Answers as if the items had come one after another.
 async fn write_many(
     pool: &SqlitePool,
     election: i64,
@@ -341,32 +342,53 @@ async fn many_in_transaction(
 ) -> Result<Vec<Attempt>, StoreError> {
     let mut found = Vec::with_capacity(items.len());
     for chunk in items.chunks(MANY_CHUNK) {
+        // One row for the whole chunk (a JSON array): sqlx hands each row of a result from its
+        // SQLite thread to the caller on its own, a thread wake-up per row.
         let mut query = sqlx::QueryBuilder::new(
-            "SELECT national_code, birth_date, constituency, deceased, barred FROM voters WHERE election_id = ",
+            "SELECT json_group_array(json_array(v.national_code, v.birth_date, v.constituency, v.deceased, v.barred, \
+             c.station_code, c.checked_in_at, c.request_id, c.provisional)) \
+             FROM voters v LEFT JOIN check_ins c ON c.election_id = v.election_id AND c.national_code = v.national_code \
+             WHERE v.election_id = ",
         );
-        query.push_bind(election).push(" AND national_code IN (");
+        query.push_bind(election).push(" AND v.national_code IN (");
         let mut codes = query.separated(", ");
         for (code, _) in chunk {
             codes.push_bind(code.as_u64() as i64);
         }
         codes.push_unseparated(")");
-        let rows = query
-            .build()
-            .fetch_all(&mut *connection)
+        let text: String = query
+            .build_query_scalar()
+            .fetch_one(&mut *connection)
             .await
             .map_err(db)?;
+        let rows: Vec<EntryRow> = serde_json::from_str(&text)
+            .map_err(|e| StoreError::Database(format!("registry entries of a chunk: {e}")))?;
         let mut entries = std::collections::HashMap::with_capacity(rows.len());
-        for row in rows {
-            let code: i64 = row.try_get("national_code").map_err(db)?;
+        let mut before = std::collections::HashMap::new();
+        for (code, birth, constituency, deceased, barred, station, at, request, provisional) in rows
+        {
             entries.insert(
                 code,
                 RegistryEntry {
-                    birth_date: Date(row.try_get("birth_date").map_err(db)?),
-                    constituency: row.try_get("constituency").map_err(db)?,
-                    deceased: row.try_get("deceased").map_err(db)?,
-                    barred: row.try_get("barred").map_err(db)?,
+                    birth_date: Date(birth),
+                    constituency,
+                    deceased: deceased != 0,
+                    barred: barred != 0,
                 },
             );
+            if let (Some(station), Some(at), Some(request_id), Some(provisional)) =
+                (station, at, request, provisional)
+            {
+                before.insert(
+                    code,
+                    CheckInRecord {
+                        station,
+                        at: Timestamp(at),
+                        request_id,
+                        provisional: provisional != 0,
+                    },
+                );
+            }
         }
         let mut admitted: Vec<&(NationalCode, CheckInRecord)> = chunk
             .iter()
@@ -386,7 +408,14 @@ async fn many_in_transaction(
         {
             admitted.sort_by_key(|(code, _)| *code);
         }
-        let mut inserted = std::collections::HashSet::new();
+        // Those that can go in: no check-in before, and each person once.
+        let mut people = std::collections::HashSet::with_capacity(admitted.len());
+        let twice = !admitted.iter().all(|(code, _)| people.insert(*code));
+        let fresh = admitted
+            .iter()
+            .filter(|(code, _)| !before.contains_key(&(code.as_u64() as i64)))
+            .count();
+        let mut went_in = 0;
         if !admitted.is_empty() {
             let mut insert = sqlx::QueryBuilder::new(
                 "INSERT INTO check_ins (election_id, national_code, station_code, checked_in_at, request_id, provisional) ",
@@ -399,43 +428,40 @@ async fn many_in_transaction(
                     .push_bind(&record.request_id)
                     .push_bind(record.provisional);
             });
-            insert.push(" ON CONFLICT DO NOTHING RETURNING national_code, request_id");
-            for row in insert
+            insert.push(" ON CONFLICT DO NOTHING");
+            went_in = insert
                 .build()
-                .fetch_all(&mut *connection)
+                .execute(&mut *connection)
                 .await
                 .map_err(db)?
-            {
-                let code: i64 = row.try_get("national_code").map_err(db)?;
-                let request: String = row.try_get("request_id").map_err(db)?;
-                inserted.insert((code, request));
-            }
+                .rows_affected();
         }
+        // Every person once and as many rows as people without a check-in before: each of those
+        // went in (nobody else could). Otherwise the chunk's check-ins are read back.
+        let settled = !twice && went_in == fresh as u64;
+        let after = if settled {
+            None
+        } else {
+            Some(check_ins_of(connection, election, chunk).await?)
+        };
+        let mut claimed = std::collections::HashSet::new();
         for (code, record) in chunk {
             let key = code.as_u64() as i64;
             let entry = entries.get(&key).cloned();
             let insert = match &entry {
-                Some(entry) if rule.admits(entry) => {
-                    if inserted.remove(&(key, record.request_id.clone())) {
-                        Some(Insert::Inserted)
-                    } else {
-                        let existing = sqlx::query("SELECT station_code, checked_in_at, request_id, provisional FROM check_ins WHERE election_id = ? AND national_code = ?")
-                            .bind(election)
-                            .bind(key)
-                            .fetch_optional(&mut *connection)
-                            .await
-                            .map_err(db)?;
-                        Some(match existing {
-                            Some(row) => Insert::Existing(CheckInRecord {
-                                station: row.try_get("station_code").map_err(db)?,
-                                at: Timestamp(row.try_get("checked_in_at").map_err(db)?),
-                                request_id: row.try_get("request_id").map_err(db)?,
-                                provisional: row.try_get("provisional").map_err(db)?,
-                            }),
-                            None => Insert::RequestIdTaken,
-                        })
-                    }
-                }
+                Some(entry) if rule.admits(entry) => Some(match (before.get(&key), &after) {
+                    (Some(existing), _) => Insert::Existing(existing.clone()),
+                    (None, None) => Insert::Inserted,
+                    (None, Some(after)) => match after.get(&key) {
+                        // This statement wrote the row (there was none before), with the
+                        // request id of the request that went in; request ids are unique.
+                        Some(row) if row.request_id == record.request_id && claimed.insert(key) => {
+                            Insert::Inserted
+                        }
+                        Some(row) => Insert::Existing(row.clone()),
+                        None => Insert::RequestIdTaken,
+                    },
+                }),
                 _ => None,
             };
             found.push(Attempt {
@@ -446,6 +472,58 @@ async fn many_in_transaction(
         }
     }
     Ok(found)
+}
+
+/// A registry entry with the check-in already there, as the chunk's JSON array has it.
+type EntryRow = (
+    i64,
+    i64,
+    String,
+    i64,
+    i64,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    Option<i64>,
+);
+
+/// The check-ins of a chunk's people, by national code (in one row, as above).
+async fn check_ins_of(
+    connection: &mut sqlx::SqliteConnection,
+    election: i64,
+    chunk: &[(NationalCode, CheckInRecord)],
+) -> Result<std::collections::HashMap<i64, CheckInRecord>, StoreError> {
+    let mut query = sqlx::QueryBuilder::new(
+        "SELECT json_group_array(json_array(national_code, station_code, checked_in_at, request_id, provisional)) \
+         FROM check_ins WHERE election_id = ",
+    );
+    query.push_bind(election).push(" AND national_code IN (");
+    let mut codes = query.separated(", ");
+    for (code, _) in chunk {
+        codes.push_bind(code.as_u64() as i64);
+    }
+    codes.push_unseparated(")");
+    let text: String = query
+        .build_query_scalar()
+        .fetch_one(&mut *connection)
+        .await
+        .map_err(db)?;
+    let rows: Vec<(i64, String, i64, String, i64)> = serde_json::from_str(&text)
+        .map_err(|e| StoreError::Database(format!("check-ins of a chunk: {e}")))?;
+    Ok(rows
+        .into_iter()
+        .map(|(code, station, at, request_id, provisional)| {
+            (
+                code,
+                CheckInRecord {
+                    station,
+                    at: Timestamp(at),
+                    request_id,
+                    provisional: provisional != 0,
+                },
+            )
+        })
+        .collect())
 }
 
 /// Runs a group of writes in one immediate transaction; nothing is answered before the commit.
@@ -565,7 +643,10 @@ impl SqliteStore {
             // temporary file. Durability is unchanged: every commit is still fsync'd.
             .page_size(1024)
             .pragma("wal_autocheckpoint", "20000")
-            .pragma("temp_store", "memory");
+            .pragma("temp_store", "memory")
+            // sqlx's SQLite thread hands the rows of a result over a channel of this many (50
+            // by default): a longer one lets it finish a result without waiting for the caller.
+            .row_buffer_size(1024);
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(options)
