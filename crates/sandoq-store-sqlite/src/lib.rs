@@ -649,6 +649,9 @@ impl SqliteStore {
             .row_buffer_size(1024);
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
+            // A connection to a file does not hang up: no ping (a round trip to sqlx's SQLite
+            // thread) before each use.
+            .test_before_acquire(false)
             .connect_with(options)
             .await
             .map_err(db)?;
