@@ -342,25 +342,17 @@ async fn many_in_transaction(
 ) -> Result<Vec<Attempt>, StoreError> {
     let mut found = Vec::with_capacity(items.len());
     for chunk in items.chunks(MANY_CHUNK) {
-        // One row for the whole chunk (a JSON array): sqlx hands each row of a result from its
-        // SQLite thread to the caller on its own, a thread wake-up per row.
-        let mut query = sqlx::QueryBuilder::new(
+        let text = one_json_row(
+            connection,
             "SELECT json_group_array(json_array(v.national_code, v.birth_date, v.constituency, v.deceased, v.barred, \
              c.station_code, c.checked_in_at, c.request_id, c.provisional)) \
              FROM voters v LEFT JOIN check_ins c ON c.election_id = v.election_id AND c.national_code = v.national_code \
              WHERE v.election_id = ",
-        );
-        query.push_bind(election).push(" AND v.national_code IN (");
-        let mut codes = query.separated(", ");
-        for (code, _) in chunk {
-            codes.push_bind(code.as_u64() as i64);
-        }
-        codes.push_unseparated(")");
-        let text: String = query
-            .build_query_scalar()
-            .fetch_one(&mut *connection)
-            .await
-            .map_err(db)?;
+            "v.national_code",
+            election,
+            chunk,
+        )
+        .await?;
         let rows: Vec<EntryRow> = serde_json::from_str(&text)
             .map_err(|e| StoreError::Database(format!("registry entries of a chunk: {e}")))?;
         let mut entries = std::collections::HashMap::with_capacity(rows.len());
@@ -487,27 +479,48 @@ type EntryRow = (
     Option<i64>,
 );
 
+/// Runs `select` (a `json_group_array` over rows, ending in `… = ` for the election) for the
+/// chunk's national codes (`column IN (…)`) and returns its one JSON row. One row for the whole
+/// chunk: sqlx hands each row of a result from its SQLite thread to the caller on its own, a
+/// thread wake-up per row.
+async fn one_json_row(
+    connection: &mut sqlx::SqliteConnection,
+    select: &str,
+    column: &str,
+    election: i64,
+    chunk: &[(NationalCode, CheckInRecord)],
+) -> Result<String, StoreError> {
+    let mut query = sqlx::QueryBuilder::new(select);
+    query
+        .push_bind(election)
+        .push(format!(" AND {column} IN ("));
+    let mut codes = query.separated(", ");
+    for (code, _) in chunk {
+        codes.push_bind(code.as_u64() as i64);
+    }
+    codes.push_unseparated(")");
+    query
+        .build_query_scalar()
+        .fetch_one(&mut *connection)
+        .await
+        .map_err(db)
+}
+
 /// The check-ins of a chunk's people, by national code (in one row, as above).
 async fn check_ins_of(
     connection: &mut sqlx::SqliteConnection,
     election: i64,
     chunk: &[(NationalCode, CheckInRecord)],
 ) -> Result<std::collections::HashMap<i64, CheckInRecord>, StoreError> {
-    let mut query = sqlx::QueryBuilder::new(
+    let text = one_json_row(
+        connection,
         "SELECT json_group_array(json_array(national_code, station_code, checked_in_at, request_id, provisional)) \
          FROM check_ins WHERE election_id = ",
-    );
-    query.push_bind(election).push(" AND national_code IN (");
-    let mut codes = query.separated(", ");
-    for (code, _) in chunk {
-        codes.push_bind(code.as_u64() as i64);
-    }
-    codes.push_unseparated(")");
-    let text: String = query
-        .build_query_scalar()
-        .fetch_one(&mut *connection)
-        .await
-        .map_err(db)?;
+        "national_code",
+        election,
+        chunk,
+    )
+    .await?;
     let rows: Vec<(i64, String, i64, String, i64)> = serde_json::from_str(&text)
         .map_err(|e| StoreError::Database(format!("check-ins of a chunk: {e}")))?;
     Ok(rows
