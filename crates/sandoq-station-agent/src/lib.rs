@@ -386,7 +386,7 @@ impl Agent {
         let path = format!("/api/elections/{election}/ballot-records");
         match self
             .centre
-            .signed("POST", &path, records.to_string().as_bytes(), self.now())
+            .signed("POST", &path, records.as_bytes(), self.now())
             .await
         {
             Ok(answer) if answer.status == 200 => {

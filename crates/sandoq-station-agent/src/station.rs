@@ -566,19 +566,15 @@ impl Station {
     }
 
     /// The ballot records, sorted by id, once the report was acknowledged and until they are.
-    pub fn records_to_send(&self) -> Result<Option<Value>, Refusal> {
+    pub fn records_to_send(&self) -> Result<Option<String>, Refusal> {
         if self.state() != State::Reported || self.ballots_sent {
             return Ok(None);
         }
-        let records: Vec<Value> = self
-            .ballot_box
-            .records()?
-            .iter()
-            .map(
-                |r| json!({"id": hex(&r.id), "content": r.content, "signature": hex(&r.signature)}),
-            )
-            .collect();
-        Ok(Some(json!({ "records": records })))
+        let records = self.ballot_box.records()?;
+        Ok(Some(format!(
+            r#"{{"records":{}}}"#,
+            sandoq_station::BallotRecord::list_json(&records)
+        )))
     }
 
     pub fn ballots_acknowledged(&mut self, answer: &Value) -> Result<(), Refusal> {

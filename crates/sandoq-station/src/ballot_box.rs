@@ -161,6 +161,37 @@ impl BallotRecord {
             .or(Some(0))
     }
 
+    /// The records as the JSON list a station sends and the centre keeps:
+    /// `[{"id": hex, "content": text, "signature": hex}, …]`, written straight from the records
+    /// (the same text `serde_json` gives for that list of objects, without building one).
+    pub fn list_json(records: &[BallotRecord]) -> String {
+        fn hex_into(out: &mut Vec<u8>, bytes: &[u8]) {
+            const DIGITS: &[u8; 16] = b"0123456789abcdef";
+            for b in bytes {
+                out.push(DIGITS[usize::from(b >> 4)]);
+                out.push(DIGITS[usize::from(b & 15)]);
+            }
+        }
+        let mut out = Vec::with_capacity(records.iter().map(|r| r.content.len() + 240).sum());
+        out.push(b'[');
+        for (i, r) in records.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(br#"{"id":""#);
+            hex_into(&mut out, &r.id);
+            out.extend_from_slice(br#"","content":"#);
+            // Writing a string into a vector cannot fail.
+            let _ = serde_json::to_writer(&mut out, &r.content);
+            out.extend_from_slice(br#","signature":""#);
+            hex_into(&mut out, &r.signature);
+            out.extend_from_slice(br#""}"#);
+        }
+        out.push(b']');
+        // Every piece is UTF-8 (ASCII, or JSON of a Rust string).
+        String::from_utf8(out).unwrap_or_default()
+    }
+
     /// What the record's Merkle leaf is taken over: id, signature and content.
     pub fn leaf_bytes(&self) -> Vec<u8> {
         let mut bytes = Vec::with_capacity(80 + self.content.len());

@@ -3,7 +3,7 @@
 //! counting engine's rules; a box opens only for its own device and election.
 
 use ed25519_dalek::SigningKey;
-use sandoq_station::{merkle, Ballot, BallotBox};
+use sandoq_station::{merkle, Ballot, BallotBox, BallotRecord};
 use std::path::PathBuf;
 
 fn contest() -> sandoq_count::Contest {
@@ -296,4 +296,36 @@ fn a_batch_of_records_is_checked_as_each_record_would_be() {
         Some(200)
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The list a station sends and the centre keeps is written by hand; it must be, byte for byte,
+/// what `serde_json` gives for the same list of objects (the centre compares a list sent again
+/// with the one it kept, and the record's readers parse it), whatever the content holds.
+#[test]
+fn the_list_of_records_is_the_json_of_its_objects() {
+    use sandoq_station::merkle::hex;
+    let contents = [
+        String::new(),
+        r#"{"kind":"list","list":"L01"}"#.to_string(),
+        "quote \" backslash \\ slash / tab \t newline \n nul \u{0} bell \u{7} del \u{7f}"
+            .to_string(),
+        "فهرست «امید» — ۱۲۳ \u{200c} \u{2028} \u{fffd} 😀".to_string(),
+    ];
+    let records: Vec<BallotRecord> = contents
+        .iter()
+        .enumerate()
+        .map(|(i, content)| BallotRecord {
+            id: [i as u8 * 37; 16],
+            content: content.clone(),
+            signature: [255 - i as u8; 64],
+        })
+        .collect();
+    for n in 0..=records.len() {
+        let values: Vec<serde_json::Value> = records[..n]
+            .iter()
+            .map(|r| serde_json::json!({"id": hex(&r.id), "content": r.content, "signature": hex(&r.signature)}))
+            .collect();
+        let expected = serde_json::Value::Array(values).to_string();
+        assert_eq!(BallotRecord::list_json(&records[..n]), expected);
+    }
 }

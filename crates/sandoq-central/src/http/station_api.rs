@@ -199,6 +199,23 @@ pub(super) async fn get_results(
     Ok(Json(answer))
 }
 
+/// The body of `POST …/ballot-records`, read in place (no tree of values for 700 records).
+#[derive(serde::Deserialize)]
+struct RecordsBody<'a> {
+    #[serde(borrow)]
+    records: Vec<RecordIn<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+struct RecordIn<'a> {
+    #[serde(borrow)]
+    id: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    content: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    signature: std::borrow::Cow<'a, str>,
+}
+
 /// Reads `{"records": [{"id", "content", "signature"}]}`.
 fn parse_records(body: &[u8]) -> Result<Vec<BallotRecord>, AppError> {
     let bad = || {
@@ -208,14 +225,14 @@ fn parse_records(body: &[u8]) -> Result<Vec<BallotRecord>, AppError> {
             "بدنه فهرستی از برگ‌های ثبت‌شده {id, content, signature} نیست",
         )
     };
-    let value: Value = serde_json::from_slice(body).map_err(|_| bad())?;
-    let list = value["records"].as_array().ok_or_else(bad)?;
-    list.iter()
+    let body: RecordsBody<'_> = serde_json::from_slice(body).map_err(|_| bad())?;
+    body.records
+        .into_iter()
         .map(|r| {
             Some(BallotRecord {
-                id: unhex::<16>(r["id"].as_str()?)?,
-                content: r["content"].as_str()?.to_string(),
-                signature: unhex::<64>(r["signature"].as_str()?)?,
+                id: unhex::<16>(&r.id)?,
+                content: r.content.into_owned(),
+                signature: unhex::<64>(&r.signature)?,
             })
         })
         .collect::<Option<Vec<_>>>()
@@ -301,15 +318,7 @@ pub(super) async fn post_ballot_records(
             "این برگ‌ها همان‌هایی نیستند که صورتجلسه به آن‌ها متعهد شده است (شمار یا ریشهٔ مرکل فرق دارد)",
         ));
     }
-    let text = Value::Array(
-        records
-            .iter()
-            .map(
-                |r| json!({"id": hex(&r.id), "content": r.content, "signature": hex(&r.signature)}),
-            )
-            .collect(),
-    )
-    .to_string();
+    let text = BallotRecord::list_json(&records);
     let actor = format!("device:{}", device.id.0);
     match state
         .store
