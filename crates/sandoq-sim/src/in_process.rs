@@ -14,12 +14,12 @@
 
 use crate::polling_day::Chooser;
 use crate::training::{official_key, StationInfo};
-use sandoq_count::{BallotReader, Contest, ExcessCandidates, Tally};
+use sandoq_count::{BallotReader, Contest, ExcessCandidates, Tally, Vote};
 use sandoq_registry::NationalCode;
 use sandoq_station::lifecycle::State;
+use sandoq_station::Ballot;
 use sandoq_station_agent::Agent;
 use sandoq_store::{CheckInOutcome, CheckInRequest, Election, Store, Timestamp};
-use serde_json::Value;
 use std::time::{Duration, Instant};
 
 /// Adds the time since `clock` to `slot` and starts the clock again.
@@ -398,10 +398,16 @@ struct Desk<'a, 'c> {
 
 impl Desk<'_, '_> {
     /// A voter the desk let in: the simulator's own record of their ballot (ground truth).
-    fn admit(&mut self, code: &NationalCode) -> Result<Value, String> {
-        let ballot = self.chooser.ballot_for(code);
-        let vote = sandoq_json::tally::read_ballot(self.reader, &ballot, "ballot")
-            .map_err(|e| format!("ground truth: {}", e.en))?;
+    fn admit(&mut self, code: &NationalCode) -> Result<Ballot, String> {
+        let ballot = self.chooser.choice_for(code);
+        let vote = match &ballot {
+            Ballot::Blank => Ok(Vote::Blank),
+            Ballot::List(code) => self.reader.clean_list(code),
+            Ballot::Candidates(codes) => self
+                .reader
+                .clean_candidates(codes.iter().map(String::as_str)),
+        }
+        .map_err(|e| format!("ground truth: {}", e.en))?;
         self.run.truth.add_one(vote);
         self.run.admitted.push(*code);
         self.run.checked_in += 1;
@@ -456,11 +462,10 @@ impl Desk<'_, '_> {
             .with_station(move |s| {
                 below_the_centre();
                 let mut cast = 0u64;
-                for value in &ballots {
+                for ballot in &ballots {
                     let token = s.issue_token()?;
                     let session = s.unlock(1, &token)?;
-                    let ballot = sandoq_station_agent::ballot_of(value)?;
-                    s.cast(1, &session, &ballot, at)?;
+                    s.cast(1, &session, ballot, at)?;
                     cast += 1;
                 }
                 Ok(cast)
@@ -515,7 +520,6 @@ impl Desk<'_, '_> {
             self.agent
                 .with_station(move |s| {
                     let session = s.unlock(1, &token)?;
-                    let ballot = sandoq_station_agent::ballot_of(&ballot)?;
                     s.cast(1, &session, &ballot, at).map(|_| ())
                 })
                 .await
@@ -530,12 +534,12 @@ impl Desk<'_, '_> {
     async fn provisional_chunk(&mut self, chunk: &[NationalCode]) -> Result<(), String> {
         let at = self.at;
         let codes: Vec<String> = chunk.iter().map(|c| c.to_string()).collect();
-        let ballots: Vec<Value> = chunk.iter().map(|c| self.chooser.ballot_for(c)).collect();
+        let ballots: Vec<Ballot> = chunk.iter().map(|c| self.chooser.choice_for(c)).collect();
         let taken = self
             .agent
             .with_station(move |s| {
                 let mut taken = Vec::new();
-                for (code, value) in codes.iter().zip(&ballots) {
+                for (code, ballot) in codes.iter().zip(&ballots) {
                     let token = match s.provisional_check_in(code, "", at) {
                         Ok(token) => token,
                         Err(e) if e.code == "already_checked_in_here" => {
@@ -545,8 +549,7 @@ impl Desk<'_, '_> {
                         Err(e) => return Err(e),
                     };
                     let session = s.unlock(1, &token)?;
-                    let ballot = sandoq_station_agent::ballot_of(value)?;
-                    s.cast(1, &session, &ballot, at)?;
+                    s.cast(1, &session, ballot, at)?;
                     taken.push(true);
                 }
                 Ok(taken)

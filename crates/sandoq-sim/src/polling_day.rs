@@ -8,6 +8,7 @@ use crate::http::{request, Answer};
 use crate::training::{StationInfo, Training};
 use sandoq_registry::synthetic::Rng;
 use sandoq_registry::NationalCode;
+use sandoq_station::Ballot;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -55,48 +56,66 @@ impl Chooser {
     /// stations would cast the same choice at whichever admits them first, and a run's ballots do
     /// not depend on which attempt the scheduler happened to run first.
     pub fn ballot_for(&mut self, voter: &NationalCode) -> Value {
+        json_of(&self.choice_for(voter))
+    }
+
+    /// The same ballot as [`Chooser::ballot_for`], as the ballot box takes it in process.
+    pub fn choice_for(&mut self, voter: &NationalCode) -> Ballot {
         self.rng = Rng::new(
             self.seed
                 .rotate_left(17)
                 .wrapping_add(voter.as_u64().wrapping_mul(0x9E37_79B9_7F4A_7C15)),
         );
-        self.ballot()
+        self.choice()
     }
 
     /// The next voter's ballot as the ballot box API takes it.
     pub fn ballot(&mut self) -> Value {
+        json_of(&self.choice())
+    }
+
+    fn choice(&mut self) -> Ballot {
         let roll = self.rng.below(100);
         if roll < 3 || self.lists.is_empty() {
-            return json!({"blank": true});
+            return Ballot::Blank;
         }
         let list = self.popular_list();
         if roll < 55 {
-            return json!({"list": self.lists[list].0});
+            return Ballot::List(self.lists[list].0.clone());
         }
         // Candidates: mostly from one list's top, some independents.
         let count = 1 + self.rng.below(self.seats as u64) as usize;
-        let mut chosen: Vec<String> = Vec::new();
-        let members = self.lists[list].1.clone();
+        let mut chosen: Vec<String> = Vec::with_capacity(count);
+        let members = &self.lists[list].1;
         while chosen.len() < count {
             let from_list = self.rng.below(100) < 75 || self.independents.is_empty();
             let code = if from_list {
                 // Earlier places on the list are named more often.
                 let a = self.rng.below(members.len() as u64);
                 let b = self.rng.below(members.len() as u64);
-                members[a.min(b) as usize].clone()
+                &members[a.min(b) as usize]
             } else {
                 let a = self.rng.below(self.independents.len() as u64);
                 let b = self.rng.below(self.independents.len() as u64);
-                self.independents[a.min(b) as usize].clone()
+                &self.independents[a.min(b) as usize]
             };
-            if !chosen.contains(&code) {
-                chosen.push(code);
+            if !chosen.contains(code) {
+                chosen.push(code.clone());
             }
             if chosen.len() >= members.len() + self.independents.len() {
                 break;
             }
         }
-        json!({"candidates": chosen})
+        Ballot::Candidates(chosen)
+    }
+}
+
+/// A ballot as the ballot box API takes it: `{"list"}`, `{"candidates"}` or `{"blank": true}`.
+pub fn json_of(ballot: &Ballot) -> Value {
+    match ballot {
+        Ballot::Blank => json!({"blank": true}),
+        Ballot::List(code) => json!({ "list": code }),
+        Ballot::Candidates(codes) => json!({ "candidates": codes }),
     }
 }
 
