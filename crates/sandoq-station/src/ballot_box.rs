@@ -165,13 +165,7 @@ impl BallotRecord {
     /// `[{"id": hex, "content": text, "signature": hex}, …]`, written straight from the records
     /// (the same text `serde_json` gives for that list of objects, without building one).
     pub fn list_json(records: &[BallotRecord]) -> String {
-        fn hex_into(out: &mut Vec<u8>, bytes: &[u8]) {
-            const DIGITS: &[u8; 16] = b"0123456789abcdef";
-            for b in bytes {
-                out.push(DIGITS[usize::from(b >> 4)]);
-                out.push(DIGITS[usize::from(b & 15)]);
-            }
-        }
+        use merkle::hex_into;
         let mut out = Vec::with_capacity(records.iter().map(|r| r.content.len() + 240).sum());
         out.push(b'[');
         for (i, r) in records.iter().enumerate() {

@@ -42,13 +42,19 @@ pub fn root(mut leaves: Vec<[u8; 32]>) -> [u8; 32] {
 
 /// Lowercase hex of `bytes` (ids, keys, signatures and hashes are written this way everywhere).
 pub fn hex(bytes: &[u8]) -> String {
+    let mut out = Vec::with_capacity(2 * bytes.len());
+    hex_into(&mut out, bytes);
+    // Hex digits are ASCII.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// [`hex`] appended to `out`.
+pub fn hex_into(out: &mut Vec<u8>, bytes: &[u8]) {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(2 * bytes.len());
     for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 15)]));
+        out.push(DIGITS[usize::from(b >> 4)]);
+        out.push(DIGITS[usize::from(b & 15)]);
     }
-    out
 }
 
 fn nibble(digit: u8) -> Option<u8> {
