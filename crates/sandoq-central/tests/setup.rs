@@ -1223,6 +1223,50 @@ async fn station_reports_are_verified(store: AnyStore) {
         (status, code(&answer).as_deref()),
         (422, Some("records_do_not_match_report"))
     );
+    // Bodies that are not a list of records {id, content, signature}: refused whole, nothing kept.
+    let id = sandoq_station::merkle::hex(&records[0].id);
+    let signature = sandoq_station::merkle::hex(&records[0].signature);
+    let content = records[0].content.clone();
+    for bad in [
+        "not json".to_string(),
+        json!({}).to_string(),
+        json!({"records": {"id": id}}).to_string(),
+        json!({"records": [{"id": id, "content": content}]}).to_string(),
+        json!({"records": [{"id": 7, "content": content, "signature": signature}]}).to_string(),
+        json!({"records": [{"id": &id[2..], "content": content, "signature": signature}]})
+            .to_string(),
+        json!({"records": [{"id": id, "content": content, "signature": "zz"}]}).to_string(),
+        json!({"records": [{"id": id, "content": null, "signature": signature}]}).to_string(),
+    ] {
+        let (status, answer) =
+            send_to(&service, election, &desk1, "ballot-records", bad.clone()).await;
+        assert_eq!(
+            (status, code(&answer).as_deref()),
+            (422, Some("bad_ballot_records")),
+            "{bad}"
+        );
+    }
+    assert!(service
+        .store
+        .station_ballots(ElectionId(election))
+        .await
+        .unwrap()
+        .is_empty());
+    // Escapes in a string are read as JSON says (a content with a quote, an id written with \u).
+    let escaped = format!(
+        r#"{{"records":[{{"id":"\u00{:02x}{}","content":{},"signature":"{}"}}]}}"#,
+        id.as_bytes()[0],
+        &id[1..],
+        serde_json::to_string(&content).unwrap(),
+        signature
+    );
+    let (status, answer) = send_to(&service, election, &desk1, "ballot-records", escaped).await;
+    assert_eq!(
+        (status, code(&answer).as_deref()),
+        (422, Some("records_do_not_match_report")),
+        "one record of three is read whole, then found short of the report: {answer}"
+    );
+
     let mut twice = records.clone();
     twice.push(records[0].clone());
     let (status, answer) = send_to(
