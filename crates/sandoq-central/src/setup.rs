@@ -91,12 +91,117 @@ pub fn check_new_user(
             "کاربران هیئت اجرایی و شعبه محدوده (حوزه یا شعبه) می‌خواهند و دیگران نه",
         ));
     }
+    check_password(username, password)?;
+    Ok(())
+}
+
+/// Words a password may not be made of alone (once or repeated, with digits and signs around
+/// them): the commonest passwords, and the words of this election an attacker tries first.
+const COMMON_WORDS: &[&str] = &[
+    "password",
+    "passwd",
+    "passw",
+    "admin",
+    "administrator",
+    "welcome",
+    "iloveyou",
+    "qwerty",
+    "letmein",
+    "monkey",
+    "dragon",
+    "sunshine",
+    "football",
+    "baseball",
+    "master",
+    "shadow",
+    "secret",
+    "login",
+    "user",
+    "test",
+    "guest",
+    "root",
+    "changeme",
+    "default",
+    "abc",
+    "tehran",
+    "iran",
+    "sandoq",
+    "election",
+    "entekhabat",
+    "shora",
+    "council",
+    "supervisor",
+    "official",
+    "station",
+    "gozarvazhe",
+    "ramz",
+    "گذرواژه",
+    "رمز",
+    "تهران",
+    "ایران",
+    "انتخابات",
+    "صندوق",
+    "شورا",
+    "ناظر",
+    "شعبه",
+];
+
+/// Keyboard rows and alphabets: a password that is a run along one of them is guessed at once.
+const RUNS: &[&str] = &[
+    "01234567890123456789",
+    "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz",
+    "qwertyuiopasdfghjklzxcvbnmqwertyuiopasdfghjklzxcvbnm",
+    "1qaz2wsx3edc4rfv5tgb6yhn7ujm8ik9ol0p",
+    "!@#$%^&*()!@#$%^&*()",
+    "ضصثقفغعهخحجچشسیبلاتنمکگظطزرذدپو",
+];
+
+/// A password's strength (issue 18 §2): at least [`MIN_PASSWORD_CHARS`] characters, and not one
+/// of the trivially weak: one or a few characters repeated, a run along the keyboard or the
+/// alphabet, a common word (with digits and signs around it), or the username inside it.
+pub fn check_password(username: &str, password: &str) -> Result<(), StoreError> {
+    let weak = |en: &str, fa: &str| Err(StoreError::invalid("weak_password", en, fa));
     if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(StoreError::invalid(
-            "weak_password",
+        return weak(
             "a password needs at least 12 characters",
             "گذرواژه دست‌کم ۱۲ نویسه می‌خواهد",
-        ));
+        );
+    }
+    let lower = password.to_lowercase();
+    let distinct: std::collections::BTreeSet<char> = lower.chars().collect();
+    if distinct.len() < 4 {
+        return weak(
+            "a password of one or a few characters repeated is guessed at once",
+            "گذرواژه‌ای که از یک یا چند نویسهٔ تکراری ساخته شده به‌آسانی حدس زده می‌شود",
+        );
+    }
+    let runs = RUNS.iter().any(|run| {
+        run.contains(lower.as_str()) || run.chars().rev().collect::<String>().contains(&lower)
+    });
+    if runs {
+        return weak(
+            "a run along the keyboard or the alphabet is guessed at once",
+            "ردیفی از صفحه‌کلید یا الفبا به‌آسانی حدس زده می‌شود",
+        );
+    }
+    let name = username.to_lowercase();
+    if name.chars().count() >= 3 && lower.contains(&name) {
+        return weak(
+            "a password may not contain the username",
+            "گذرواژه نباید نام کاربری را در خود داشته باشد",
+        );
+    }
+    let letters: String = lower.chars().filter(|c| c.is_alphabetic()).collect();
+    let common = letters.is_empty()
+        || COMMON_WORDS.iter().any(|word| {
+            letters.len().is_multiple_of(word.len())
+                && letters == word.repeat(letters.len() / word.len())
+        });
+    if common {
+        return weak(
+            "a common word with digits or signs around it is among the first guesses",
+            "واژه‌ای رایج با چند رقم یا نشانه در کنارش از نخستین حدس‌هاست",
+        );
     }
     Ok(())
 }
@@ -190,6 +295,37 @@ mod tests {
                 .code(),
             "bad_scope"
         );
+        for weak in [
+            "aaaaaaaaaaaaaaaa",
+            "abababababababab",
+            "123456789012",
+            "qwertyuiopasdf",
+            "Password1405!",
+            "tehran-1405-tehran",
+            "تهران۱۴۰۵۱۴۰۵",
+            "1405-admin-1405",
+            "۱۲۳۴۵۶۷۸۹۰۱۲",
+        ] {
+            assert_eq!(
+                check_password("someone", weak).unwrap_err().code(),
+                "weak_password",
+                "{weak}"
+            );
+        }
+        assert_eq!(
+            check_password("ali.rezaei", "my name is ali.rezaei")
+                .unwrap_err()
+                .code(),
+            "weak_password"
+        );
+        for strong in [
+            "sandoq-training-1405",
+            "a long enough password",
+            "correct horse battery staple",
+            "کلاغ سبز روی بام نشست",
+        ] {
+            assert!(check_password("someone", strong).is_ok(), "{strong}");
+        }
         assert_eq!(
             check_new_user("admin", Role::Hq, "", "short")
                 .unwrap_err()

@@ -308,10 +308,21 @@ impl Store for AnyStore {
         &self,
         user: UserId,
         key: &str,
+        wrapped: &str,
         actor: &str,
         at: Timestamp,
     ) -> Result<(), StoreError> {
-        dispatch!(self, s => s.set_signing_key(user, key, actor, at))
+        dispatch!(self, s => s.set_signing_key(user, key, wrapped, actor, at))
+    }
+    async fn set_password(
+        &self,
+        user: UserId,
+        password_hash: &str,
+        wrapped: &str,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        dispatch!(self, s => s.set_password(user, password_hash, wrapped, actor, at))
     }
     async fn record_ballots(
         &self,

@@ -118,6 +118,8 @@ fn call_for(method: &str, path: &str, election: i64) -> (String, Vec<u8>, &'stat
         ("POST", "/api/elections/{election}/status") => json!({"status": "voting"}),
         ("POST", "/api/elections/{election}/count/close") => json!({"required_signatures": 1}),
         ("POST", "/api/elections/{election}/count/sign") => json!({"password": PASSWORD}),
+        // The same password again: refused as such (422), so every role keeps its password.
+        ("POST", "/api/me/password") => json!({"current": PASSWORD, "new": PASSWORD}),
         ("PUT", "/api/elections/{election}/definition") => json!({
             "lists": [{"code": "101", "name_fa": "فهرست امید", "name_en": "Hope", "candidates": [{"code": "10101", "name_fa": "یک", "name_en": "One"}]}],
             "independents": [{"code": "9001", "name_fa": "منفرد", "name_en": "Independent"}]
@@ -238,7 +240,9 @@ async fn role_matrix(store: AnyStore) {
             let answer = request(service.addr, method, &path, &headers, &body).await;
             // Closing and signing the count depend on more than the role (supervisors with
             // keys, a closed count): allowed means neither 401 nor 403 there.
-            if route.contains("/count/") && allowed.contains(&role) {
+            if (route.contains("/count/") || route.ends_with("/me/password"))
+                && allowed.contains(&role)
+            {
                 assert!(
                     ![401, 403].contains(&answer.status),
                     "{} {method} {route}: {:?}",
@@ -533,4 +537,100 @@ async fn sqlite_sign_in_lockout_and_sign_out() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_sign_in_lockout_and_sign_out() {
     sign_in_lockout_and_sign_out(support::postgres_store().await).await;
+}
+
+/// Issue 18 §2: an official's co-signing key owes nothing to the password. The attack of the audit
+/// (derive the key from a guessed password, as sandoq once did, and compare it with the published
+/// key) fails even with the right password; changing the password re-wraps the same key.
+async fn keys_reveal_nothing_and_survive_a_new_password(store: AnyStore) {
+    let service = service(store).await;
+    let now = Timestamp(service.clock.load(Ordering::SeqCst));
+    let name = "s1-head";
+    people::store_user(
+        &service.store,
+        name,
+        Role::Station,
+        "S-0001",
+        PASSWORD,
+        "setup",
+        now,
+    )
+    .await
+    .unwrap();
+    let user = service.store.user_by_name(name).await.unwrap().unwrap();
+    assert_eq!(user.signing_key.len(), 64);
+    // The attacker's guess, with the right password, the old way: Argon2id, salt from the name.
+    let old_way = {
+        use sha2::Digest;
+        let salt = sha2::Sha256::digest(format!("sandoq-official-key-v1\n{name}").as_bytes());
+        let params = argon2::Params::new(19 * 1024, 2, 1, Some(32)).unwrap();
+        let mut seed = [0u8; 32];
+        argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+            .hash_password_into(PASSWORD.as_bytes(), &salt[..16], &mut seed)
+            .unwrap();
+        SigningKey::from_bytes(&seed)
+    };
+    assert_ne!(hex(old_way.verifying_key().as_bytes()), user.signing_key);
+    // Neither the key's seed nor the password is in the wrapped text.
+    let key = sandoq_station::officials::unwrap(&user.wrapped_key, name, PASSWORD).unwrap();
+    assert_eq!(hex(key.verifying_key().as_bytes()), user.signing_key);
+    assert!(!user.wrapped_key.contains(&hex(key.as_bytes())));
+    assert!(!user.wrapped_key.contains(PASSWORD));
+
+    let session = cookie(&sign_in(&service, name, PASSWORD).await);
+    let addr = service.addr;
+    let change = |current: &str, new: &str| {
+        let body = json!({"current": current, "new": new}).to_string();
+        let headers = vec![
+            ("cookie", session.clone()),
+            ("content-type", "application/json".to_string()),
+        ];
+        async move { request(addr, "POST", "/api/me/password", &headers, body.as_bytes()).await }
+    };
+    let new_password = "a fresh passphrase for 1405";
+    for (current, new, status, code) in [
+        (
+            "not my password at all",
+            new_password,
+            401,
+            "bad_credentials",
+        ),
+        (PASSWORD, "aaaaaaaaaaaaaaaa", 422, "weak_password"),
+        (PASSWORD, "s1-head is my name", 422, "weak_password"),
+        (PASSWORD, "Password1405!", 422, "weak_password"),
+        (PASSWORD, PASSWORD, 422, "same_password"),
+    ] {
+        let answer = change(current, new).await;
+        assert_eq!(
+            (answer.status, answer.body["error"]["code"].as_str()),
+            (status, Some(code)),
+            "{new}"
+        );
+    }
+    // Refused changes changed nothing.
+    assert_eq!(
+        service.store.user_by_name(name).await.unwrap().unwrap(),
+        user
+    );
+    let answer = change(PASSWORD, new_password).await;
+    assert_eq!(answer.status, 200, "{:?}", answer.body);
+    let after = service.store.user_by_name(name).await.unwrap().unwrap();
+    assert_eq!(after.signing_key, user.signing_key);
+    assert_ne!(after.wrapped_key, user.wrapped_key);
+    assert!(sandoq_station::officials::unwrap(&after.wrapped_key, name, PASSWORD).is_none());
+    let reopened =
+        sandoq_station::officials::unwrap(&after.wrapped_key, name, new_password).unwrap();
+    assert_eq!(reopened.to_bytes(), key.to_bytes());
+    assert_eq!(sign_in(&service, name, PASSWORD).await.status, 401);
+    assert_eq!(sign_in(&service, name, new_password).await.status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_keys_reveal_nothing_and_survive_a_new_password() {
+    keys_reveal_nothing_and_survive_a_new_password(support::sqlite_store().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_keys_reveal_nothing_and_survive_a_new_password() {
+    keys_reveal_nothing_and_survive_a_new_password(support::postgres_store().await).await;
 }

@@ -980,7 +980,22 @@ async fn station_reports_are_verified(store: AnyStore) {
             .await;
         assert_eq!(status, 200, "{answer}");
     }
-    let official = |name: &str| sandoq_station::officials::key(name, password).unwrap();
+    // Each official's key is random, and the centre keeps it only wrapped under their password.
+    let mut keys = std::collections::BTreeMap::new();
+    for name in ["s1-a", "s1-b", "s1-c", "s2-a"] {
+        let user = service.store.user_by_name(name).await.unwrap().unwrap();
+        let key = sandoq_station::officials::unwrap(&user.wrapped_key, name, password).unwrap();
+        assert_eq!(
+            sandoq_station::merkle::hex(key.verifying_key().as_bytes()),
+            user.signing_key
+        );
+        assert!(
+            sandoq_station::officials::unwrap(&user.wrapped_key, name, "another password")
+                .is_none()
+        );
+        keys.insert(name, key);
+    }
+    let official = |name: &str| keys[name].clone();
     let candidates = "type,code,list,name_fa,name_en\nlist,101,,امید,Hope\ncandidate,10101,101,یک,One\ncandidate,9001,,منفرد,Independent\n";
     assert_eq!(
         service
@@ -1061,7 +1076,7 @@ async fn station_reports_are_verified(store: AnyStore) {
         (422, Some("unknown_official"))
     );
     let mut guessed = short.clone();
-    let wrong = sandoq_station::officials::key("s1-c", "not the password at all").unwrap();
+    let wrong = sandoq_station::officials::new_key();
     sandoq_station::report::add_cosignature(&mut guessed, "s1-c", &wrong);
     let (status, answer) = send(&service, election, &desk1, guessed.to_string()).await;
     assert_eq!(

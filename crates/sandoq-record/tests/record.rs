@@ -9,7 +9,11 @@ use sandoq_station::{Ballot, BallotBox};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 
-const PASSWORD: &str = "officials of the record test";
+/// An official's co-signing key, fixed for the test (real ones are random and kept wrapped).
+fn official_key(name: &str) -> SigningKey {
+    use sha2::Digest;
+    SigningKey::from_bytes(&sha2::Sha256::digest(format!("record test official {name}")).into())
+}
 
 fn temp(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("sandoq-record-{name}-{}", std::process::id()));
@@ -89,7 +93,7 @@ fn election(stations: usize, seed: u64) -> Input {
         let mut report = sandoq_station::report::build(&records, &contest, &facts, &key).unwrap();
         for role in ["head", "secretary", "member"] {
             let name = format!("{station}-{role}");
-            let official = sandoq_station::officials::key(&name, PASSWORD).unwrap();
+            let official = official_key(&name);
             input.officials.push(Official {
                 username: name.clone(),
                 station: station.clone(),

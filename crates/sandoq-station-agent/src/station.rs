@@ -89,7 +89,9 @@ pub struct Package {
     /// (most of its megabyte at Tehran's scale) is not kept in memory.
     pub export: Value,
     pub contest: Contest,
-    pub officials: Vec<(String, VerifyingKey)>,
+    /// The station's officials: username, co-signing public key, and that key wrapped under their
+    /// password (`sandoq_station::officials`), which only their password opens.
+    pub officials: Vec<(String, VerifyingKey, String)>,
     /// The centre's answer as received (saved as `package.json`), kept without a copy.
     pub raw: std::sync::Arc<Vec<u8>>,
 }
@@ -164,6 +166,7 @@ impl Package {
                 Some((
                     o["username"].as_str()?.to_string(),
                     VerifyingKey::from_bytes(&key).ok()?,
+                    o["wrapped_key"].as_str().unwrap_or("").to_string(),
                 ))
             })
             .collect();
@@ -369,7 +372,8 @@ impl Station {
 
     // ----- officials ----------------------------------------------------------------------
 
-    /// Checks an official's password against the key the centre holds for them (offline too).
+    /// Checks an official's password by opening the co-signing key the package carries wrapped for
+    /// them (offline too); the key opened is the one they co-sign with.
     pub fn check_official(&self, username: &str, password: &str) -> Result<SigningKey, Refusal> {
         let wrong = || {
             refusal(
@@ -379,13 +383,14 @@ impl Station {
                 "نام کاربری یا گذرواژه نادرست است، یا مسئول این شعبه نیستید",
             )
         };
-        let (_, public) = self
+        let (_, public, wrapped) = self
             .package
             .officials
             .iter()
-            .find(|(name, _)| name == username)
+            .find(|(name, _, _)| name == username)
             .ok_or_else(wrong)?;
-        let key = sandoq_station::officials::key(username, password).ok_or_else(wrong)?;
+        let key =
+            sandoq_station::officials::unwrap(wrapped, username, password).ok_or_else(wrong)?;
         if key.verifying_key() != *public {
             return Err(wrong());
         }

@@ -59,6 +59,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0010_closing.sql"),
     ),
     (11, "drills", include_str!("../migrations/0011_drills.sql")),
+    (
+        12,
+        "wrapped_keys",
+        include_str!("../migrations/0012_wrapped_keys.sql"),
+    ),
 ];
 
 /// FNV-1a over the migration text: detects an edited migration (not a security measure).
@@ -110,6 +115,7 @@ fn user_from_row(row: &sqlx::postgres::PgRow) -> Result<User, StoreError> {
         failed_attempts: u32::try_from(failed).unwrap_or(u32::MAX),
         locked_until: Timestamp(row.try_get("locked_until").map_err(db)?),
         signing_key: row.try_get("signing_key").map_err(db)?,
+        wrapped_key: row.try_get("wrapped_key").map_err(db)?,
     })
 }
 
@@ -1023,7 +1029,7 @@ impl Store for PgStore {
     }
 
     async fn user_by_name(&self, username: &str) -> Result<Option<User>, StoreError> {
-        let row = sqlx::query("SELECT id, username, role, scope, password_hash, failed_attempts, locked_until, signing_key FROM users WHERE username = $1")
+        let row = sqlx::query("SELECT id, username, role, scope, password_hash, failed_attempts, locked_until, signing_key, wrapped_key FROM users WHERE username = $1")
             .bind(username)
             .fetch_optional(&self.pool)
             .await
@@ -1081,7 +1087,7 @@ impl Store for PgStore {
         now: Timestamp,
     ) -> Result<Option<User>, StoreError> {
         let row = sqlx::query(
-            "SELECT u.id, u.username, u.role, u.scope, u.password_hash, u.failed_attempts, u.locked_until, u.signing_key \
+            "SELECT u.id, u.username, u.role, u.scope, u.password_hash, u.failed_attempts, u.locked_until, u.signing_key, u.wrapped_key \
              FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2",
         )
         .bind(token_hash)
@@ -1410,7 +1416,7 @@ impl Store for PgStore {
     }
 
     async fn users(&self) -> Result<Vec<User>, StoreError> {
-        let rows = sqlx::query("SELECT id, username, role, scope, password_hash, failed_attempts, locked_until, signing_key FROM users ORDER BY username")
+        let rows = sqlx::query("SELECT id, username, role, scope, password_hash, failed_attempts, locked_until, signing_key, wrapped_key FROM users ORDER BY username")
             .fetch_all(&self.pool)
             .await
             .map_err(db)?;
@@ -1506,12 +1512,14 @@ impl Store for PgStore {
         &self,
         user: UserId,
         key: &str,
+        wrapped: &str,
         actor: &str,
         at: Timestamp,
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        sqlx::query("UPDATE users SET signing_key = $1 WHERE id = $2")
+        sqlx::query("UPDATE users SET signing_key = $1, wrapped_key = $2 WHERE id = $3")
             .bind(key)
+            .bind(wrapped)
             .bind(user.0)
             .execute(&mut *tx)
             .await
@@ -1521,6 +1529,34 @@ impl Store for PgStore {
             at,
             actor,
             "set_signing_key",
+            &format!("user {}", user.0),
+        )
+        .await?;
+        tx.commit().await.map_err(db)?;
+        Ok(())
+    }
+
+    async fn set_password(
+        &self,
+        user: UserId,
+        password_hash: &str,
+        wrapped: &str,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        sqlx::query("UPDATE users SET password_hash = $1, wrapped_key = $2 WHERE id = $3")
+            .bind(password_hash)
+            .bind(wrapped)
+            .bind(user.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        audit(
+            &mut *tx,
+            at,
+            actor,
+            "set_password",
             &format!("user {}", user.0),
         )
         .await?;

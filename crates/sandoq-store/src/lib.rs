@@ -430,11 +430,24 @@ pub trait Store: Send + Sync {
         at: Timestamp,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
-    /// Sets a station official's co-signing public key (hex).
+    /// Sets a station official's or supervisor's co-signing public key (hex) and that key wrapped
+    /// under their password.
     fn set_signing_key(
         &self,
         user: UserId,
         key: &str,
+        wrapped: &str,
+        actor: &str,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Sets a new password: its hash, and the co-signing key re-wrapped under it (the key itself
+    /// does not change), in one transaction.
+    fn set_password(
+        &self,
+        user: UserId,
+        password_hash: &str,
+        wrapped: &str,
         actor: &str,
         at: Timestamp,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;

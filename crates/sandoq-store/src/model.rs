@@ -350,8 +350,10 @@ pub struct User {
     pub failed_attempts: u32,
     /// Sign-in is refused until this instant after too many failures.
     pub locked_until: crate::Timestamp,
-    /// A station official's co-signing public key (hex), empty for other roles.
+    /// A station official's or supervisor's co-signing public key (hex), empty for other roles.
     pub signing_key: String,
+    /// That key wrapped under the password (`sandoq_station::officials`); never published.
+    pub wrapped_key: String,
 }
 
 /// A county, or a district within a county: what an executive board is scoped to.

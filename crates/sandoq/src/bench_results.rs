@@ -82,7 +82,7 @@ pub fn run(stations: u64) -> anyhow::Result<()> {
             for r in 0..3u64 {
                 let name = format!("S-{s:05}-{r}");
                 let user = store.create_user(&name, sandoq_store::Role::Station, &format!("S-{s:05}"), "-", "bench", now).await.map_err(|e| err(&e))?;
-                store.set_signing_key(user, &hex(key(2 + r as u8, s).verifying_key().as_bytes()), "bench", now).await.map_err(|e| err(&e))?;
+                store.set_signing_key(user, &hex(key(2 + r as u8, s).verifying_key().as_bytes()), "", "bench", now).await.map_err(|e| err(&e))?;
             }
         }
         // Election night: voting has opened (setup data frozen), as when stations report.

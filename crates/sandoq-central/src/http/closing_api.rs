@@ -160,8 +160,8 @@ pub async fn close(
     )
 }
 
-/// `POST /api/elections/{id}/count/sign` (a supervisor): `{"password"}`; the key derived from it
-/// must be the one the centre holds for them.
+/// `POST /api/elections/{id}/count/sign` (a supervisor): `{"password"}`, which must open the
+/// co-signing key the centre keeps wrapped for them.
 pub(super) async fn post_sign(
     State(state): State<AppState>,
     election: Result<Path<i64>, PathRejection>,
@@ -200,7 +200,7 @@ pub async fn sign(
             "ستاد هنوز شمارش را نبسته است",
         ));
     };
-    let key = sandoq_station::officials::key(&user.username, password)
+    let key = sandoq_station::officials::unwrap(&user.wrapped_key, &user.username, password)
         .filter(|k| super::device_auth::hex(k.verifying_key().as_bytes()) == user.signing_key)
         .ok_or_else(|| {
             refused(

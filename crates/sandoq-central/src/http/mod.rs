@@ -136,6 +136,7 @@ pub const ROUTES: &[(&str, &str, Option<&[Role]>)] = &[
     ("POST", "/api/sessions", None),
     ("DELETE", "/api/sessions", None),
     ("GET", "/api/me", Some(&Role::ALL)),
+    ("POST", "/api/me/password", Some(&Role::ALL)),
     ("POST", "/api/elections", Some(&[Role::Hq])),
     ("GET", "/api/elections/{election}", Some(&Role::ALL)),
     ("GET", "/api/elections/{election}/turnout", Some(&Role::ALL)),
@@ -250,6 +251,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/openapi.json", get(openapi))
         .route("/api/sessions", post(post_session).delete(delete_session))
         .route("/api/me", get(get_me))
+        .route("/api/me/password", post(post_my_password))
         .route("/api/elections", post(post_election))
         .route("/api/elections/{election}", get(get_election))
         .route("/api/elections/{election}/turnout", get(get_turnout))
@@ -636,6 +638,40 @@ async fn get_me(
     )
     .await?;
     Ok(Json(user_json(&user)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewPassword {
+    current: String,
+    new: String,
+}
+
+impl std::fmt::Debug for NewPassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("NewPassword { .. }")
+    }
+}
+
+/// `POST /api/me/password` `{"current", "new"}`: the signed-in person changes their password (an
+/// official's or supervisor's co-signing key is re-wrapped, not changed).
+async fn post_my_password(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, AppError> {
+    let now = (state.clock)();
+    let user = people::require(
+        &state.store,
+        &headers,
+        now,
+        allowed("POST", "/api/me/password"),
+    )
+    .await?;
+    let request: NewPassword = json_body(&headers, body)?;
+    people::change_password(&state.store, &user, &request.current, &request.new, now).await?;
+    state.checks.users_changed();
+    Ok(Json(json!({"changed": true})))
 }
 
 #[derive(Debug, Deserialize)]

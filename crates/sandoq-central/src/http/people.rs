@@ -191,10 +191,11 @@ pub async fn create_user<S: Store>(
     .await
 }
 
-/// Checks and stores a new user; a station official or a supervisor also gets the public half of
-/// the co-signing key derived from their password (`sandoq_station::officials`): for a station to
-/// check its officials' sign-ins offline, and for anyone to check the co-signatures of a station
-/// report or of the closing of the count.
+/// Checks and stores a new user; a station official or a supervisor also gets a co-signing key:
+/// random, never derived from the password (`sandoq_station::officials`), its public half kept
+/// (and later sealed in the roster and published) and the key itself kept only wrapped under the
+/// password: for the station to check its officials' sign-ins offline and let them co-sign its
+/// report, and for a supervisor to sign at the centre.
 pub async fn store_user<S: Store>(
     store: &S,
     username: &str,
@@ -210,24 +211,78 @@ pub async fn store_user<S: Store>(
         .create_user(username, role, scope.trim(), &hash, actor, now)
         .await?;
     if matches!(role, Role::Station | Role::Supervisor) {
-        let key = sandoq_station::officials::key(username, password).ok_or_else(|| {
-            AppError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "hash_failed",
-                "the official's signing key could not be derived",
-                "کلید امضای مسئول ساخته نشد",
-            )
-        })?;
+        let key = sandoq_station::officials::new_key();
+        let wrapped =
+            sandoq_station::officials::wrap(&key, username, password).ok_or_else(key_failed)?;
         store
             .set_signing_key(
                 id,
                 &super::device_auth::hex(key.verifying_key().as_bytes()),
+                &wrapped,
                 actor,
                 now,
             )
             .await?;
     }
     Ok(id)
+}
+
+fn key_failed() -> AppError {
+    AppError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "key_failed",
+        "the co-signing key could not be wrapped",
+        "کلید امضا رمزگذاری نشد",
+    )
+}
+
+/// A person changes their own password: the current one must be right, the new one strong. The
+/// co-signing key, if they have one, is re-wrapped under the new password; it does not change, so
+/// the roster that names it stays true.
+pub async fn change_password<S: Store>(
+    store: &S,
+    user: &User,
+    current: &str,
+    new: &str,
+    now: Timestamp,
+) -> Result<(), AppError> {
+    let wrong = || {
+        AppError::new(
+            StatusCode::UNAUTHORIZED,
+            "bad_credentials",
+            "the current password is not right",
+            "گذرواژهٔ کنونی درست نیست",
+        )
+    };
+    if !verify_password(current, &user.password_hash) {
+        return Err(wrong());
+    }
+    crate::setup::check_password(&user.username, new)?;
+    if current == new {
+        return Err(AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "same_password",
+            "the new password is the current one",
+            "گذرواژهٔ تازه همان گذرواژهٔ کنونی است",
+        ));
+    }
+    let wrapped = if user.wrapped_key.is_empty() {
+        String::new()
+    } else {
+        sandoq_station::officials::rewrap(&user.wrapped_key, &user.username, current, new)
+            .ok_or_else(key_failed)?
+    };
+    let hash = hash_password(new)?;
+    store
+        .set_password(
+            user.id,
+            &hash,
+            &wrapped,
+            &format!("user:{}", user.username),
+            now,
+        )
+        .await?;
+    Ok(())
 }
 
 #[cfg(test)]

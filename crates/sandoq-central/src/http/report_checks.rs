@@ -26,7 +26,33 @@ pub struct ElectionChecks {
     pub export: Arc<String>,
 }
 
-type Officials = HashMap<String, Vec<(String, VerifyingKey)>>;
+/// A station official: username, co-signing public key, and that key wrapped under their password
+/// (for the station's package only; empty for an account nobody signs in with).
+#[derive(Debug, Clone)]
+pub struct Official {
+    pub username: String,
+    pub key: VerifyingKey,
+    pub wrapped: String,
+}
+
+impl Official {
+    /// Username and key, as report checks take them.
+    pub fn pairs(officials: Vec<Official>) -> Vec<(String, VerifyingKey)> {
+        officials.into_iter().map(|o| (o.username, o.key)).collect()
+    }
+
+    /// The official behind a stored user, if they have a usable co-signing key.
+    pub fn of(user: sandoq_store::User) -> Option<Official> {
+        let key = unhex::<32>(&user.signing_key).and_then(|k| VerifyingKey::from_bytes(&k).ok())?;
+        Some(Official {
+            username: user.username,
+            key,
+            wrapped: user.wrapped_key,
+        })
+    }
+}
+
+type Officials = HashMap<String, Vec<Official>>;
 
 #[derive(Debug, Default)]
 pub struct ReportChecks {
@@ -94,7 +120,7 @@ impl ReportChecks {
         &self,
         store: &S,
         station: &str,
-    ) -> Result<Vec<(String, VerifyingKey)>, AppError> {
+    ) -> Result<Vec<Official>, AppError> {
         let kept = || {
             self.officials
                 .lock()
@@ -120,14 +146,10 @@ impl ReportChecks {
                     if user.role != Role::Station {
                         continue;
                     }
-                    let Some(key) = unhex::<32>(&user.signing_key)
-                        .and_then(|k| VerifyingKey::from_bytes(&k).ok())
-                    else {
-                        continue;
-                    };
-                    all.entry(user.scope.clone())
-                        .or_default()
-                        .push((user.username, key));
+                    let scope = user.scope.clone();
+                    if let Some(official) = Official::of(user) {
+                        all.entry(scope).or_default().push(official);
+                    }
                 }
                 let all = Arc::new(all);
                 if let Ok(mut slot) = self.officials.lock() {

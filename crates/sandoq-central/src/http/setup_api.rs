@@ -761,10 +761,12 @@ pub(super) async fn post_station_report(
     })?;
     // Signed by the device, consistent, and co-signed by the station's officials present (as many
     // as must sign in to open it). A refusal is kept for the supervisors' dashboard.
-    let officials = state
-        .checks
-        .officials(&state.store, &device.station)
-        .await?;
+    let officials = super::report_checks::Official::pairs(
+        state
+            .checks
+            .officials(&state.store, &device.station)
+            .await?,
+    );
     let checked =
         sandoq_station::report::verify(&report, contest, &election_hash, &device.station, &key)
             .and_then(|()| {

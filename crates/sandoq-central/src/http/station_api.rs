@@ -3,6 +3,7 @@
 //! after its report, the ballot records that report committed to. Both are signed by the device.
 
 use super::device_auth::{authenticate, hex};
+use super::report_checks::Official;
 use super::{election_path, AppError, AppState};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
@@ -23,16 +24,13 @@ pub const MAX_RECORDS_BYTES: usize = 32 * 1024 * 1024;
 pub async fn station_officials<S: Store>(
     store: &S,
     station: &str,
-) -> Result<Vec<(String, VerifyingKey)>, AppError> {
+) -> Result<Vec<Official>, AppError> {
     Ok(store
         .users()
         .await?
         .into_iter()
         .filter(|u| u.role == Role::Station && u.scope == station)
-        .filter_map(|u| {
-            let key = VerifyingKey::from_bytes(&unhex::<32>(&u.signing_key)?).ok()?;
-            Some((u.username, key))
-        })
+        .filter_map(Official::of)
         .collect())
 }
 
@@ -114,7 +112,10 @@ pub(super) async fn get_station_package(
     };
     let officials: Vec<Value> = officials
         .into_iter()
-        .map(|(name, key)| json!({"username": name, "signing_key": hex(key.as_bytes())}))
+        .map(|o| {
+            json!({"username": o.username, "signing_key": hex(o.key.as_bytes()),
+                   "wrapped_key": o.wrapped})
+        })
         .collect();
     // Written out by hand around the export, which goes in as raw JSON: the very text its hash is
     // over, so that a station reads it in place instead of unescaping a string.
