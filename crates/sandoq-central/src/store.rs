@@ -132,6 +132,13 @@ impl Store for AnyStore {
     async fn count_check_ins(&self, election: ElectionId) -> Result<u64, StoreError> {
         dispatch!(self, s => s.count_check_ins(election))
     }
+    async fn station_check_ins(
+        &self,
+        election: ElectionId,
+        station: &str,
+    ) -> Result<(u64, u64), StoreError> {
+        dispatch!(self, s => s.station_check_ins(election, station))
+    }
     async fn register_device(
         &self,
         election: ElectionId,

@@ -702,6 +702,22 @@ async fn scoped_views_and_provisional_incidents(store: AnyStore) {
         ),
         (Some("ineligible"), Some("not_in_registry"))
     );
+    // What the centre holds of the voters each station let in (what a report's ballots may not
+    // exceed): S-1 one online check-in; S-2 one clean synced check-in, and two synced ones that
+    // became incidents (the desk let those people in all the same). The retried sync counts once.
+    let id = ElectionId(election);
+    assert_eq!(
+        service.store.station_check_ins(id, "S-1").await.unwrap(),
+        (1, 0)
+    );
+    assert_eq!(
+        service.store.station_check_ins(id, "S-2").await.unwrap(),
+        (1, 2)
+    );
+    assert_eq!(
+        service.store.station_check_ins(id, "S-9").await.unwrap(),
+        (0, 0)
+    );
     // A station clock far ahead is refused and changes nothing.
     let (status, future) = sync(
         &service,
@@ -1150,6 +1166,69 @@ async fn station_reports_are_verified(store: AnyStore) {
         (409, Some("no_report_yet"))
     );
 
+    // Issue 18 §3, the stuffing attack: the device's key and three officials' passwords sign a
+    // report of 3 ballots for a station the centre holds no check-in for. Refused, kept for the
+    // supervisors' dashboard, nothing counted; and again with 2 check-ins of the 3.
+    let codes = registry(&service, election, 3).await;
+    let (status, answer) = service
+        .call(
+            "POST",
+            &format!("/api/elections/{election}/status"),
+            &service.hq,
+            "application/json",
+            br#"{"status": "voting"}"#,
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    let results = || {
+        let service = &service;
+        async move {
+            service
+                .call(
+                    "GET",
+                    &format!("/api/elections/{election}/results"),
+                    &service.hq,
+                    "",
+                    b"",
+                )
+                .await
+                .1
+        }
+    };
+    let before = results().await;
+    for (i, code_now) in codes.iter().enumerate() {
+        let (status, answer) = send(&service, election, &desk1, report.to_string()).await;
+        assert_eq!(
+            (status, code(&answer).as_deref()),
+            (422, Some("more_ballots_than_check_ins")),
+            "with {i} check-ins"
+        );
+        assert!(answer["error"]["fa"].as_str().unwrap().contains("پذیرش"));
+        assert_eq!(results().await, before, "nothing counted");
+        check_in(
+            &service,
+            election,
+            &desk1,
+            *code_now,
+            &format!("stuffing-{i}"),
+        )
+        .await;
+    }
+    let refused = service
+        .store
+        .refused_reports(ElectionId(election))
+        .await
+        .unwrap();
+    assert_eq!(
+        refused
+            .iter()
+            .filter(|(s, c, _)| s == "S-1" && c == "more_ballots_than_check_ins")
+            .count(),
+        3,
+        "each refusal is kept for the supervisors' dashboard"
+    );
+
+    // With as many check-ins as ballots, the report is accepted.
     let (status, answer) = send(&service, election, &desk1, report.to_string()).await;
     assert_eq!(
         (status, answer["accepted"].as_bool()),

@@ -64,6 +64,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "wrapped_keys",
         include_str!("../migrations/0012_wrapped_keys.sql"),
     ),
+    (
+        13,
+        "station_check_ins",
+        include_str!("../migrations/0013_station_check_ins.sql"),
+    ),
 ];
 
 /// FNV-1a over the migration text: detects an edited migration (not a security measure).
@@ -902,6 +907,33 @@ impl Store for PgStore {
             .await
             .map_err(db)?;
         Ok(n as u64)
+    }
+
+    async fn station_check_ins(
+        &self,
+        election: ElectionId,
+        station: &str,
+    ) -> Result<(u64, u64), StoreError> {
+        let check_ins: Option<i64> = sqlx::query_scalar(
+            "SELECT check_ins FROM station_check_ins WHERE election_id = $1 AND station_code = $2",
+        )
+        .bind(election.0)
+        .bind(station)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db)?;
+        let incidents: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM incidents WHERE election_id = $1 AND station_code = $2",
+        )
+        .bind(election.0)
+        .bind(station)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db)?;
+        Ok((
+            u64::try_from(check_ins.unwrap_or(0)).unwrap_or(0),
+            u64::try_from(incidents).unwrap_or(0),
+        ))
     }
 
     async fn register_device(

@@ -230,6 +230,15 @@ pub trait Store: Send + Sync {
         election: ElectionId,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
+    /// What the centre holds of the voters a station let in: its check-ins (online, and provisional
+    /// ones synced after an outage), and its synced provisional check-ins that became incidents
+    /// (the person had voted elsewhere, or was not eligible: the desk let them in all the same).
+    fn station_check_ins(
+        &self,
+        election: ElectionId,
+        station: &str,
+    ) -> impl Future<Output = Result<(u64, u64), StoreError>> + Send;
+
     /// Registers a station device and its public key (lowercase hex, 64 characters); the key must be new.
     fn register_device(
         &self,

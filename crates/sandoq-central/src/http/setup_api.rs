@@ -777,6 +777,12 @@ pub(super) async fn post_station_report(
                 )
                 .map(|_| ())
             });
+    // No more ballots than the voters the centre knows this station let in (issue 18 §3): a
+    // device key and three officials' passwords are not enough to stuff a report.
+    let checked = match checked {
+        Ok(()) => within_check_ins(&state, id, &device.station, &report).await?,
+        Err(e) => Err(e),
+    };
     if let Err(e) = checked {
         state
             .store
@@ -845,4 +851,30 @@ pub(super) async fn get_station_reports(
         })
         .collect();
     Ok(Json(json!({"election": id.0, "reports": reports})))
+}
+
+/// Whether a report's ballots fit the check-ins the centre holds for its station: online ones, and
+/// provisional ones synced after an outage (those that became incidents too: the desk let the
+/// person in, and the supervisors see the incident).
+async fn within_check_ins(
+    state: &AppState,
+    id: ElectionId,
+    station: &str,
+    report: &Value,
+) -> Result<Result<(), sandoq_station::report::ReportError>, AppError> {
+    let ballots = report["ballots"].as_u64().unwrap_or(u64::MAX);
+    let (check_ins, incidents) = state.store.station_check_ins(id, station).await?;
+    let known = check_ins.saturating_add(incidents);
+    if ballots <= known {
+        return Ok(Ok(()));
+    }
+    Ok(Err(sandoq_station::report::ReportError {
+        code: "more_ballots_than_check_ins",
+        en: format!(
+            "the report has {ballots} ballots but the centre holds only {known} check-ins for station {station}"
+        ),
+        fa: format!(
+            "گزارش {ballots} برگ رأی دارد ولی مرکز برای شعبهٔ {station} فقط {known} پذیرش دارد"
+        ),
+    }))
 }

@@ -16,7 +16,7 @@ use axum::{Form, Router};
 use sandoq_i18n::{localise, number, Lang};
 use sandoq_store::{AlertAck, ElectionId, IncidentKind, Store, Timestamp};
 use serde::Deserialize;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 /// A station that has not been heard from for this long, while open, is silent.
 pub const SILENT_SECONDS: i64 = 10 * 60;
@@ -77,12 +77,31 @@ async fn dashboard(
     }
 }
 
-async fn html(
+/// What the dashboard shows, gathered from the store: the stations' rows, the alerts (each about a
+/// fact at a time, so that an acknowledgement names something that has happened), the counts of
+/// stations in each state, and the check-ins per hour and district.
+struct Gathered {
+    stations: Vec<sandoq_store::Station>,
+    areas: HashMap<String, String>,
+    buckets: Vec<sandoq_store::TurnoutBucket>,
+    acks: HashMap<String, AlertAck>,
+    alerts: Vec<Alert>,
+    counts: BTreeMap<&'static str, u64>,
+    rows: String,
+}
+
+/// A station report's ballots, read without building the report.
+#[derive(Deserialize)]
+struct ReportBallots {
+    ballots: u64,
+}
+
+async fn gather(
     state: &AppState,
     lang: Lang,
     user: &sandoq_store::User,
     election: &sandoq_store::Election,
-) -> Result<Response, AppError> {
+) -> Result<Gathered, AppError> {
     let id = election.id;
     let now = (state.clock)();
     let seen = stations_seen(&state.store, id, user).await?;
@@ -119,13 +138,25 @@ async fn html(
         .into_iter()
         .map(|s| (s.station.clone(), s))
         .collect();
-    let reported: HashSet<String> = state
+    // The ballots of the reports the centre accepted: what the "more ballots than check-ins" alert
+    // weighs once a station has reported (before, the device's own status).
+    let reported: HashMap<String, u64> = state
         .store
         .station_reports(id)
         .await?
         .into_iter()
-        .map(|(s, _, _)| s)
+        .map(|(s, text, _)| {
+            let ballots =
+                serde_json::from_str::<ReportBallots>(&text).map_or(u64::MAX, |r| r.ballots);
+            (s, ballots)
+        })
         .collect();
+    let incidents = state.store.incidents(id).await?;
+    // Synced provisional check-ins that became incidents: the desk let those people in too.
+    let mut let_in_anyway: HashMap<&str, u64> = HashMap::new();
+    for incident in &incidents {
+        *let_in_anyway.entry(incident.station.as_str()).or_default() += 1;
+    }
     let buckets: Vec<sandoq_store::TurnoutBucket> = state
         .store
         .turnout(id)
@@ -150,7 +181,7 @@ async fn html(
     let mut rows = String::new();
     for station in &stations {
         let status = statuses.get(&station.code);
-        let (key, fa, en) = if reported.contains(&station.code) {
+        let (key, fa, en) = if reported.contains_key(&station.code) {
             ("reported", "گزارش‌داده", "reported")
         } else {
             match status.map(|s| s.state.as_str()) {
@@ -163,7 +194,7 @@ async fn html(
         let silent = status
             .filter(|s| {
                 matches!(s.state.as_str(), "open" | "voting" | "closed")
-                    && !reported.contains(&station.code)
+                    && !reported.contains_key(&station.code)
             })
             .map(|s| now.0.saturating_sub(s.received_at.0))
             .filter(|age| *age > SILENT_SECONDS);
@@ -180,8 +211,13 @@ async fn html(
                     Lang::En => format!("silent for {minutes} minutes"),
                 }
             ));
+            // One alert per silence: the last time heard names it.
             alerts.push(Alert {
-                id: format!("silent:{}", station.code),
+                id: format!(
+                    "silent:{}:{}",
+                    station.code,
+                    status.map_or(0, |s| s.received_at.0)
+                ),
                 station: station.code.clone(),
                 fa: format!(
                     "شعبهٔ \u{2068}{}\u{2069} از {} دقیقه پیش خبری نداده است",
@@ -195,23 +231,32 @@ async fn html(
             });
         }
         let checked = check_ins.get(station.code.as_str()).copied().unwrap_or(0);
-        if let Some(status) = status {
-            if status.ballots > checked {
-                alerts.push(Alert {
-                    id: format!("ballots:{}", station.code),
-                    station: station.code.clone(),
-                    fa: format!(
-                        "شعبهٔ \u{2068}{}\u{2069}: {} برگ رأی ولی فقط {} پذیرش در مرکز",
-                        station.code,
-                        localise(&status.ballots.to_string(), Lang::Fa),
-                        localise(&checked.to_string(), Lang::Fa)
-                    ),
-                    en: format!(
-                        "station {}: {} ballots but only {checked} check-ins at the centre",
-                        station.code, status.ballots
-                    ),
-                });
-            }
+        let known = checked.saturating_add(
+            let_in_anyway
+                .get(station.code.as_str())
+                .copied()
+                .unwrap_or(0),
+        );
+        let ballots = reported
+            .get(&station.code)
+            .copied()
+            .or(status.map(|s| s.ballots));
+        if let Some(ballots) = ballots.filter(|b| *b > known) {
+            // The count names the fact: a later, different count is a new alert.
+            alerts.push(Alert {
+                id: format!("ballots:{}:{ballots}", station.code),
+                station: station.code.clone(),
+                fa: format!(
+                    "شعبهٔ \u{2068}{}\u{2069}: {} برگ رأی ولی فقط {} پذیرش در مرکز",
+                    station.code,
+                    localise(&ballots.to_string(), Lang::Fa),
+                    localise(&known.to_string(), Lang::Fa)
+                ),
+                en: format!(
+                    "station {}: {ballots} ballots but only {known} check-ins at the centre",
+                    station.code
+                ),
+            });
         }
         rows.push_str(&format!(
             r#"<tr class="station" data-station="{code}" data-state="{key}"><td>{code}</td><td>{name}</td><td>{district}</td><td>{state_cell}</td><td class="numeric">{checked}</td><td class="numeric">{ballots}</td><td>{seen_at}</td></tr>"#,
@@ -223,7 +268,7 @@ async fn html(
             seen_at = status.map_or("—".to_string(), |s| super::when(s.received_at, lang)),
         ));
     }
-    for incident in state.store.incidents(id).await? {
+    for incident in incidents {
         if incident.kind != IncidentKind::DoubleVote
             || !(seen.includes(&incident.station) || seen.includes(&incident.first_station))
         {
@@ -265,6 +310,34 @@ async fn html(
             ),
         });
     }
+    Ok(Gathered {
+        stations,
+        areas,
+        buckets,
+        acks,
+        alerts,
+        counts,
+        rows,
+    })
+}
+
+async fn html(
+    state: &AppState,
+    lang: Lang,
+    user: &sandoq_store::User,
+    election: &sandoq_store::Election,
+) -> Result<Response, AppError> {
+    let id = election.id;
+    let now = (state.clock)();
+    let Gathered {
+        stations,
+        areas,
+        buckets,
+        acks,
+        alerts,
+        counts,
+        rows,
+    } = gather(state, lang, user, election).await?;
     let q = super::lang_param(lang);
     let alert_rows: String = alerts.iter().map(|a| {
         let text = match lang { Lang::Fa => &a.fa, Lang::En => &a.en };
@@ -534,7 +607,13 @@ async fn acknowledge(
         Err(error) => return page_error(lang, &user, error.into()),
     };
     let note = form.note.trim();
-    if seen.includes(station) && !note.is_empty() && note.chars().count() <= 500 {
+    // Only an alert the dashboard shows now: an acknowledgement cannot be made ahead of the fact
+    // it is about (nor for an alert of a station this person does not see).
+    let exists = match gather(&state, lang, &user, &election).await {
+        Ok(found) => found.alerts.iter().any(|a| a.id == form.alert),
+        Err(error) => return page_error(lang, &user, error),
+    };
+    if exists && seen.includes(station) && !note.is_empty() && note.chars().count() <= 500 {
         let ack = AlertAck {
             alert: form.alert.clone(),
             note: note.to_string(),
