@@ -11,10 +11,13 @@
 //! restricted part.
 
 pub mod archive;
+pub mod ballot_file;
 pub mod closing;
 pub mod exports;
+pub mod files;
 mod verify;
 
+pub use files::{MAX_BALLOT_FILE_BYTES, MAX_FILE_BYTES, MAX_MANIFEST_BYTES};
 pub use verify::{verify, Problem, Progress, Verified};
 
 use sandoq_count::{compute, Contest, Rules, Tally, TallyStop};
@@ -160,9 +163,11 @@ pub fn canonical(value: &Value) -> String {
 }
 
 /// The stations' ballot records, `restricted/ballots/STATION.json`, on every core: each station's
-/// file is parsed, laid out and hashed on its own (at Tehran's scale 5,000 files, 3.5 million
-/// records), so the stations are shared out among threads in contiguous runs. The first station
-/// in order whose records cannot be written is the error, as if written one after another.
+/// file is parsed, sorted by id (the centre keeps them sorted already; a file must never show the
+/// order of casting), laid out by [`ballot_file::write_canonical`] and hashed on its own (at
+/// Tehran's scale 5,000 files, 3.5 million records), so the stations are shared out among threads
+/// in contiguous runs. The first station in order whose records cannot be written (not a list of
+/// records, or an id twice) is the error, as if written one after another.
 fn write_ballots(
     dir: &Path,
     ballots: &[(String, String)],
@@ -184,13 +189,19 @@ fn write_ballots(
             .map(|part| {
                 scope.spawn(move || {
                     let mut written = Vec::with_capacity(part.len());
+                    let mut buffer = Vec::new();
                     for (station, text) in part {
-                        let records: Value = serde_json::from_str(text)
+                        let mut records = ballot_file::read(text.as_bytes())
                             .map_err(|e| format!("ballots of {station}: {e}"))?;
+                        records.sort_unstable_by_key(|r| r.id);
+                        if !ballot_file::strictly_sorted(&records) {
+                            return Err(format!("ballots of {station}: a ballot id appears twice"));
+                        }
+                        ballot_file::write_canonical(&records, &mut buffer);
                         write_file(
                             dir,
                             &format!("restricted/ballots/{station}.json"),
-                            canonical(&records).as_bytes(),
+                            &buffer,
                             &mut written,
                         )?;
                     }

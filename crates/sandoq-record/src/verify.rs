@@ -1,15 +1,21 @@
 //! `sandoq verify DIR`: re-checks an election record from its files alone.
 //!
-//! In order: the manifest (its form, canonical text), every file it lists (present, size,
-//! SHA-256) and no file it does not list; the election (hash, contest, rules, stations); every
+//! In order: the manifest (its form, canonical text), every file it lists (a safe path, a regular
+//! file and no link, no larger than listed nor than its cap, its SHA-256) and no file it does not
+//! list, no link and no special file anywhere (`crate::files`); every JSON file read strictly (no
+//! key twice) and, but for the election export, required in the writer's canonical form byte for
+//! byte; the election (hash, contest, rules, stations); every
 //! station report (its device registered for that station, its signature, its figures adding up,
 //! three officials' co-signatures of that station); the stations (reported and missing together
 //! are exactly the election's, none twice); the Merkle root over the reports; the result
 //! recomputed from the reports; and, when the restricted part is present, every station's ballot
-//! records (signed by its device, exactly the report's commitment, and counted again to the
-//! report's figures). Every problem is collected; nothing stops at the first.
+//! records (canonical, sorted by id, signed by its device, exactly the report's commitment, and
+//! counted again to the report's figures). Every problem is collected; nothing stops at the first.
 
-use crate::{aggregate, canonical, read_election, reports_root, result_json, FORMAT, MANIFEST};
+use crate::files::{self, Fault};
+use crate::{
+    aggregate, ballot_file, canonical, read_election, reports_root, result_json, FORMAT, MANIFEST,
+};
 use ed25519_dalek::VerifyingKey;
 use sandoq_station::merkle::{hex, unhex};
 use sandoq_station::BallotRecord;
@@ -33,7 +39,8 @@ pub struct Verified {
     pub election: String,
     pub training: bool,
     pub stations_reported: usize,
-    pub stations_missing: usize,
+    /// The codes of the stations that had not reported when the record was written.
+    pub stations_missing: Vec<String>,
     pub ballots: u64,
     pub restricted_checked: bool,
     pub ballot_records: u64,
@@ -47,6 +54,9 @@ pub type Progress<'a> = &'a mut dyn FnMut(&str, usize, usize);
 
 struct Checker {
     problems: Vec<Problem>,
+    /// (file, code) of the problems added by [`Checker::fault`], so that a link or special file
+    /// met both in the listing and in the manifest is named once.
+    faults: BTreeSet<(String, &'static str)>,
 }
 
 impl Checker {
@@ -64,28 +74,52 @@ impl Checker {
             fa: fa.into(),
         });
     }
-}
 
-fn read(dir: &Path, path: &str) -> Option<Vec<u8>> {
-    std::fs::read(dir.join(path)).ok()
-}
+    /// A file not read, named once.
+    fn fault(&mut self, path: &str, fault: &Fault) {
+        let problem = fault.problem(path);
+        if self.faults.insert((problem.file.clone(), problem.code)) {
+            self.problems.push(problem);
+        }
+    }
 
-/// Every file under `dir`, as paths relative to it with `/`.
-fn files_under(dir: &Path, prefix: &str, out: &mut BTreeSet<String>) {
-    let Ok(entries) = std::fs::read_dir(dir.join(prefix)) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().to_string();
-        let path = if prefix.is_empty() {
-            name
-        } else {
-            format!("{prefix}/{name}")
-        };
-        if entry.path().is_dir() {
-            files_under(dir, &path, out);
-        } else {
-            out.insert(path);
+    /// A JSON file of the record read strictly: no key twice anywhere (`duplicate_key`, and the
+    /// document is not used: which of the two values counts is exactly the ambiguity), and, when
+    /// `canonical_form`, exactly the text the writer makes of it (`not_canonical`). `Err(None)`
+    /// when a problem was added here; `Err(Some(why))` when it is not JSON at all, which each
+    /// caller names in its own words.
+    fn json(
+        &mut self,
+        path: &str,
+        bytes: &[u8],
+        canonical_form: bool,
+    ) -> Result<Value, Option<String>> {
+        match sandoq_json::value::parse_document(bytes) {
+            Ok(value) => {
+                if canonical_form && canonical(&value).as_bytes() != bytes {
+                    self.add(
+                        path,
+                        "not_canonical",
+                        format!("{path} is not in the canonical form the record's writer makes (serde_json's pretty print and a final newline): it was rewritten"),
+                        format!("{path} به شکل استانداردی که نویسندهٔ سابقه می‌سازد نیست (چاپ مرتب serde_json و خط پایانی): بازنویسی شده است"),
+                    );
+                }
+                Ok(value)
+            }
+            Err(e) if e.code == "duplicate_key" => {
+                let at = e.at.as_deref().unwrap_or("");
+                self.add(
+                    path,
+                    "duplicate_key",
+                    format!("{path}: {} ({at}): a reader could take either value", e.en),
+                    format!(
+                        "{path}: {} ({at}): خواننده می‌تواند هر کدام از دو مقدار را بگیرد",
+                        e.fa
+                    ),
+                );
+                Err(None)
+            }
+            Err(e) => Err(Some(e.en)),
         }
     }
 }
@@ -94,20 +128,29 @@ fn files_under(dir: &Path, prefix: &str, out: &mut BTreeSet<String>) {
 pub fn verify(dir: &Path, progress: Progress<'_>) -> Result<Verified, Vec<Problem>> {
     let mut c = Checker {
         problems: Vec::new(),
+        faults: BTreeSet::new(),
     };
     // The manifest.
-    let Some(text) = read(dir, MANIFEST) else {
-        c.add(
-            MANIFEST,
-            "no_manifest",
-            format!("{MANIFEST} is missing: this is not a sandoq record"),
-            format!("{MANIFEST} نیست: این پوشه سابقهٔ انتخابات صندوق نیست"),
-        );
-        return Err(c.problems);
+    let text = match files::read(dir, MANIFEST, u64::MAX, files::MAX_MANIFEST_BYTES) {
+        Ok(text) => text,
+        Err(Fault::Missing) => {
+            c.add(
+                MANIFEST,
+                "no_manifest",
+                format!("{MANIFEST} is missing: this is not a sandoq record"),
+                format!("{MANIFEST} نیست: این پوشه سابقهٔ انتخابات صندوق نیست"),
+            );
+            return Err(c.problems);
+        }
+        Err(fault) => {
+            c.fault(MANIFEST, &fault);
+            return Err(c.problems);
+        }
     };
-    let manifest: Value = match serde_json::from_slice(&text) {
+    let manifest: Value = match c.json(MANIFEST, &text, true) {
         Ok(value) => value,
-        Err(e) => {
+        Err(None) => return Err(c.problems),
+        Err(Some(e)) => {
             c.add(
                 MANIFEST,
                 "bad_manifest",
@@ -117,14 +160,6 @@ pub fn verify(dir: &Path, progress: Progress<'_>) -> Result<Verified, Vec<Proble
             return Err(c.problems);
         }
     };
-    if canonical(&manifest).as_bytes() != text.as_slice() {
-        c.add(
-            MANIFEST,
-            "not_canonical",
-            format!("{MANIFEST} is not in its canonical form: it was edited"),
-            format!("{MANIFEST} به شکل استاندارد خود نیست: ویرایش شده است"),
-        );
-    }
     if manifest["format"] != FORMAT {
         c.add(
             MANIFEST,
@@ -166,14 +201,23 @@ pub fn verify(dir: &Path, progress: Progress<'_>) -> Result<Verified, Vec<Proble
             "فهرست پرونده‌ها در فهرست اصلی نیست",
         );
     }
+    // What is there: regular files, and any link or special file (named, never followed).
     let mut present = BTreeSet::new();
-    files_under(dir, "public", &mut present);
-    let restricted_present = dir.join("restricted").is_dir();
+    for fault in files::list(dir, "public", &mut present) {
+        c.fault("public", &fault);
+    }
+    // The restricted part is there when anything is there under its name (a link to a directory
+    // elsewhere is a problem, not a record without its restricted part).
+    let restricted_present = std::fs::symlink_metadata(dir.join("restricted")).is_ok();
     if restricted_present {
-        files_under(dir, "restricted", &mut present);
+        for fault in files::list(dir, "restricted", &mut present) {
+            c.fault("restricted", &fault);
+        }
     }
     let mut contents: BTreeMap<String, Vec<u8>> = BTreeMap::new();
     let mut seen = BTreeSet::new();
+    // Listed files that could not be read: their problem is named already.
+    let mut unread = BTreeSet::new();
     let total = public.len()
         + if restricted_present {
             restricted.len()
@@ -181,13 +225,25 @@ pub fn verify(dir: &Path, progress: Progress<'_>) -> Result<Verified, Vec<Proble
             0
         };
     let mut done = 0;
-    for (path, sha, bytes) in public.iter().chain(if restricted_present {
-        restricted.iter()
-    } else {
-        [].iter()
-    }) {
+    let listed_files = public.iter().map(|f| ("public", f)).chain(
+        restricted
+            .iter()
+            .filter(|_| restricted_present)
+            .map(|f| ("restricted", f)),
+    );
+    for (part, (path, sha, bytes)) in listed_files {
         done += 1;
         progress("files", done, total);
+        // The path as text first: nothing outside the record is ever looked at.
+        if !files::safe_path(path, part) {
+            c.add(
+                MANIFEST,
+                "unsafe_path",
+                format!("{MANIFEST} lists {path:?} in its {part} part: not a plain relative path under {part}/ (no .., no absolute path, no backslash, no empty or dot component): not opened"),
+                format!("{MANIFEST} در بخش {part} خود {path:?} را آورده است: مسیری سادهٔ نسبی زیر {part}/ نیست (بدون .. ، مسیر مطلق، بک‌اسلش، یا جزء خالی یا نقطه‌دار): باز نشد"),
+            );
+            continue;
+        }
         if !seen.insert(path.clone()) {
             c.add(
                 MANIFEST,
@@ -197,14 +253,12 @@ pub fn verify(dir: &Path, progress: Progress<'_>) -> Result<Verified, Vec<Proble
             );
             continue;
         }
-        match read(dir, path) {
-            None => c.add(
-                path,
-                "missing_file",
-                format!("{path} is listed in {MANIFEST} but missing"),
-                format!("{path} در {MANIFEST} آمده ولی نیست"),
-            ),
-            Some(data) => {
+        match files::read(dir, path, *bytes, files::cap_for(path)) {
+            Err(fault) => {
+                c.fault(path, &fault);
+                unread.insert(path.clone());
+            }
+            Ok(data) => {
                 if data.len() as u64 != *bytes || hex(&Sha256::digest(&data)) != *sha {
                     c.add(path, "file_changed", format!("{path} differs from what {MANIFEST} records for it (size or SHA-256): it was changed"), format!("{path} با آنچه {MANIFEST} برایش ثبت کرده (اندازه یا SHA-256) یکی نیست: دست خورده است"));
                 }
@@ -222,12 +276,14 @@ pub fn verify(dir: &Path, progress: Progress<'_>) -> Result<Verified, Vec<Proble
     }
     // The election.
     let Some(election_text) = contents.get("public/election.json") else {
-        c.add(
-            "public/election.json",
-            "missing_file",
-            "the election definition is missing",
-            "تعریف انتخابات نیست",
-        );
+        if !unread.contains("public/election.json") {
+            c.add(
+                "public/election.json",
+                "missing_file",
+                "the election definition is missing",
+                "تعریف انتخابات نیست",
+            );
+        }
         return Err(c.problems);
     };
     let election_hash: [u8; 32] = Sha256::digest(election_text).into();
@@ -238,6 +294,11 @@ pub fn verify(dir: &Path, progress: Progress<'_>) -> Result<Verified, Vec<Proble
             format!("{MANIFEST} gives another hash for the election than public/election.json has"),
             format!("چکیدهٔ انتخابات در {MANIFEST} با public/election.json یکی نیست"),
         );
+    }
+    // The export is the centre's compact text, byte for byte (its hash is the election hash the
+    // stations signed), so it is not in the record's pretty form; a key twice is still refused.
+    if let Err(None) = c.json("public/election.json", election_text, false) {
+        return Err(c.problems);
     }
     let (export, contest, rules, stations) =
         match read_election(&String::from_utf8_lossy(election_text)) {
@@ -264,11 +325,10 @@ pub fn verify(dir: &Path, progress: Progress<'_>) -> Result<Verified, Vec<Proble
     }
     // Devices and officials.
     let parse_list = |c: &mut Checker, path: &str| -> Vec<Value> {
-        match contents
-            .get(path)
-            .map(|b| serde_json::from_slice::<Value>(b))
-        {
+        match contents.get(path).map(|b| c.json(path, b, true)) {
             Some(Ok(Value::Array(list))) => list,
+            Some(Err(None)) => Vec::new(),
+            None if unread.contains(path) => Vec::new(),
             _ => {
                 c.add(
                     path,
@@ -339,9 +399,10 @@ pub fn verify(dir: &Path, progress: Progress<'_>) -> Result<Verified, Vec<Proble
             continue;
         };
         report_bytes.insert(station.clone(), bytes.clone());
-        let report: Value = match serde_json::from_slice(bytes) {
+        let report: Value = match c.json(&path, bytes, true) {
             Ok(report) => report,
-            Err(_) => {
+            Err(None) => continue,
+            Err(Some(_)) => {
                 c.add(
                     &path,
                     "bad_report",
@@ -404,7 +465,11 @@ pub fn verify(dir: &Path, progress: Progress<'_>) -> Result<Verified, Vec<Proble
         device_keys.insert(station.clone(), key);
         reports.push(report);
     }
-    if manifest["reports_root"].as_str() != Some(hex(&reports_root(&report_bytes)).as_str()) {
+    // A report not read (named already) leaves the root unknown.
+    let all_reports_read = !unread.iter().any(|p| p.starts_with("public/reports/"));
+    if all_reports_read
+        && manifest["reports_root"].as_str() != Some(hex(&reports_root(&report_bytes)).as_str())
+    {
         c.add(
             MANIFEST,
             "reports_root",
@@ -416,23 +481,37 @@ pub fn verify(dir: &Path, progress: Progress<'_>) -> Result<Verified, Vec<Proble
     progress("result", 0, 1);
     let recomputed =
         aggregate(&contest, &reports).map(|tally| result_json(&contest, &tally, &rules));
-    let stated = contents
-        .get("public/result.json")
-        .and_then(|b| serde_json::from_slice::<Value>(b).ok());
-    match (recomputed, stated) {
+    // Not read, or with a key twice: named already.
+    let mut result_named = unread.contains("public/result.json");
+    let stated = match contents.get("public/result.json") {
+        Some(bytes) => match c.json("public/result.json", bytes, true) {
+            Ok(value) => Some(value),
+            Err(None) => {
+                result_named = true;
+                None
+            }
+            Err(Some(_)) => None,
+        },
+        None => None,
+    };
+    match (recomputed, &stated) {
         (Err(e), _) => c.add(
             "public/result.json",
             "count_failed",
             e.clone(),
             format!("شمارش ممکن نشد: {e}"),
         ),
+        (_, None) if result_named => {}
         (_, None) => c.add(
             "public/result.json",
             "bad_result",
             "the result is missing or not JSON",
             "نتیجه نیست یا JSON نیست",
         ),
-        (Ok(mine), Some(theirs)) if mine != theirs => {
+        // A report was refused or not read (named already): the sum of the others is not the
+        // election's, so comparing with it would only repeat that problem.
+        (Ok(_), Some(_)) if reports.len() < reported_set.len() => {}
+        (Ok(mine), Some(theirs)) if mine != *theirs => {
             let what = ["seats", "elected", "alternates", "votes", "lots"]
                 .into_iter()
                 .find(|k| mine[k] != theirs[k])
@@ -453,9 +532,11 @@ pub fn verify(dir: &Path, progress: Progress<'_>) -> Result<Verified, Vec<Proble
     let mut final_result = false;
     if let Some(bytes) = contents.get("public/closing.json") {
         let path = "public/closing.json";
-        let closing: Value = serde_json::from_slice(bytes).unwrap_or(Value::Null);
+        let closing: Value = c.json(path, bytes, true).unwrap_or(Value::Null);
         let text = closing["statement"].as_str().unwrap_or("");
-        let statement: Value = serde_json::from_str(text).unwrap_or(Value::Null);
+        // The statement is compact JSON inside the file: the text the supervisors signed, read
+        // as strictly.
+        let statement: Value = c.json(path, text.as_bytes(), false).unwrap_or(Value::Null);
         let result_sha = contents
             .get("public/result.json")
             .map(|b| hex(&Sha256::digest(b)))
@@ -503,13 +584,19 @@ pub fn verify(dir: &Path, progress: Progress<'_>) -> Result<Verified, Vec<Proble
                     .chunks(chunk)
                     .map(|part| {
                         let contents = &contents;
+                        let unread = &unread;
                         let contest = &contest;
                         scope.spawn(move || {
                             let mut problems = Vec::new();
                             let mut records = 0;
+                            // The canonical text of each file is written here, one buffer for
+                            // the thread's stations.
+                            let mut buffer = Vec::new();
                             for (report, station, key) in part {
                                 let path = format!("restricted/ballots/{station}.json");
                                 match contents.get(&path) {
+                                    // Named already (a link, a special file, too large).
+                                    None if unread.contains(&path) => {}
                                     None => problems.push(Problem {
                                         file: path.clone(),
                                         code: "missing_file",
@@ -527,6 +614,7 @@ pub fn verify(dir: &Path, progress: Progress<'_>) -> Result<Verified, Vec<Proble
                                             key,
                                             &election_hash,
                                             contest,
+                                            &mut buffer,
                                         );
                                         problems.append(&mut found);
                                         records += n;
@@ -553,10 +641,7 @@ pub fn verify(dir: &Path, progress: Progress<'_>) -> Result<Verified, Vec<Proble
     if !c.problems.is_empty() {
         return Err(c.problems);
     }
-    let result = contents
-        .get("public/result.json")
-        .and_then(|b| serde_json::from_slice::<Value>(b).ok())
-        .unwrap_or(Value::Null);
+    let result = stated.unwrap_or(Value::Null);
     Ok(Verified {
         election: export["election"]["code"]
             .as_str()
@@ -564,7 +649,7 @@ pub fn verify(dir: &Path, progress: Progress<'_>) -> Result<Verified, Vec<Proble
             .to_string(),
         training: export["election"]["kind"] != "live",
         stations_reported: reported.len(),
-        stations_missing: missing.len(),
+        stations_missing: missing,
         ballots,
         restricted_checked: restricted_present,
         ballot_records,
@@ -573,8 +658,10 @@ pub fn verify(dir: &Path, progress: Progress<'_>) -> Result<Verified, Vec<Proble
     })
 }
 
-/// One station's ballot records: signed by its device, exactly its report's commitment, and
-/// counted again to its report's figures.
+/// One station's ballot records: in the writer's canonical form (`buffer` takes it), sorted by
+/// id, signed by its device, exactly its report's commitment, and counted again to its report's
+/// figures.
+#[allow(clippy::too_many_arguments)]
 fn station_ballots(
     path: &str,
     station: &str,
@@ -583,6 +670,7 @@ fn station_ballots(
     key: &VerifyingKey,
     election_hash: &[u8; 32],
     contest: &sandoq_count::Contest,
+    buffer: &mut Vec<u8>,
 ) -> (Vec<Problem>, u64) {
     let mut problems = Vec::new();
     let mut add = |code: &'static str, en: String, fa: String| {
@@ -593,27 +681,41 @@ fn station_ballots(
             fa,
         });
     };
-    let records: Option<Vec<BallotRecord>> =
-        serde_json::from_slice::<Value>(bytes).ok().and_then(|v| {
-            v.as_array()?
-                .iter()
-                .map(|r| {
-                    Some(BallotRecord {
-                        id: unhex::<16>(r["id"].as_str()?)?,
-                        content: r["content"].as_str()?.to_string(),
-                        signature: unhex::<64>(r["signature"].as_str()?)?,
-                    })
-                })
-                .collect()
-        });
-    let Some(records) = records else {
-        add(
-            "bad_ballots",
-            "the ballot records are not a list of {id, content, signature}".into(),
-            "برگ‌ها فهرستی از {id, content, signature} نیستند".into(),
-        );
-        return (problems, 0);
+    let records: Vec<BallotRecord> = match ballot_file::read(bytes) {
+        Ok(records) => records,
+        Err(ballot_file::ReadError::DuplicateKey(why)) => {
+            add(
+                "duplicate_key",
+                format!("station {station}: a ballot record names a key twice ({why}): a reader could take either value"),
+                format!("شعبهٔ {station}: برگی کلیدی را دو بار آورده است ({why}): خواننده می‌تواند هر کدام از دو مقدار را بگیرد"),
+            );
+            return (problems, 0);
+        }
+        Err(ballot_file::ReadError::Malformed(_)) => {
+            add(
+                "bad_ballots",
+                "the ballot records are not a list of {id, content, signature}".into(),
+                "برگ‌ها فهرستی از {id, content, signature} نیستند".into(),
+            );
+            return (problems, 0);
+        }
     };
+    ballot_file::write_canonical(&records, buffer);
+    if buffer.as_slice() != bytes {
+        add(
+            "not_canonical",
+            format!("station {station}: the ballot file is not in the canonical form the record's writer makes (serde_json's pretty print and a final newline): it was rewritten"),
+            format!("شعبهٔ {station}: پروندهٔ برگ‌ها به شکل استانداردی که نویسندهٔ سابقه می‌سازد نیست (چاپ مرتب serde_json و خط پایانی): بازنویسی شده است"),
+        );
+    }
+    // The file's order must say nothing about the order of casting.
+    if !ballot_file::strictly_sorted(&records) {
+        add(
+            "ballots_out_of_order",
+            format!("station {station}: the ballot records are not sorted by id, each id once: their order could reveal the order of casting"),
+            format!("شعبهٔ {station}: برگ‌ها به ترتیب شناسه (هر شناسه یک بار) نیستند: ترتیبشان می‌تواند ترتیب ریختن رأی‌ها را نشان دهد"),
+        );
+    }
     // One batch verification for the station (about twice as fast as one by one).
     if BallotRecord::first_unsigned(&records, key, election_hash).is_some() {
         add(

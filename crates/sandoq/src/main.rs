@@ -443,6 +443,7 @@ fn run_verify(dir: &std::path::Path) -> anyhow::Result<ExitCode> {
         Ok(summary) => {
             print_json(&serde_json::json!({
                 "verified": true,
+                "final": summary.final_result,
                 "election": summary.election,
                 "training": summary.training,
                 "checked": {
