@@ -575,7 +575,10 @@ impl Station {
         if self.state() != State::Reported || self.ballots_sent {
             return Ok(None);
         }
-        let records = self.ballot_box.records()?;
+        let mut records = self.ballot_box.records()?;
+        // The box file's slot order is not the casting order, but a body in id order tells
+        // nothing of either, whoever reads it on the way.
+        records.sort_unstable_by_key(|r| r.id);
         Ok(Some(format!(
             r#"{{"records":{}}}"#,
             sandoq_station::BallotRecord::list_json(&records)
