@@ -15,6 +15,7 @@ pub mod import;
 pub mod pages;
 pub mod record;
 pub mod results;
+pub mod roster;
 pub mod setup;
 pub mod store;
 pub mod tables;

@@ -56,7 +56,23 @@ pub async fn input<S: Store>(
         Some((statement, _, _)) => Some((statement, store.closing_signatures(election.id).await?)),
         None => None,
     };
+    // The roster as prepared (the record says whether it is sealed), and its sealed amendments.
+    let ceremony = crate::roster::ceremony(store, election.id)
+        .await
+        .map_err(|e| StoreError::invalid(e.code, e.en, e.fa))?;
+    let roster = ceremony
+        .roster
+        .as_ref()
+        .map(|r| (r.text.clone(), r.signatures.clone()));
+    let amendments = ceremony
+        .amendments
+        .iter()
+        .filter(|a| a.sealed)
+        .map(|a| (a.text.clone(), a.signatures.clone()))
+        .collect();
     Ok(Input {
+        roster,
+        amendments,
         closing,
         election: text,
         devices,

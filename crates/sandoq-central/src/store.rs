@@ -132,6 +132,40 @@ impl Store for AnyStore {
     async fn count_check_ins(&self, election: ElectionId) -> Result<u64, StoreError> {
         dispatch!(self, s => s.count_check_ins(election))
     }
+    async fn put_roster_document(
+        &self,
+        election: ElectionId,
+        kind: &str,
+        number: i64,
+        text: &str,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.put_roster_document(election, kind, number, text, actor, at))
+    }
+    async fn roster_documents(
+        &self,
+        election: ElectionId,
+    ) -> Result<Vec<(String, i64, String)>, StoreError> {
+        dispatch!(self, s => s.roster_documents(election))
+    }
+    async fn add_roster_signature(
+        &self,
+        election: ElectionId,
+        kind: &str,
+        number: i64,
+        username: &str,
+        signature: &str,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.add_roster_signature(election, kind, number, username, signature, at))
+    }
+    async fn roster_signatures(
+        &self,
+        election: ElectionId,
+    ) -> Result<Vec<(String, i64, String, String)>, StoreError> {
+        dispatch!(self, s => s.roster_signatures(election))
+    }
     async fn station_check_ins(
         &self,
         election: ElectionId,

@@ -120,6 +120,9 @@ fn call_for(method: &str, path: &str, election: i64) -> (String, Vec<u8>, &'stat
         ("POST", "/api/elections/{election}/count/sign") => json!({"password": PASSWORD}),
         // The same password again: refused as such (422), so every role keeps its password.
         ("POST", "/api/me/password") => json!({"current": PASSWORD, "new": PASSWORD}),
+        ("POST", "/api/elections/{election}/roster") => json!({"required_signatures": 1}),
+        ("POST", "/api/elections/{election}/roster/sign") => json!({"password": PASSWORD}),
+        ("POST", "/api/elections/{election}/roster/amendments") => json!({}),
         ("PUT", "/api/elections/{election}/definition") => json!({
             "lists": [{"code": "101", "name_fa": "فهرست امید", "name_en": "Hope", "candidates": [{"code": "10101", "name_fa": "یک", "name_en": "One"}]}],
             "independents": [{"code": "9001", "name_fa": "منفرد", "name_en": "Independent"}]
@@ -240,7 +243,12 @@ async fn role_matrix(store: AnyStore) {
             let answer = request(service.addr, method, &path, &headers, &body).await;
             // Closing and signing the count depend on more than the role (supervisors with
             // keys, a closed count): allowed means neither 401 nor 403 there.
-            if (route.contains("/count/") || route.ends_with("/me/password"))
+            // The roster's steps too depend on the ceremony's state (supervisors with keys, a
+            // roster prepared, sealed).
+            if (route.contains("/count/")
+                || route.ends_with("/me/password")
+                || (route.contains("/roster") && method == "POST")
+                || route.ends_with("/status"))
                 && allowed.contains(&role)
             {
                 assert!(

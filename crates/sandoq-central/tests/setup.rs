@@ -42,7 +42,11 @@ impl Service {
     }
 
     async fn sign_in(&self, username: &str) -> String {
-        let body = json!({"username": username, "password": PASSWORD}).to_string();
+        self.sign_in_as(username, PASSWORD).await
+    }
+
+    async fn sign_in_as(&self, username: &str, password: &str) -> String {
+        let body = json!({"username": username, "password": password}).to_string();
         let answer = request(
             self.addr,
             "POST",
@@ -564,6 +568,49 @@ async fn sync(
     (answer.status, answer.body)
 }
 
+/// The key ceremony over the API: two supervisors (made here if they are not yet), the roster
+/// prepared with k = 2 and sealed by both.
+async fn seal_roster(service: &Service, election: i64) {
+    let password = "supervisors' own passphrase 1405";
+    for name in ["sup-a", "sup-b"] {
+        let body = json!({"username": name, "role": "supervisor", "password": password});
+        service
+            .call(
+                "POST",
+                "/api/users",
+                &service.hq,
+                "application/json",
+                body.to_string().as_bytes(),
+            )
+            .await;
+    }
+    let path = format!("/api/elections/{election}/roster");
+    let (status, answer) = service
+        .call(
+            "POST",
+            &path,
+            &service.hq,
+            "application/json",
+            br#"{"required_signatures": 2}"#,
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    for name in ["sup-a", "sup-b"] {
+        let session = service.sign_in_as(name, password).await;
+        let body = json!({"password": password}).to_string();
+        let (status, answer) = service
+            .call(
+                "POST",
+                &format!("{path}/sign"),
+                &session,
+                "application/json",
+                body.as_bytes(),
+            )
+            .await;
+        assert_eq!(status, 200, "{answer}");
+    }
+}
+
 async fn registry(service: &Service, election: i64, n: usize) -> Vec<NationalCode> {
     let codes: Vec<NationalCode> = synthetic::national_codes(election as u64 + 77)
         .take(n)
@@ -617,6 +664,22 @@ async fn scoped_views_and_provisional_incidents(store: AnyStore) {
         set_status("closed").await.1["error"]["code"],
         "bad_status_change"
     );
+    // Not before the roster is sealed (issue 18 §1); then, after the ceremony, voting opens.
+    assert_eq!(
+        set_status("voting").await.1["error"]["code"],
+        "roster_not_sealed"
+    );
+    // The roster binds the election's content hash: a definition first.
+    let (status_code, answer) = service
+        .import(
+            election,
+            "candidates",
+            "text/csv",
+            "type,code,list,name_fa,name_en\nlist,101,,امید,Hope\ncandidate,10101,101,یک,One\n",
+        )
+        .await;
+    assert_eq!(status_code, 200, "{answer:?}");
+    seal_roster(&service, election).await;
     assert_eq!(
         set_status("voting").await,
         (200, json!({"election": election, "status": "voting"}))
@@ -1170,6 +1233,94 @@ async fn station_reports_are_verified(store: AnyStore) {
     // report of 3 ballots for a station the centre holds no check-in for. Refused, kept for the
     // supervisors' dashboard, nothing counted; and again with 2 check-ins of the 3.
     let codes = registry(&service, election, 3).await;
+    // Issue 18 §1, the key ceremony before voting opens: headquarters prepares the roster with
+    // k = 2, two of the three supervisors seal it with their passwords.
+    let supervisor_password = "supervisors' own passphrase 1405";
+    for n in 1..=3 {
+        let body = json!({"username": format!("sup-{n}"), "role": "supervisor", "password": supervisor_password});
+        let (status, answer) = service
+            .call(
+                "POST",
+                "/api/users",
+                &service.hq,
+                "application/json",
+                body.to_string().as_bytes(),
+            )
+            .await;
+        assert_eq!(status, 200, "{answer}");
+    }
+    let roster_path = format!("/api/elections/{election}/roster");
+    let (status, answer) = service
+        .call(
+            "POST",
+            &roster_path,
+            &service.hq,
+            "application/json",
+            br#"{"required_signatures": 4}"#,
+        )
+        .await;
+    assert_eq!(
+        (status, code(&answer).as_deref()),
+        (422, Some("bad_required_signatures"))
+    );
+    let (status, prepared) = service
+        .call(
+            "POST",
+            &roster_path,
+            &service.hq,
+            "application/json",
+            br#"{"required_signatures": 2}"#,
+        )
+        .await;
+    assert_eq!(status, 200, "{prepared}");
+    let roster_sha = prepared["roster_sha256"].as_str().unwrap().to_string();
+    let sign_roster = |name: &'static str, password: &'static str| {
+        let service = &service;
+        let path = format!("/api/elections/{election}/roster/sign");
+        async move {
+            let session = service
+                .sign_in_as(name, "supervisors' own passphrase 1405")
+                .await;
+            let body = json!({"password": password}).to_string();
+            service
+                .call("POST", &path, &session, "application/json", body.as_bytes())
+                .await
+        }
+    };
+    let (status, answer) = sign_roster("sup-1", "not the supervisor's password").await;
+    assert_eq!(status, 401, "{answer}");
+    let (status, answer) = sign_roster("sup-1", supervisor_password).await;
+    assert_eq!(
+        (status, answer["sealed"].as_bool()),
+        (200, Some(false)),
+        "{answer}"
+    );
+    let (status, answer) = sign_roster("sup-2", supervisor_password).await;
+    assert_eq!(
+        (status, answer["sealed"].as_bool()),
+        (200, Some(true)),
+        "{answer}"
+    );
+    let (_, ceremony) = service
+        .call("GET", &roster_path, &service.hq, "", b"")
+        .await;
+    assert_eq!(ceremony["roster_sha256"], roster_sha.as_str());
+    assert_eq!(ceremony["sealed"], true);
+    let roster_text = ceremony["roster"]["text"].as_str().unwrap();
+    assert!(roster_text.contains(&desk1.public()) && roster_text.contains("s1-a"));
+    let (status, answer) = service
+        .call(
+            "POST",
+            &format!("{roster_path}/amendments"),
+            &service.hq,
+            "application/json",
+            b"{}",
+        )
+        .await;
+    assert_eq!(
+        (status, code(&answer).as_deref()),
+        (409, Some("nothing_to_amend"))
+    );
     let (status, answer) = service
         .call(
             "POST",
@@ -1180,6 +1331,58 @@ async fn station_reports_are_verified(store: AnyStore) {
         )
         .await;
     assert_eq!(status, 200, "{answer}");
+    // A device registered after the seal (a desk replaced on polling day) signs a report: it does
+    // not count until an amendment naming it is sealed by k supervisors.
+    let replacement = support::Desk::new(77);
+    let (status, answer) = service
+        .import(
+            election,
+            "devices",
+            "text/csv",
+            &format!(
+                "station,kind,public_key\nS-1,check_in_desk,{}\n",
+                replacement.public()
+            ),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer:?}");
+    let (by_replacement, _) = report_of(&ballots, "r.box", &replacement.key);
+    let (status, answer) = send(&service, election, &replacement, by_replacement.to_string()).await;
+    assert_eq!(
+        (status, code(&answer).as_deref()),
+        (422, Some("device_not_in_roster"))
+    );
+    let (status, answer) = service
+        .call(
+            "POST",
+            &format!("{roster_path}/amendments"),
+            &service.hq,
+            "application/json",
+            b"{}",
+        )
+        .await;
+    assert_eq!(
+        (status, answer["number"].as_i64()),
+        (200, Some(1)),
+        "{answer}"
+    );
+    assert!(answer["amendment"]
+        .as_str()
+        .unwrap()
+        .contains(&replacement.public()));
+    for name in ["sup-1", "sup-3"] {
+        let (status, answer) = sign_roster(name, supervisor_password).await;
+        assert_eq!(status, 200, "{answer}");
+    }
+    let (_, ceremony) = service
+        .call("GET", &roster_path, &service.hq, "", b"")
+        .await;
+    assert_eq!(ceremony["amendments"][0]["sealed"], true, "{ceremony}");
+    assert_eq!(
+        ceremony["roster_sha256"],
+        roster_sha.as_str(),
+        "the roster itself is unchanged"
+    );
     let results = || {
         let service = &service;
         async move {

@@ -15,10 +15,11 @@ pub mod ballot_file;
 pub mod closing;
 pub mod exports;
 pub mod files;
+pub mod roster;
 mod verify;
 
 pub use files::{MAX_BALLOT_FILE_BYTES, MAX_FILE_BYTES, MAX_MANIFEST_BYTES};
-pub use verify::{verify, Problem, Progress, Verified};
+pub use verify::{verify, verify_against, Problem, Progress, Verified};
 
 use sandoq_count::{compute, Contest, Rules, Tally, TallyStop};
 use sandoq_station::merkle::{self, hex};
@@ -65,6 +66,11 @@ pub struct Input {
     /// The closing of the count, if it is closed: the statement's text and the supervisors'
     /// signatures (username, hex).
     pub closing: Option<(String, Vec<(String, String)>)>,
+    /// The roster (its canonical text) and the supervisors' seals (username, hex), once prepared
+    /// (issue 18 §1).
+    pub roster: Option<(String, Vec<(String, String)>)>,
+    /// The sealed amendments of the roster: compact text and signatures, in order.
+    pub amendments: Vec<(String, Vec<(String, String)>)>,
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -302,6 +308,37 @@ pub fn write(dir: &Path, input: &Input) -> Result<Value, String> {
             &mut public,
         )?;
     }
+    let signatures = |list: &[(String, String)]| -> Vec<Value> {
+        list.iter()
+            .map(|(u, s)| json!({"username": u, "signature": s}))
+            .collect()
+    };
+    let mut roster_sha256 = None;
+    if let Some((text, seals)) = &input.roster {
+        let sha = roster::hash(text);
+        write_file(dir, "public/roster.json", text.as_bytes(), &mut public)?;
+        let seal = json!({"roster_sha256": sha, "signatures": signatures(seals)});
+        write_file(
+            dir,
+            "public/roster-seal.json",
+            canonical(&seal).as_bytes(),
+            &mut public,
+        )?;
+        if !input.amendments.is_empty() {
+            let amendments: Vec<Value> = input
+                .amendments
+                .iter()
+                .map(|(text, signed)| json!({"amendment": text, "signatures": signatures(signed)}))
+                .collect();
+            write_file(
+                dir,
+                "public/amendments.json",
+                canonical(&Value::Array(amendments)).as_bytes(),
+                &mut public,
+            )?;
+        }
+        roster_sha256 = Some(sha);
+    }
     write_ballots(dir, &input.ballots, &mut restricted)?;
     let reported: Vec<String> = files.keys().cloned().collect();
     let missing: Vec<String> = stations
@@ -312,7 +349,7 @@ pub fn write(dir: &Path, input: &Input) -> Result<Value, String> {
     public.sort_by(|a, b| a["path"].as_str().cmp(&b["path"].as_str()));
     restricted.sort_by(|a, b| a["path"].as_str().cmp(&b["path"].as_str()));
     let election = &export["election"];
-    let manifest = json!({
+    let mut manifest = json!({
         "format": FORMAT,
         "election": {
             "code": election["code"], "kind": election["kind"],
@@ -324,6 +361,10 @@ pub fn write(dir: &Path, input: &Input) -> Result<Value, String> {
         "public": public,
         "restricted": restricted,
     });
+    // Only a record with a roster names one, so that records without stay as they were.
+    if let (Some(sha), Some(map)) = (roster_sha256, manifest.as_object_mut()) {
+        map.insert("roster_sha256".into(), json!(sha));
+    }
     std::fs::write(dir.join(MANIFEST), canonical(&manifest))
         .map_err(|e| format!("{}: {e}", dir.join(MANIFEST).display()))?;
     Ok(manifest)

@@ -47,6 +47,8 @@ pub struct Verified {
     pub seats: Value,
     /// Closed by headquarters and co-signed by as many supervisors as the closing requires.
     pub final_result: bool,
+    /// The hash of the sealed roster the record holds (issue 18 §1), if it holds one.
+    pub roster_sha256: Option<String>,
 }
 
 /// Reports progress (what is being checked, done, total).
@@ -126,6 +128,17 @@ impl Checker {
 
 /// Checks the record in `dir`. `Ok` with a summary when everything holds, otherwise every problem.
 pub fn verify(dir: &Path, progress: Progress<'_>) -> Result<Verified, Vec<Problem>> {
+    verify_against(dir, None, progress)
+}
+
+/// Checks the record in `dir`, and, with `roster` (the roster hash published before polling day),
+/// that the record's sealed roster is that one: then every report, co-signature, amendment and
+/// closing signature chains to keys published before the vote.
+pub fn verify_against(
+    dir: &Path,
+    roster: Option<&str>,
+    progress: Progress<'_>,
+) -> Result<Verified, Vec<Problem>> {
     let mut c = Checker {
         problems: Vec::new(),
         faults: BTreeSet::new(),
@@ -346,6 +359,10 @@ pub fn verify(dir: &Path, progress: Progress<'_>) -> Result<Verified, Vec<Proble
         text.and_then(unhex::<32>)
             .and_then(|k| VerifyingKey::from_bytes(&k).ok())
     };
+    // The sealed roster and its amendments (issue 18 §1): once a record holds a roster, only the
+    // keys it and its sealed amendments name count.
+    let (roster_sha256, sealed_roster, chain) =
+        check_roster(&mut c, &contents, &manifest, &election_hash, roster);
     // Stations: reported and missing are the election's, each once.
     let names = |v: &Value| -> Vec<String> {
         v.as_array()
@@ -427,6 +444,18 @@ pub fn verify(dir: &Path, progress: Progress<'_>) -> Result<Verified, Vec<Proble
             );
             continue;
         };
+        if let Some(chain) = &chain {
+            let named = report["device_key"].as_str().unwrap_or("");
+            if !chain.has_device(station, named) {
+                c.add(
+                    &path,
+                    "device_not_in_roster",
+                    format!("station {station}'s report is signed by a device that is not the station's in the sealed roster or a sealed amendment"),
+                    format!("گزارش شعبهٔ {station} با دستگاهی امضا شده که در فهرست مهرشدهٔ کلیدها یا الحاقیهٔ مهرشده‌ای از آنِ این شعبه نیست"),
+                );
+                continue;
+            }
+        }
         if let Err(e) =
             sandoq_station::report::verify(&report, &contest, &election_hash, station, &key)
         {
@@ -438,16 +467,19 @@ pub fn verify(dir: &Path, progress: Progress<'_>) -> Result<Verified, Vec<Proble
             );
             continue;
         }
-        let station_officials: Vec<(String, VerifyingKey)> = officials
-            .iter()
-            .filter(|o| o["station"].as_str() == Some(station.as_str()))
-            .filter_map(|o| {
-                Some((
-                    o["username"].as_str()?.to_string(),
-                    key_of(o["signing_key"].as_str())?,
-                ))
-            })
-            .collect();
+        let station_officials: Vec<(String, VerifyingKey)> = match &chain {
+            Some(chain) => chain.officials(station),
+            None => officials
+                .iter()
+                .filter(|o| o["station"].as_str() == Some(station.as_str()))
+                .filter_map(|o| {
+                    Some((
+                        o["username"].as_str()?.to_string(),
+                        key_of(o["signing_key"].as_str())?,
+                    ))
+                })
+                .collect(),
+        };
         if let Err(e) = sandoq_station::report::verify_cosignatures(
             &report,
             &station_officials,
@@ -554,6 +586,31 @@ pub fn verify(dir: &Path, progress: Progress<'_>) -> Result<Verified, Vec<Proble
                 "صورتجلسهٔ پایان شمارش دربارهٔ گزارش‌ها یا نتیجهٔ دیگری است",
             );
         }
+        // With a sealed roster, the closing is the roster's supervisors' and needs the roster's k.
+        if let Some(sealed) = &sealed_roster {
+            let listed: Vec<(String, String)> = statement["supervisors"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|s| {
+                    Some((
+                        s["username"].as_str()?.to_string(),
+                        s["signing_key"].as_str()?.to_string(),
+                    ))
+                })
+                .collect();
+            if listed != sealed.supervisors
+                || statement["required_signatures"].as_u64()
+                    != Some(sealed.required_signatures as u64)
+            {
+                c.add(
+                    path,
+                    "closing_not_roster",
+                    "the closing statement names other supervisors or another k than the sealed roster",
+                    "صورتجلسهٔ پایان شمارش ناظران یا k دیگری جز فهرست مهرشدهٔ کلیدها را نام می‌برد",
+                );
+            }
+        }
         match crate::closing::check(text, &closing["signatures"]) {
             Ok((signed, required)) => final_result = agrees && signed >= required && required > 0,
             Err(e) => c.add(
@@ -655,7 +712,162 @@ pub fn verify(dir: &Path, progress: Progress<'_>) -> Result<Verified, Vec<Proble
         ballot_records,
         seats: result["seats"].clone(),
         final_result,
+        roster_sha256,
     })
+}
+
+/// The roster part of a record: `public/roster.json` (canonical; its SHA-256 is the roster hash,
+/// which the manifest states), `public/roster-seal.json` (`{"roster_sha256", "signatures":
+/// [{"username", "signature"}]}`, at least k valid signatures of the roster's own supervisors) and
+/// `public/amendments.json` (`[{"amendment": text, "signatures": [...]}]`; an amendment counts
+/// when k of the roster's supervisors signed it). With `expected`, the roster must hash to it.
+/// Returns the roster hash, the sealed roster and the keys that count.
+fn check_roster(
+    c: &mut Checker,
+    contents: &BTreeMap<String, Vec<u8>>,
+    manifest: &Value,
+    election_hash: &[u8; 32],
+    expected: Option<&str>,
+) -> (
+    Option<String>,
+    Option<crate::roster::Roster>,
+    Option<crate::roster::Chain>,
+) {
+    use crate::roster::{self, Amendment, Chain, Roster};
+    const ROSTER: &str = "public/roster.json";
+    const SEAL: &str = "public/roster-seal.json";
+    const AMENDMENTS: &str = "public/amendments.json";
+    let Some(bytes) = contents.get(ROSTER) else {
+        if let Some(expected) = expected {
+            c.add(
+                MANIFEST,
+                "no_roster",
+                format!("the record holds no roster, but the roster {expected} was published"),
+                format!("سابقه فهرست کلیدی ندارد، ولی فهرست {expected} منتشر شده بود"),
+            );
+        }
+        return (None, None, None);
+    };
+    let text = String::from_utf8_lossy(bytes).to_string();
+    let sha = roster::hash(&text);
+    if manifest["roster_sha256"].as_str() != Some(sha.as_str()) {
+        c.add(
+            MANIFEST,
+            "roster_hash",
+            format!("{MANIFEST} gives another roster hash than public/roster.json has"),
+            format!("چکیدهٔ فهرست کلیدها در {MANIFEST} با public/roster.json یکی نیست"),
+        );
+    }
+    if let Some(expected) = expected {
+        if !expected.eq_ignore_ascii_case(&sha) {
+            c.add(
+                ROSTER,
+                "roster_mismatch",
+                format!("the record's roster hashes to {sha}, not to the roster published before polling day ({expected}): its keys are not the ones sealed"),
+                format!("فهرست کلیدهای سابقه به {sha} می‌رسد، نه به فهرستی که پیش از روز رأی‌گیری منتشر شد ({expected}): کلیدهایش همان کلیدهای مهرشده نیستند"),
+            );
+        }
+    }
+    let read = match Roster::parse(&text) {
+        Ok(read) => read,
+        Err(e) => {
+            c.add(
+                ROSTER,
+                "bad_roster",
+                e.clone(),
+                format!("فهرست کلیدها خوانده نشد: {e}"),
+            );
+            return (Some(sha), None, None);
+        }
+    };
+    if read.election_sha256 != hex(election_hash) {
+        c.add(
+            ROSTER,
+            "roster_elsewhere",
+            "the roster is of another election (its election hash differs)",
+            "فهرست کلیدها از آنِ انتخابات دیگری است (چکیدهٔ انتخاباتش فرق دارد)",
+        );
+    }
+    let signatures = |v: &Value| -> Vec<(String, String)> {
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .map(|s| {
+                (
+                    s["username"].as_str().unwrap_or("").to_string(),
+                    s["signature"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect()
+    };
+    let seal = contents
+        .get(SEAL)
+        .and_then(|b| c.json(SEAL, b, true).ok())
+        .unwrap_or(Value::Null);
+    if seal["roster_sha256"].as_str() != Some(sha.as_str()) {
+        c.add(
+            SEAL,
+            "roster_not_sealed",
+            "the roster's seal is missing or is of another roster",
+            "مهر فهرست کلیدها نیست یا از آنِ فهرست دیگری است",
+        );
+        return (Some(sha), None, None);
+    }
+    match roster::check_seal(&read, &text, &signatures(&seal["signatures"])) {
+        Ok(n) if n >= read.required_signatures && read.required_signatures > 0 => {}
+        Ok(n) => {
+            c.add(
+                SEAL,
+                "roster_not_sealed",
+                format!(
+                    "the roster needs {} supervisors' signatures; it has {n}",
+                    read.required_signatures
+                ),
+                format!(
+                    "فهرست کلیدها به امضای {} ناظر نیاز دارد؛ {n} امضا دارد",
+                    read.required_signatures
+                ),
+            );
+            return (Some(sha), None, None);
+        }
+        Err(e) => {
+            c.add(
+                SEAL,
+                "bad_roster_seal",
+                e.clone(),
+                format!("مهر فهرست کلیدها درست نیست: {e}"),
+            );
+            return (Some(sha), None, None);
+        }
+    }
+    let mut chain = Chain::new(&read);
+    if let Some(bytes) = contents.get(AMENDMENTS) {
+        let list = c.json(AMENDMENTS, bytes, true).unwrap_or(Value::Null);
+        for entry in list.as_array().into_iter().flatten() {
+            let amendment_text = entry["amendment"].as_str().unwrap_or("");
+            let sealed = Amendment::parse(amendment_text)
+                .ok()
+                .filter(|a| a.roster_sha256 == sha)
+                .filter(|_| {
+                    roster::check_amendment(
+                        &read,
+                        amendment_text,
+                        &signatures(&entry["signatures"]),
+                    )
+                    .is_ok_and(|n| n >= read.required_signatures)
+                });
+            match sealed {
+                Some(amendment) => chain.add(&amendment.stations),
+                None => c.add(
+                    AMENDMENTS,
+                    "bad_amendment",
+                    "an amendment is not of this roster or not signed by k of its supervisors",
+                    "الحاقیه‌ای از آنِ این فهرست نیست یا به امضای k ناظر آن نرسیده است",
+                ),
+            }
+        }
+    }
+    (Some(sha), Some(read), Some(chain))
 }
 
 /// One station's ballot records: in the writer's canonical form (`buffer` takes it), sorted by

@@ -69,6 +69,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "station_check_ins",
         include_str!("../migrations/0013_station_check_ins.sql"),
     ),
+    (14, "roster", include_str!("../migrations/0014_roster.sql")),
 ];
 
 /// FNV-1a over the migration text: detects an edited migration (not a security measure).
@@ -1836,6 +1837,119 @@ impl Store for PgStore {
             ))
         })
         .transpose()
+    }
+
+    async fn put_roster_document(
+        &self,
+        election: ElectionId,
+        kind: &str,
+        number: i64,
+        text: &str,
+        actor: &str,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let inserted = sqlx::query("INSERT INTO roster_documents (election_id, kind, number, text, made_by, made_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING")
+            .bind(election.0)
+            .bind(kind)
+            .bind(number)
+            .bind(text)
+            .bind(actor)
+            .bind(at.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?
+            .rows_affected()
+            == 1;
+        if inserted {
+            audit(
+                &mut *tx,
+                at,
+                actor,
+                "roster_document",
+                &format!("election {}: {kind} {number}", election.0),
+            )
+            .await?;
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(inserted)
+    }
+
+    async fn roster_documents(
+        &self,
+        election: ElectionId,
+    ) -> Result<Vec<(String, i64, String)>, StoreError> {
+        let rows = sqlx::query("SELECT kind, number, text FROM roster_documents WHERE election_id = $1 ORDER BY kind, number")
+            .bind(election.0)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("kind").map_err(db)?,
+                    row.try_get("number").map_err(db)?,
+                    row.try_get("text").map_err(db)?,
+                ))
+            })
+            .collect()
+    }
+
+    async fn add_roster_signature(
+        &self,
+        election: ElectionId,
+        kind: &str,
+        number: i64,
+        username: &str,
+        signature: &str,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let inserted = sqlx::query("INSERT INTO roster_signatures (election_id, kind, number, username, signature, signed_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING")
+            .bind(election.0)
+            .bind(kind)
+            .bind(number)
+            .bind(username)
+            .bind(signature)
+            .bind(at.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?
+            .rows_affected()
+            == 1;
+        if inserted {
+            audit(
+                &mut *tx,
+                at,
+                &format!("user:{username}"),
+                "sign_roster",
+                &format!("election {}: {kind} {number}", election.0),
+            )
+            .await?;
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(inserted)
+    }
+
+    async fn roster_signatures(
+        &self,
+        election: ElectionId,
+    ) -> Result<Vec<(String, i64, String, String)>, StoreError> {
+        let rows = sqlx::query("SELECT kind, number, username, signature FROM roster_signatures WHERE election_id = $1 ORDER BY kind, number, username")
+            .bind(election.0)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("kind").map_err(db)?,
+                    row.try_get("number").map_err(db)?,
+                    row.try_get("username").map_err(db)?,
+                    row.try_get("signature").map_err(db)?,
+                ))
+            })
+            .collect()
     }
 
     async fn add_closing_signature(

@@ -230,6 +230,41 @@ pub trait Store: Send + Sync {
         election: ElectionId,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
+    /// Stores a document of the roster ceremony (issue 18 §1): kind `roster` with its version, or
+    /// `amendment` with its number. `false` (nothing changed) if that kind and number exist.
+    fn put_roster_document(
+        &self,
+        election: ElectionId,
+        kind: &str,
+        number: i64,
+        text: &str,
+        actor: &str,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// The roster documents: kind, number, text; by kind and number.
+    fn roster_documents(
+        &self,
+        election: ElectionId,
+    ) -> impl Future<Output = Result<Vec<(String, i64, String)>, StoreError>> + Send;
+
+    /// A supervisor's signature of a roster document; `false` if they had signed it already.
+    fn add_roster_signature(
+        &self,
+        election: ElectionId,
+        kind: &str,
+        number: i64,
+        username: &str,
+        signature: &str,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Every signature of a roster document: kind, number, username, signature.
+    fn roster_signatures(
+        &self,
+        election: ElectionId,
+    ) -> impl Future<Output = Result<Vec<(String, i64, String, String)>, StoreError>> + Send;
+
     /// What the centre holds of the voters a station let in: its check-ins (online, and provisional
     /// ones synced after an outage), and its synced provisional check-ins that became incidents
     /// (the person had voted elsewhere, or was not eligible: the desk let them in all the same).

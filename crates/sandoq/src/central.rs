@@ -99,6 +99,24 @@ pub enum Central {
         election: i64,
         file: PathBuf,
     },
+    /// The key ceremony (issue 18 §1): shows the roster and its seals; `--prepare K` prepares it
+    /// (headquarters, before voting opens); `--sign USERNAME` seals it, and signs pending
+    /// amendments, as that supervisor, whose password is read from standard input; `--amend` makes
+    /// an amendment of the devices and officials added since the seal.
+    ///
+    /// Example / نمونه:  printf '%s' "$PASSWORD" | sandoq central roster --election 1 --sign supervisor-1
+    Roster {
+        #[arg(long, default_value = "sqlite://sandoq-central.db")]
+        database: String,
+        #[arg(long)]
+        election: i64,
+        #[arg(long, value_name = "K")]
+        prepare: Option<usize>,
+        #[arg(long, value_name = "USERNAME")]
+        sign: Option<String>,
+        #[arg(long)]
+        amend: bool,
+    },
     /// Creates a person who can sign in (the first headquarters account starts here). The password is
     /// read from standard input, never from the command line.
     ///
@@ -389,7 +407,10 @@ async fn run_async(command: Central) -> anyhow::Result<ExitCode> {
                 Ok(found) => found,
                 Err(code) => return Ok(code),
             };
-            match sandoq_store::advance_status(&store, &found, to, "cli", now).await {
+            let moved = sandoq_central::roster::advance(&store, &found, to, "cli", now)
+                .await
+                .map_err(|e| sandoq_store::StoreError::invalid(e.code, e.en, e.fa));
+            match moved {
                 Ok(()) => {
                     println!(
                         "{}",
@@ -537,6 +558,68 @@ async fn run_async(command: Central) -> anyhow::Result<ExitCode> {
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(error) => Ok(store_error(error)),
+            }
+        }
+        Central::Roster {
+            database,
+            election,
+            prepare,
+            sign,
+            amend,
+        } => {
+            let store = match open_store(&database).await {
+                Ok(store) => store,
+                Err(code) => return Ok(code),
+            };
+            let found = match find_election(&store, election).await {
+                Ok(found) => found,
+                Err(code) => return Ok(code),
+            };
+            let as_store_error =
+                |e: sandoq_central::http::AppError| StoreError::invalid(e.code, e.en, e.fa);
+            if let Some(k) = prepare {
+                if let Err(e) = sandoq_central::roster::prepare(&store, &found, k, "cli", now).await
+                {
+                    return Ok(store_error(as_store_error(e)));
+                }
+            }
+            if amend {
+                if let Err(e) = sandoq_central::roster::amend(&store, &found, "cli", now).await {
+                    return Ok(store_error(as_store_error(e)));
+                }
+            }
+            if let Some(username) = sign {
+                let mut password = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut password)?;
+                let password = password.trim_end_matches(['\n', '\r']);
+                let user = match store.user_by_name(&username).await {
+                    Ok(Some(user)) if user.role == sandoq_store::Role::Supervisor => user,
+                    Ok(_) => {
+                        return Ok(store_error(StoreError::invalid(
+                            "not_a_supervisor",
+                            format!("{username} is not a supervisor"),
+                            format!("{username} ناظر نیست"),
+                        )))
+                    }
+                    Err(e) => return Ok(store_error(e)),
+                };
+                if let Err(e) =
+                    sandoq_central::roster::sign(&store, found.id, &user, password, now).await
+                {
+                    return Ok(store_error(as_store_error(e)));
+                }
+            }
+            match sandoq_central::roster::ceremony(&store, found.id).await {
+                Ok(ceremony) => {
+                    let mut shown = ceremony.json();
+                    // The roster's text is long; its hash and state are what a person reads here.
+                    if let Some(roster) = shown["roster"].as_object_mut() {
+                        roster.remove("text");
+                    }
+                    println!("{shown}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => Ok(store_error(as_store_error(e))),
             }
         }
         Central::CreateUser {

@@ -161,7 +161,18 @@ async fn demo(args: DemoArgs, data: PathBuf) -> anyhow::Result<ExitCode> {
         .map_err(|e| anyhow::anyhow!("{e}"))?
     {
         if election.status == ElectionStatus::Setup {
-            sandoq_store::advance_status(
+            // The key ceremony first: two of the three training supervisors seal the roster.
+            sandoq_central::roster::training_ceremony(
+                &store,
+                &election,
+                2,
+                sandoq_sim::training::DEMO_PASSWORD,
+                "training-setup",
+                now,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("seal the roster: {e:?}"))?;
+            sandoq_central::roster::advance(
                 &store,
                 &election,
                 ElectionStatus::Voting,
@@ -169,7 +180,7 @@ async fn demo(args: DemoArgs, data: PathBuf) -> anyhow::Result<ExitCode> {
                 now,
             )
             .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            .map_err(|e| anyhow::anyhow!("open the vote: {e:?}"))?;
         }
     }
     let state = sandoq_central::http::AppState::new(store.clone(), clock);

@@ -136,7 +136,13 @@ enum Command {
     /// restricted part is there. Exit 0 with a summary, or 4 with every problem found.
     ///
     /// Example / نمونه:  sandoq verify record-1405
-    Verify { dir: PathBuf },
+    Verify {
+        dir: PathBuf,
+        /// The roster hash published before polling day: the record's sealed roster must hash to
+        /// it, and every report, co-signature, amendment and closing signature chains to it.
+        #[arg(long, value_name = "SHA256")]
+        roster: Option<String>,
+    },
     /// Writes a synthetic registry of eligible voters as CSV (valid national codes; synthetic data only).
     ///
     /// Example / نمونه:  sandoq synth-registry --voters 7000000 --out registry.csv
@@ -293,7 +299,7 @@ fn main() -> ExitCode {
         } => bench::run_http(check_ins, connections, database).map(|()| ExitCode::SUCCESS),
         Command::StationDrill { dir, seed } => station::drill(&dir, seed),
         Command::Station(args) => station::run(args),
-        Command::Verify { dir } => run_verify(&dir),
+        Command::Verify { dir, roster } => run_verify(&dir, roster.as_deref()),
         Command::BenchResults { stations } => {
             bench_results::run(stations).map(|()| ExitCode::SUCCESS)
         }
@@ -415,7 +421,7 @@ fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
 /// Exit code of a verification that found problems (CLI_CONTRACTS.md).
 const EXIT_VERIFY: u8 = 4;
 
-fn run_verify(dir: &std::path::Path) -> anyhow::Result<ExitCode> {
+fn run_verify(dir: &std::path::Path, roster: Option<&str>) -> anyhow::Result<ExitCode> {
     use std::io::IsTerminal;
     let terminal = std::io::stderr().is_terminal();
     let mut last = String::new();
@@ -435,7 +441,7 @@ fn run_verify(dir: &std::path::Path) -> anyhow::Result<ExitCode> {
             last = line;
         }
     };
-    let outcome = sandoq_record::verify(dir, &mut progress);
+    let outcome = sandoq_record::verify_against(dir, roster, &mut progress);
     if terminal {
         eprintln!();
     }
@@ -444,6 +450,7 @@ fn run_verify(dir: &std::path::Path) -> anyhow::Result<ExitCode> {
             print_json(&serde_json::json!({
                 "verified": true,
                 "final": summary.final_result,
+                "roster_sha256": summary.roster_sha256,
                 "election": summary.election,
                 "training": summary.training,
                 "checked": {

@@ -424,9 +424,22 @@ async fn simulate(
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?
         .ok_or_else(|| anyhow::anyhow!("the election vanished"))?;
-    sandoq_store::advance_status(&store, &election, ElectionStatus::Voting, "simulation", now)
+    // The key ceremony before voting opens (issue 18 §1): the roster sealed by two of the three
+    // training supervisors; its hash is what a newspaper would print, and what the record is
+    // verified against.
+    let roster_sha256 = sandoq_central::roster::training_ceremony(
+        &store,
+        &election,
+        2,
+        sandoq_sim::training::DEMO_PASSWORD,
+        "simulation",
+        now,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("seal the roster: {e:?}"))?;
+    sandoq_central::roster::advance(&store, &election, ElectionStatus::Voting, "simulation", now)
         .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        .map_err(|e| anyhow::anyhow!("open the vote: {e:?}"))?;
     let election = store
         .election(id)
         .await
@@ -655,10 +668,11 @@ async fn simulate(
     sandoq_record::write(&args.out, &input).map_err(anyhow::Error::msg)?;
     drop(input);
     lap("record", &mut seconds);
-    let verified =
-        sandoq_record::verify(&args.out, &mut |what: &str, done: usize, total: usize| {
-            progress(what, done as u64, total as u64)
-        });
+    let verified = sandoq_record::verify_against(
+        &args.out,
+        Some(&roster_sha256),
+        &mut |what: &str, done: usize, total: usize| progress(what, done as u64, total as u64),
+    );
     lap("verify", &mut seconds);
 
     // Ground truth: every ballot the simulated voters cast, counted by the counting engine alone.
@@ -745,6 +759,7 @@ async fn simulate(
         "extra_ballots": ballots_counted.saturating_sub(ballots_cast),
         "verified": verify_ok,
         "verify_problems": problems,
+        "roster_sha256": roster_sha256,
         "failures": failures,
         "seconds": seconds,
         "station_steps_seconds": station_steps(&days),

@@ -11,6 +11,26 @@ fn sandoq(dir: &std::path::Path, args: &[&str]) -> Output {
         .expect("run sandoq")
 }
 
+/// Runs the binary with `input` on its standard input (a password).
+fn sandoq_with_input(dir: &std::path::Path, args: &[&str], input: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sandoq"))
+        .current_dir(dir)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
@@ -235,6 +255,40 @@ fn an_election_is_set_up_from_the_command_line() {
         "voting",
     ];
     set_status.extend(db);
+    // Not before the key ceremony (issue 18 §1): two supervisors, the roster prepared with k = 2
+    // and sealed by both, each with their own password from standard input.
+    assert!(stderr(&sandoq(&dir, &set_status)).contains("error[roster_not_sealed]"));
+    let supervisor_password = "a supervisor's own passphrase";
+    for name in ["supervisor-1", "supervisor-2"] {
+        let mut create = vec![
+            "central",
+            "create-user",
+            "--username",
+            name,
+            "--role",
+            "supervisor",
+        ];
+        create.extend(db);
+        let made = sandoq_with_input(&dir, &create, supervisor_password);
+        assert!(made.status.success(), "{}", stderr(&made));
+    }
+    let mut prepare = vec!["central", "roster", "--election", "1", "--prepare", "2"];
+    prepare.extend(db);
+    let prepared = sandoq(&dir, &prepare);
+    assert!(prepared.status.success(), "{}", stderr(&prepared));
+    for name in ["supervisor-1", "supervisor-2"] {
+        let mut sign = vec!["central", "roster", "--election", "1", "--sign", name];
+        sign.extend(db);
+        assert!(stderr(&sandoq_with_input(&dir, &sign, "not the password"))
+            .contains("error[bad_credentials]"));
+        let signed = sandoq_with_input(&dir, &sign, supervisor_password);
+        assert!(signed.status.success(), "{}", stderr(&signed));
+    }
+    let mut show = vec!["central", "roster", "--election", "1"];
+    show.extend(db);
+    let shown: serde_json::Value = serde_json::from_slice(&sandoq(&dir, &show).stdout).unwrap();
+    assert_eq!(shown["sealed"], true, "{shown}");
+    assert_eq!(shown["roster_sha256"].as_str().map(str::len), Some(64));
     let opened = sandoq(&dir, &set_status);
     assert!(
         String::from_utf8_lossy(&opened.stdout).contains("\"status\":\"voting\""),

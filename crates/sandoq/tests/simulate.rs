@@ -87,10 +87,14 @@ fn every_invariant_holds(http: bool) -> Value {
     ] {
         assert!(summary["seconds"][phase].is_string(), "{phase}: {summary}");
     }
-    // Anyone can check the record again with the verifier alone.
+    // Anyone can check the record again with the verifier alone, against the roster hash
+    // published before polling day (issue 18 §1); another hash is refused.
+    let roster = summary["roster_sha256"].as_str().unwrap().to_string();
+    assert_eq!(roster.len(), 64, "{summary}");
     let verify = Command::new(env!("CARGO_BIN_EXE_sandoq"))
         .arg("verify")
         .arg(&out)
+        .args(["--roster", &roster])
         .output()
         .unwrap();
     assert!(
@@ -98,6 +102,16 @@ fn every_invariant_holds(http: bool) -> Value {
         "{}",
         String::from_utf8_lossy(&verify.stdout)
     );
+    let checked: Value = serde_json::from_slice(&verify.stdout).unwrap();
+    assert_eq!(checked["roster_sha256"], roster.as_str());
+    let elsewhere = Command::new(env!("CARGO_BIN_EXE_sandoq"))
+        .arg("verify")
+        .arg(&out)
+        .args(["--roster", &"0".repeat(64)])
+        .output()
+        .unwrap();
+    assert_eq!(elsewhere.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&elsewhere.stdout).contains("roster_mismatch"));
     // The restricted part holds every station's ballot records.
     assert!(out.join("restricted").is_dir());
     let _ = std::fs::remove_dir_all(&out);

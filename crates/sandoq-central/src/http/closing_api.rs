@@ -92,7 +92,12 @@ pub async fn close(
     now: sandoq_store::Timestamp,
 ) -> Result<Value, AppError> {
     let election = state.reload_election(id).await?;
-    let supervisors = supervisors(state).await?;
+    // Once the roster is sealed, its supervisors and its k are the closing's (issue 18 §1): a
+    // closing signed by anyone else counts for nothing.
+    let (supervisors, required) = match crate::roster::ceremony(&state.store, id).await?.sealed() {
+        Some(sealed) => (sealed.supervisors, sealed.required_signatures),
+        None => (supervisors(state).await?, required),
+    };
     if required == 0 || required > supervisors.len() {
         return Err(refused(
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -13,6 +13,7 @@ pub mod error;
 pub mod people;
 pub mod report_checks;
 pub mod results_api;
+pub mod roster_api;
 pub mod scope;
 pub mod setup_api;
 pub mod station_api;
@@ -137,6 +138,22 @@ pub const ROUTES: &[(&str, &str, Option<&[Role]>)] = &[
     ("DELETE", "/api/sessions", None),
     ("GET", "/api/me", Some(&Role::ALL)),
     ("POST", "/api/me/password", Some(&Role::ALL)),
+    ("GET", "/api/elections/{election}/roster", Some(&Role::ALL)),
+    (
+        "POST",
+        "/api/elections/{election}/roster",
+        Some(&[Role::Hq]),
+    ),
+    (
+        "POST",
+        "/api/elections/{election}/roster/sign",
+        Some(&[Role::Supervisor]),
+    ),
+    (
+        "POST",
+        "/api/elections/{election}/roster/amendments",
+        Some(&[Role::Hq]),
+    ),
     ("POST", "/api/elections", Some(&[Role::Hq])),
     ("GET", "/api/elections/{election}", Some(&Role::ALL)),
     ("GET", "/api/elections/{election}/turnout", Some(&Role::ALL)),
@@ -252,6 +269,18 @@ pub fn app(state: AppState) -> Router {
         .route("/api/sessions", post(post_session).delete(delete_session))
         .route("/api/me", get(get_me))
         .route("/api/me/password", post(post_my_password))
+        .route(
+            "/api/elections/{election}/roster",
+            get(roster_api::get_roster).post(roster_api::post_roster),
+        )
+        .route(
+            "/api/elections/{election}/roster/sign",
+            post(roster_api::post_sign),
+        )
+        .route(
+            "/api/elections/{election}/roster/amendments",
+            post(roster_api::post_amendment),
+        )
         .route("/api/elections", post(post_election))
         .route("/api/elections/{election}", get(get_election))
         .route("/api/elections/{election}/turnout", get(get_turnout))

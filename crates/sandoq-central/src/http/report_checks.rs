@@ -7,6 +7,7 @@
 use super::AppError;
 use ed25519_dalek::VerifyingKey;
 use sandoq_count::Contest;
+use sandoq_record::roster::Chain;
 use sandoq_station::merkle::unhex;
 use sandoq_store::{Election, ElectionId, ElectionStatus, Role, Store};
 use std::collections::HashMap;
@@ -54,10 +55,16 @@ impl Official {
 
 type Officials = HashMap<String, Vec<Official>>;
 
+/// An election's chain of keys and when it was read.
+type KeptChain = (Instant, Arc<Option<Chain>>);
+
 #[derive(Debug, Default)]
 pub struct ReportChecks {
     elections: Mutex<HashMap<ElectionId, (Instant, Arc<ElectionChecks>)>>,
     officials: Mutex<Option<(Instant, Arc<Officials>)>>,
+    /// The keys that count (the sealed roster's and its sealed amendments'), per election; `None`
+    /// inside while the roster is not sealed.
+    chains: Mutex<HashMap<ElectionId, KeptChain>>,
     /// Held while either is read afresh: when the kept copy expires under load, the requests
     /// that find it stale wait for one reading instead of each reading every station's export or
     /// every user again (5,000 stations' reports arriving together).
@@ -159,6 +166,42 @@ impl ReportChecks {
             }
         };
         Ok(all.get(station).cloned().unwrap_or_default())
+    }
+
+    /// The keys that count in `election`: the sealed roster's and its sealed amendments' (`None`
+    /// while the roster is not sealed).
+    pub async fn chain<S: Store>(
+        &self,
+        store: &S,
+        election: ElectionId,
+    ) -> Result<Arc<Option<Chain>>, AppError> {
+        let kept = || {
+            self.chains
+                .lock()
+                .ok()
+                .and_then(|m| m.get(&election).cloned())
+                .filter(|(at, _)| fresh(*at))
+                .map(|(_, chain)| chain)
+        };
+        if let Some(chain) = kept() {
+            return Ok(chain);
+        }
+        let _reloading = self.reloading.lock().await;
+        if let Some(chain) = kept() {
+            return Ok(chain);
+        }
+        let chain = Arc::new(crate::roster::ceremony(store, election).await?.chain());
+        if let Ok(mut map) = self.chains.lock() {
+            map.insert(election, (Instant::now(), chain.clone()));
+        }
+        Ok(chain)
+    }
+
+    /// Forgets the chains (a roster or an amendment was signed here).
+    pub fn roster_changed(&self) {
+        if let Ok(mut map) = self.chains.lock() {
+            map.clear();
+        }
     }
 
     /// Forgets the officials (a user was created here).

@@ -582,8 +582,7 @@ pub(super) async fn post_status(
         )
     })?;
     let election = state.reload_election(id).await?;
-    sandoq_store::advance_status(&state.store, &election, to, &actor(&user), (state.clock)())
-        .await?;
+    crate::roster::advance(&state.store, &election, to, &actor(&user), (state.clock)()).await?;
     let election = state.reload_election(id).await?;
     Ok(Json(
         json!({"election": id.0, "status": election.status.name()}),
@@ -761,12 +760,33 @@ pub(super) async fn post_station_report(
     })?;
     // Signed by the device, consistent, and co-signed by the station's officials present (as many
     // as must sign in to open it). A refusal is kept for the supervisors' dashboard.
-    let officials = super::report_checks::Official::pairs(
-        state
-            .checks
-            .officials(&state.store, &device.station)
-            .await?,
-    );
+    // Once the roster is sealed, only its keys and its sealed amendments' count (issue 18 §1):
+    // the device must be one of the station's there, and so must every co-signing official.
+    let chain = state.checks.chain(&state.store, id).await?;
+    let officials = match chain.as_ref() {
+        Some(chain) => chain.officials(&device.station),
+        None => super::report_checks::Official::pairs(
+            state
+                .checks
+                .officials(&state.store, &device.station)
+                .await?,
+        ),
+    };
+    if let Some(chain) = chain.as_ref() {
+        if !chain.has_device(&device.station, &device.public_key) {
+            let code = "device_not_in_roster";
+            state
+                .store
+                .record_refused_report(id, &device.station, code, now)
+                .await?;
+            return Err(AppError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                code,
+                "this device is not in the sealed roster nor in a sealed amendment: its report does not count",
+                "این دستگاه نه در فهرست مهرشدهٔ کلیدهاست و نه در الحاقیهٔ مهرشده‌ای: گزارشش شمرده نمی‌شود",
+            ));
+        }
+    }
     let checked =
         sandoq_station::report::verify(&report, contest, &election_hash, &device.station, &key)
             .and_then(|()| {

@@ -68,6 +68,17 @@ pub fn ballots(station: &str, n: usize) -> Vec<(Ballot, [u8; 16])> {
 /// The input of a record: `stations` stations with `per_station` ballots each, every report
 /// signed by the station's device and co-signed by its three officials.
 pub fn election(stations: usize, per_station: usize) -> Input {
+    election_signed_by(stations, per_station, |_| String::new())
+}
+
+/// The same, with the keys of station `s` made from the label `forged(s)` (empty: the real
+/// ones) and, when forged, its officials named `{station}-{label}-{role}`: how a centre that makes
+/// up a station's device and officials would lay the record out.
+pub fn election_signed_by(
+    stations: usize,
+    per_station: usize,
+    forged: impl Fn(&str) -> String,
+) -> Input {
     let export = export(stations);
     let hash: [u8; 32] = Sha256::digest(export.as_bytes()).into();
     let (_, contest, _, _) = sandoq_record::read_election(&export).unwrap();
@@ -77,7 +88,8 @@ pub fn election(stations: usize, per_station: usize) -> Input {
     };
     for s in 1..=stations {
         let station = format!("S-{s}");
-        let device = key(&format!("device {station}"));
+        let label = forged(&station);
+        let device = key(&format!("device {station}{label}"));
         input.devices.push(Device {
             station: station.clone(),
             kind: "check_in_desk".into(),
@@ -111,7 +123,11 @@ pub fn election(stations: usize, per_station: usize) -> Input {
         let mut report =
             sandoq_station::report::build(&records, &contest, &facts, &device).unwrap();
         for role in ["head", "secretary", "member"] {
-            let name = format!("{station}-{role}");
+            let name = if label.is_empty() {
+                format!("{station}-{role}")
+            } else {
+                format!("{station}-{label}-{role}")
+            };
             let official = key(&format!("official {name}"));
             input.officials.push(Official {
                 username: name.clone(),
