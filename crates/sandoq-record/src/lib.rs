@@ -15,6 +15,7 @@ pub mod ballot_file;
 pub mod closing;
 pub mod exports;
 pub mod files;
+pub mod paper;
 mod verify;
 
 pub use files::{MAX_BALLOT_FILE_BYTES, MAX_FILE_BYTES, MAX_MANIFEST_BYTES};
