@@ -85,8 +85,8 @@ async fn minutes_page(
         // Fixed text with markup of its own (a command kept left to right inside Persian).
         help = t(
             lang,
-            r#"هر سطر با <code dir="ltr">SQR1</code> آغاز می‌شود، مانند <code dir="ltr">SQR1 1/2 {…</code>. ترتیب مهم نیست."#,
-            r#"Each line starts with <code>SQR1</code>, like <code>SQR1 1/2 {…</code>. The order does not matter."#
+            r#"هر سطر با <code dir="ltr">SQR1</code> آغاز می‌شود، مانند <code dir="ltr">SQR1 1/2 …</code>. ترتیب مهم نیست."#,
+            r#"Each line starts with <code>SQR1</code>, like <code>SQR1 1/2 …</code>. The order does not matter."#
         ),
         check = t(lang, "بررسی", "Check"),
         scan = t(lang, "خواندن با دوربین", "Scan with the camera"),
@@ -133,7 +133,7 @@ const STYLE: &str = r#"
 .verdict.unreadable, .verdict.network, .verdict.empty { background: #fef3c7; color: #78350f; border-color: #d97706; }
 .verdict p { margin: 0.3rem 0 0; font-weight: 400; }
 .small { font-size: 0.9rem; }
-.minutes code { font-size: 0.9em; unicode-bidi: isolate; }
+.minutes code { font-size: 0.9em; unicode-bidi: isolate; white-space: nowrap; }
 "#;
 
 /// The page's script. It mirrors `sandoq_record::paper::reassemble` (the same rules for lines)
