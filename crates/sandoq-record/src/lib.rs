@@ -15,6 +15,7 @@ pub mod ballot_file;
 pub mod closing;
 pub mod exports;
 pub mod files;
+pub mod paper;
 pub mod roster;
 mod verify;
 

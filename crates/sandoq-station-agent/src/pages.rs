@@ -580,9 +580,6 @@ document.addEventListener("keydown", (ev) => {
 
 // ----- the report -------------------------------------------------------------------------
 
-/// The signed data split into QR codes of at most this many bytes each (`SQR1 i/n` + a chunk).
-const QR_CHUNK: usize = 1000;
-
 pub async fn report(State(agent): State<Agent>, query: LangQuery) -> Response {
     let en = english(&query);
     let found = agent
@@ -691,22 +688,17 @@ fn report_html(en: bool, report: &Value, export: &Value, status: &Value) -> Stri
         .iter()
         .map(|c| escape(c["official"].as_str().unwrap_or("")))
         .collect();
-    let text = report.to_string();
-    let chunks: Vec<&[u8]> = text.as_bytes().chunks(QR_CHUNK).collect();
-    let qrs: String = chunks
+    // The signed report in QR codes (`SQR1 i/n …`), the one cutting `sandoq verify --paper` and
+    // the results site's minutes page read back.
+    let payloads = sandoq_station::report::qr_payloads(report);
+    let qrs: String = payloads
         .iter()
         .enumerate()
-        .map(|(i, chunk)| {
-            let data = format!(
-                "SQR1 {}/{} {}",
-                i + 1,
-                chunks.len(),
-                String::from_utf8_lossy(chunk)
-            );
+        .map(|(i, data)| {
             format!(
                 r#"<figure class="qr">{}<figcaption>{}</figcaption></figure>"#,
-                qr_svg(&data, 180),
-                persian_or(en, &format!("{}/{}", i + 1, chunks.len()))
+                qr_svg(data, 180),
+                persian_or(en, &format!("{}/{}", i + 1, payloads.len()))
             )
         })
         .collect();

@@ -439,3 +439,61 @@ pub fn records_match(report: &Value, records: &[BallotRecord]) -> bool {
     report["commitment"]["merkle_root"].as_str() == Some(hex(&root).as_str())
         && report["commitment"]["ballots"].as_u64() == Some(records.len() as u64)
 }
+
+/// The most bytes of the report's text one QR code of the printed minutes carries.
+pub const QR_CHUNK: usize = 1000;
+
+/// What the QR codes of the printed minutes hold (issue 18 §4): the report's compact JSON text,
+/// signature and co-signatures included, cut into pieces of at most [`QR_CHUNK`] bytes, each
+/// `SQR1 {i}/{n} {piece}` with i from 1. A piece never ends inside a UTF-8 character (a name in
+/// Persian would otherwise be cut into two halves no reader can put back), so concatenating the
+/// pieces in order gives the text exactly. The agent prints these, and `sandoq verify --paper`
+/// and the results site's minutes page read them.
+pub fn qr_payloads(report: &Value) -> Vec<String> {
+    let text = report.to_string();
+    let mut pieces: Vec<&str> = Vec::new();
+    let mut rest = text.as_str();
+    while !rest.is_empty() {
+        let mut end = rest.len().min(QR_CHUNK);
+        while !rest.is_char_boundary(end) {
+            end -= 1;
+        }
+        let (piece, tail) = rest.split_at(end);
+        pieces.push(piece);
+        rest = tail;
+    }
+    let n = pieces.len();
+    pieces
+        .iter()
+        .enumerate()
+        .map(|(i, piece)| format!("SQR1 {}/{n} {piece}", i + 1))
+        .collect()
+}
+
+#[cfg(test)]
+mod qr_tests {
+    use super::*;
+
+    #[test]
+    fn the_pieces_put_together_give_the_report_text_even_cut_inside_persian() {
+        // A name of two-byte characters placed so that byte 1000 falls inside one of them.
+        let report =
+            json!({"station": "S-1", "pad": "x".repeat(965), "name": "مریم احمدی".repeat(200)});
+        let text = report.to_string();
+        assert!(
+            !text.is_char_boundary(QR_CHUNK),
+            "the test must cut inside a character"
+        );
+        let payloads = qr_payloads(&report);
+        let n = payloads.len();
+        let mut joined = String::new();
+        for (i, payload) in payloads.iter().enumerate() {
+            let head = format!("SQR1 {}/{n} ", i + 1);
+            assert!(payload.starts_with(&head), "{payload}");
+            assert!(payload.len() - head.len() <= QR_CHUNK);
+            joined.push_str(&payload[head.len()..]);
+        }
+        assert_eq!(joined, text);
+        assert_eq!(qr_payloads(&json!({})), ["SQR1 1/1 {}"]);
+    }
+}

@@ -135,13 +135,18 @@ enum Command {
     /// commitment, the sums, and the seats recomputed from scratch; the ballot records too when the
     /// restricted part is there. Exit 0 with a summary, or 4 with every problem found.
     ///
-    /// Example / نمونه:  sandoq verify record-1405
+    /// `--roster SHA256`: the roster hash published before polling day; the record's sealed roster
+    /// must hash to it, and every report, co-signature, amendment and closing signature chains to
+    /// it. `--paper FILE` (repeatable): the scanned QR payloads of one station's posted minutes, one
+    /// a line (`SQR1 i/n …`); the record must hold exactly that report.
+    ///
+    /// Example / نمونه:  sandoq verify record-1405 --roster 3f2a… --paper station-1203.txt
     Verify {
         dir: PathBuf,
-        /// The roster hash published before polling day: the record's sealed roster must hash to
-        /// it, and every report, co-signature, amendment and closing signature chains to it.
         #[arg(long, value_name = "SHA256")]
         roster: Option<String>,
+        #[arg(long = "paper", value_name = "FILE")]
+        paper: Vec<PathBuf>,
     },
     /// Writes a synthetic registry of eligible voters as CSV (valid national codes; synthetic data only).
     ///
@@ -299,7 +304,7 @@ fn main() -> ExitCode {
         } => bench::run_http(check_ins, connections, database).map(|()| ExitCode::SUCCESS),
         Command::StationDrill { dir, seed } => station::drill(&dir, seed),
         Command::Station(args) => station::run(args),
-        Command::Verify { dir, roster } => run_verify(&dir, roster.as_deref()),
+        Command::Verify { dir, roster, paper } => run_verify(&dir, roster.as_deref(), &paper),
         Command::BenchResults { stations } => {
             bench_results::run(stations).map(|()| ExitCode::SUCCESS)
         }
@@ -421,7 +426,11 @@ fn print_json(value: &serde_json::Value) -> anyhow::Result<()> {
 /// Exit code of a verification that found problems (CLI_CONTRACTS.md).
 const EXIT_VERIFY: u8 = 4;
 
-fn run_verify(dir: &std::path::Path, roster: Option<&str>) -> anyhow::Result<ExitCode> {
+fn run_verify(
+    dir: &std::path::Path,
+    roster: Option<&str>,
+    paper: &[PathBuf],
+) -> anyhow::Result<ExitCode> {
     use std::io::IsTerminal;
     let terminal = std::io::stderr().is_terminal();
     let mut last = String::new();
@@ -445,6 +454,15 @@ fn run_verify(dir: &std::path::Path, roster: Option<&str>) -> anyhow::Result<Exi
     if terminal {
         eprintln!();
     }
+    let (paper_problems, paper_checked) = check_paper(dir, paper);
+    let outcome = match outcome {
+        Ok(_) if !paper_problems.is_empty() => Err(paper_problems),
+        Err(mut problems) => {
+            problems.extend(paper_problems);
+            Err(problems)
+        }
+        ok => ok,
+    };
     match outcome {
         Ok(summary) => {
             print_json(&serde_json::json!({
@@ -462,6 +480,7 @@ fn run_verify(dir: &std::path::Path, roster: Option<&str>) -> anyhow::Result<Exi
                 "ballots": summary.ballots,
                 "ballot_records_checked": summary.ballot_records,
                 "seats": summary.seats,
+                "paper_checked": paper_checked,
             }))?;
             if summary.training {
                 eprintln!(
@@ -489,6 +508,25 @@ fn run_verify(dir: &std::path::Path, roster: Option<&str>) -> anyhow::Result<Exi
             Ok(ExitCode::from(EXIT_VERIFY))
         }
     }
+}
+
+/// The posted minutes given with `--paper` (issue 18 §4), each read up to its cap: the problems
+/// and the stations whose report the record holds exactly.
+fn check_paper(
+    dir: &std::path::Path,
+    paper: &[PathBuf],
+) -> (Vec<sandoq_record::Problem>, Vec<String>) {
+    let mut problems = Vec::new();
+    let mut papers = Vec::new();
+    for path in paper {
+        match sandoq_record::paper::read_paper_file(path) {
+            Ok(bytes) => papers.push((path.display().to_string(), bytes)),
+            Err(problem) => problems.push(problem),
+        }
+    }
+    let (mut found, checked) = sandoq_record::paper::check_paper(dir, &papers);
+    problems.append(&mut found);
+    (problems, checked)
 }
 
 fn lots_required(ties: &[sandoq_apportion::LotsRequired]) -> anyhow::Result<ExitCode> {

@@ -201,6 +201,11 @@ pub const ROUTES: &[(&str, &str, Option<&[Role]>)] = &[
     ("GET", "/api/elections/{election}/record.tar", None),
     (
         "GET",
+        "/api/elections/{election}/station-reports/{station}",
+        None,
+    ),
+    (
+        "GET",
         "/api/elections/{election}/results-by-station.csv",
         None,
     ),
@@ -334,6 +339,10 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/api/elections/{election}/record.tar",
             get(results_api::get_record),
+        )
+        .route(
+            "/api/elections/{election}/station-reports/{station}",
+            get(results_api::get_station_report),
         )
         .route(
             "/api/elections/{election}/results-by-station.csv",
@@ -1067,7 +1076,7 @@ pub fn openapi_document() -> Value {
             }
         });
         let mut parameters = Vec::new();
-        for name in ["election", "kind", "candidate", "device"] {
+        for name in ["election", "kind", "candidate", "device", "station"] {
             if path.contains(&format!("{{{name}}}")) {
                 let schema = if name == "election" || name == "device" {
                     json!({"type": "integer"})
@@ -1082,6 +1091,10 @@ pub fn openapi_document() -> Value {
         }
         if !parameters.is_empty() {
             operation["parameters"] = Value::Array(parameters);
+        }
+        if path.ends_with("/station-reports/{station}") {
+            operation["description"] = json!("One station's accepted report, the text the station sent (in the record: public/reports/{station}.json, canonical). \
+                404 no_station_report when the station has not reported (the record lists it as missing), 404 unknown_station when the election has no such station.");
         }
         if path.ends_with("/imports/{kind}") {
             operation["description"] = json!("A setup file as text/csv or application/json (the registry: CSV only), all or nothing. \

@@ -156,6 +156,56 @@ pub(super) async fn get_record(
         .into_response())
 }
 
+/// `GET /api/elections/{id}/station-reports/{station}`, public: one station's accepted report,
+/// the text the station sent (the record holds it as `public/reports/{station}.json`, in its
+/// canonical form). The results site's minutes page compares a station's posted minutes with it
+/// (issue 18 §4). None: 404 `no_station_report` for a station of the election that has not
+/// reported (the record lists it as missing), `unknown_station` for a code the election lacks.
+pub(super) async fn get_station_report(
+    State(state): State<AppState>,
+    path: Result<Path<(i64, String)>, PathRejection>,
+) -> Result<Response, AppError> {
+    let Ok(Path((id, station))) = path else {
+        return Err(AppError::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            "bad_path",
+            "the election id must be a number",
+            "شناسهٔ انتخابات باید عدد باشد",
+        ));
+    };
+    let election = state.election(sandoq_store::ElectionId(id)).await?;
+    if let Some((text, _)) = state.store.station_report(election.id, &station).await? {
+        return Ok((
+            [
+                ("content-type", "application/json"),
+                ("cache-control", "no-cache"),
+            ],
+            text,
+        )
+            .into_response());
+    }
+    // The stations still missing, from the results kept in memory (no read of every station).
+    let answer = state.results.get(&state.store, &election).await?;
+    let missing = answer["stations"]["missing"]
+        .as_array()
+        .is_some_and(|list| list.iter().any(|s| s.as_str() == Some(station.as_str())));
+    Err(if missing {
+        AppError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "no_station_report",
+            "this station has not reported: the record lists it as missing",
+            "این شعبه گزارشی نفرستاده است: سابقه آن را غایب می‌شمارد",
+        )
+    } else {
+        AppError::new(
+            axum::http::StatusCode::NOT_FOUND,
+            "unknown_station",
+            "this election has no such station",
+            "این انتخابات چنین شعبه‌ای ندارد",
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -9,6 +9,7 @@
 
 pub mod dashboard;
 pub mod drills;
+pub mod minutes;
 pub mod results;
 pub mod setup;
 
@@ -38,6 +39,7 @@ pub fn routes() -> Router<AppState> {
         .route("/assets/fonts/{file}", get(font))
         .merge(setup::routes())
         .merge(results::routes())
+        .merge(minutes::routes())
         .merge(dashboard::routes())
         .merge(drills::routes())
 }

@@ -399,7 +399,8 @@ async fn results_page(
 <table id="votes"><thead><tr><th>{group_l}</th><th>{votes_l}</th><th></th><th>{seats_l}</th></tr></thead><tbody>{votes_rows}</tbody></table></section>
 <section><h2>{elected_h}</h2><table id="elected"><thead><tr><th>{code_l}</th><th>{name_l}</th><th>{group_l}</th><th>{votes_l}</th></tr></thead><tbody>{elected_rows}</tbody></table>
 <h2>{alternates_h}</h2><table id="alternates"><tbody>{alternates_rows}</tbody></table></section>
-<section><h2>{reports_h}</h2><table id="reports"><thead><tr><th>{station_l}</th><th>{ballots_l}</th><th>{blank_l}</th><th>{device_l}</th><th>{signature_l}</th><th>{cosigned_l}</th><th>{received_l}</th></tr></thead><tbody>{report_rows}</tbody></table></section>
+<section><h2>{reports_h}</h2><table id="reports"><thead><tr><th>{station_l}</th><th>{ballots_l}</th><th>{blank_l}</th><th>{device_l}</th><th>{signature_l}</th><th>{cosigned_l}</th><th>{received_l}</th></tr></thead><tbody>{report_rows}</tbody></table>
+<p><a id="minutes-link" href="/results/{election}/minutes{lang_q}">{minutes_l}</a></p></section>
 <section><h2>{downloads_h}</h2><p><a id="cdf" href="/api/elections/{election}/results.cdf.json">NIST SP 1500-100 (JSON)</a> · <a href="/api/elections/{election}/results-by-station.csv">{by_station}</a> · <a href="/api/elections/{election}/results-by-candidate.csv">{by_candidate}</a> · <a id="record" href="/api/elections/{election}/record.tar">{record_l}</a></p></section>
 <section><h2>{lots_h}</h2><p>{seed_l}: <code dir="ltr" id="lot-seed">{seed}</code></p>{lots}</section>
 <section><h2>{explain_h}</h2><div id="explanation" class="explanation">{explanation}</div></section>"#,
@@ -442,6 +443,12 @@ async fn results_page(
         signature_l = t(lang, "امضای دستگاه", "Device signature"),
         cosigned_l = t(lang, "امضای مسئولان", "Co-signed by"),
         received_l = t(lang, "دریافت", "Received"),
+        lang_q = super::lang_param(lang),
+        minutes_l = t(
+            lang,
+            "صورتجلسهٔ الصاق‌شده در یک شعبه را با این سابقه بسنجید",
+            "Check a station's posted minutes against this record"
+        ),
         explain_h = t(lang, "شمارش گام به گام", "The count, step by step"),
         lots_h = t(lang, "قرعه‌ها", "Drawings of lots"),
         seed_l = t(
