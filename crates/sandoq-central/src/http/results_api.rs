@@ -5,7 +5,6 @@ use super::{election_path, AppError, AppState};
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use sandoq_store::Store;
 use serde_json::Value;
 
 struct Parts {
@@ -31,9 +30,7 @@ async fn parts(
                 "این انتخابات هنوز تعریفی ندارد",
             )
         })?;
-    let reports = state
-        .store
-        .station_reports(id)
+    let reports = sandoq_store::counted_reports(&state.store, id)
         .await?
         .into_iter()
         .filter_map(|(_, report, _)| serde_json::from_str(&report).ok())
