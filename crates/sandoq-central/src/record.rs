@@ -41,14 +41,20 @@ pub async fn input<S: Store>(
             signing_key: u.signing_key,
         })
         .collect();
-    let reports = store
-        .station_reports(election.id)
+    // Only the reports that count: a quarantined station (issue 18 §3) is among the missing.
+    let reports: Vec<(String, String)> = sandoq_store::counted_reports(store, election.id)
         .await?
         .into_iter()
         .map(|(station, report, _)| (station, report))
         .collect();
     let ballots = if restricted {
-        store.station_ballots(election.id).await?
+        // A quarantined station's records were refused, so none are stored; kept in step with the
+        // reports all the same.
+        let mut ballots = store.station_ballots(election.id).await?;
+        let counted: std::collections::HashSet<&str> =
+            reports.iter().map(|(s, _)| s.as_str()).collect();
+        ballots.retain(|(station, _)| counted.contains(station.as_str()));
+        ballots
     } else {
         Vec::new()
     };

@@ -5,6 +5,10 @@
 //! report); it is rebuilt from the store when older than [`REBUILD_SECONDS`], so that reports
 //! accepted by another process of the service are seen too. The result stays "provisional" until
 //! the count is closed (issue 5, still to come).
+//!
+//! Only the reports that count are summed (`sandoq_store::counted_reports`): a quarantined report
+//! (issue 18 §3) drops the sum, which is then rebuilt without it, here at once and in another
+//! process at its next rebuild.
 
 use sandoq_count::{Contest, Rules, Tally};
 use sandoq_station::merkle;
@@ -124,7 +128,7 @@ impl Results {
             answer: Arc::new(Value::Null),
             built: Instant::now(),
         };
-        for (station, report, at) in store.station_reports(election.id).await? {
+        for (station, report, at) in sandoq_store::counted_reports(store, election.id).await? {
             let report: Value =
                 serde_json::from_str(&report).map_err(|e| invalid(e.to_string()))?;
             sum.add(&station, &report, at)?;
@@ -149,18 +153,31 @@ impl Results {
             },
             Err(_) => None,
         };
+        // Stale: a report quarantined since (by any process of the service) means a rebuild;
+        // otherwise only reports this process has not added yet (accepted by another process)
+        // are read and added, and the others are not parsed again.
+        let (known, quarantined) = match known {
+            Some(known) => {
+                let quarantined =
+                    sandoq_store::quarantine::quarantined_stations(store, election.id).await?;
+                (
+                    known.is_disjoint(&quarantined).then_some(known),
+                    quarantined,
+                )
+            }
+            None => (None, Default::default()),
+        };
         if let Some(known) = known {
-            // Stale: only reports this process has not added yet (accepted by another process of
-            // the service) are read and added; the others are not parsed again.
             let mut new = Vec::new();
             let stored = store.count_station_reports(election.id).await?;
-            let all = if stored == known.len() as u64 {
+            let counted = known.len() as u64 + quarantined.len() as u64;
+            let all = if stored == counted {
                 Vec::new()
             } else {
                 store.station_reports(election.id).await?
             };
             for (station, report, at) in all {
-                if !known.contains(&station) {
+                if !known.contains(&station) && !quarantined.contains(&station) {
                     let report: Value =
                         serde_json::from_str(&report).map_err(|e| invalid(e.to_string()))?;
                     new.push((station, report, at));
@@ -197,6 +214,14 @@ impl Results {
                     .map(|s| s.rows.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
             })
             .unwrap_or_default()
+    }
+
+    /// A report was quarantined: the sum is dropped, and the next reader rebuilds it from the
+    /// reports that count (a tally cannot take a report back out).
+    pub fn forget(&self, election: ElectionId) {
+        if let Ok(mut sums) = self.sums.lock() {
+            sums.remove(&election);
+        }
     }
 
     /// A report was accepted: added to the sum (if one is kept) and the seats computed again.

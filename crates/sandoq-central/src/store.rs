@@ -5,8 +5,8 @@ use sandoq_registry::{NationalCode, RegistryEntry};
 use sandoq_store::{
     AlertAck, Area, Attempt, AuditEntry, CheckInRecord, CheckInRule, Device, DeviceId, DeviceKind,
     DeviceNonce, Drill, DrillStep, Election, ElectionId, ElectionSpec, ElectionStatus, Incident,
-    Insert, NewDevice, NewOfficial, Photo, Role, Station, StationStatus, Store, StoreError,
-    Timestamp, TurnoutBucket, User, UserId, Voter, VoterSample,
+    Insert, NewDevice, NewOfficial, Photo, Quarantine, Role, Station, StationStatus, Store,
+    StoreError, Timestamp, TurnoutBucket, User, UserId, Voter, VoterSample,
 };
 use sandoq_store_postgres::PgStore;
 use sandoq_store_sqlite::SqliteStore;
@@ -333,6 +333,20 @@ impl Store for AnyStore {
         station: &str,
     ) -> Result<Option<(String, Timestamp)>, StoreError> {
         dispatch!(self, s => s.station_report(election, station))
+    }
+    async fn quarantine_report(
+        &self,
+        election: ElectionId,
+        quarantine: &Quarantine,
+        actor: &str,
+    ) -> Result<bool, StoreError> {
+        dispatch!(self, s => s.quarantine_report(election, quarantine, actor))
+    }
+    async fn quarantined_reports(
+        &self,
+        election: ElectionId,
+    ) -> Result<Vec<Quarantine>, StoreError> {
+        dispatch!(self, s => s.quarantined_reports(election))
     }
     async fn count_station_reports(&self, election: ElectionId) -> Result<u64, StoreError> {
         dispatch!(self, s => s.count_station_reports(election))

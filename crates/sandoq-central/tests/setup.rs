@@ -1621,6 +1621,516 @@ async fn station_reports_are_verified(store: AnyStore) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A station's ballot records as the agent sends them.
+fn records_json(records: &[sandoq_station::BallotRecord]) -> String {
+    let hex = sandoq_station::merkle::hex;
+    json!({"records": records.iter().map(|r| json!({"id": hex(&r.id), "content": r.content, "signature": hex(&r.signature)})).collect::<Vec<_>>()}).to_string()
+}
+
+fn error_code(answer: &Value) -> Option<String> {
+    answer["error"]["code"].as_str().map(str::to_string)
+}
+
+async fn results_of(service: &Service, election: i64) -> Value {
+    service
+        .call(
+            "GET",
+            &format!("/api/elections/{election}/results"),
+            "",
+            "",
+            b"",
+        )
+        .await
+        .1
+}
+
+/// Issue 18 §3, the last part, up to the lie being counted: someone with S-1's device key and
+/// its officials' passwords sends a report whose figures are self-consistent and within the
+/// station's check-ins, but not what its ballots count to (two list ballots moved from one list to
+/// another, re-signed and co-signed). The centre accepts and counts it, as it must: nothing in the
+/// report betrays it. S-2 reports honestly and its records are accepted.
+struct Forged {
+    service: Service,
+    election: i64,
+    desk1: Desk,
+    /// S-1's forged report, accepted.
+    forged: Value,
+    /// S-1's real ballot records, which the forged report committed to.
+    records_a: Vec<sandoq_station::BallotRecord>,
+    dir: std::path::PathBuf,
+}
+
+async fn forged_report_counted(store: AnyStore) -> Forged {
+    let service = service(store).await;
+    let (election, desk1, desk2) = set_up(&service, "refuse").await;
+    let id = ElectionId(election);
+    let password = "station officials' passphrase";
+    let mut keys = std::collections::BTreeMap::new();
+    for (name, station) in [
+        ("q1-a", "S-1"),
+        ("q1-b", "S-1"),
+        ("q1-c", "S-1"),
+        ("q2-a", "S-2"),
+        ("q2-b", "S-2"),
+        ("q2-c", "S-2"),
+    ] {
+        let body =
+            json!({"username": name, "role": "station", "scope": station, "password": password});
+        let (status, answer) = service
+            .call(
+                "POST",
+                "/api/users",
+                &service.hq,
+                "application/json",
+                body.to_string().as_bytes(),
+            )
+            .await;
+        assert_eq!(status, 200, "{answer}");
+        let user = service.store.user_by_name(name).await.unwrap().unwrap();
+        let key = sandoq_station::officials::unwrap(&user.wrapped_key, name, password).unwrap();
+        keys.insert(name, key);
+    }
+    let candidates = "type,code,list,name_fa,name_en\nlist,101,,امید,Hope\ncandidate,10101,101,یک,One\nlist,102,,فردا,Tomorrow\ncandidate,10201,102,دو,Two\ncandidate,9001,,منفرد,Independent\n";
+    assert_eq!(
+        service
+            .import(election, "candidates", "text/csv", candidates)
+            .await
+            .0,
+        200
+    );
+    let (_, export) = service
+        .call(
+            "GET",
+            &format!("/api/elections/{election}/export"),
+            &service.hq,
+            "",
+            b"",
+        )
+        .await;
+    let election_hash: [u8; 32] =
+        sandoq_station::merkle::unhex(export["hash"].as_str().unwrap()).unwrap();
+    let contest = sandoq_central::definition::contest_from_canonical(
+        &service.store.definition(id).await.unwrap().unwrap().0,
+    )
+    .unwrap();
+    // Three voters checked in at each station, then voting.
+    let codes = registry(&service, election, 6).await;
+    let (status, answer) = service
+        .call(
+            "POST",
+            &format!("/api/elections/{election}/status"),
+            &service.hq,
+            "application/json",
+            br#"{"status": "voting"}"#,
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    for (i, code_now) in codes.iter().enumerate() {
+        let desk = if i < 3 { &desk1 } else { &desk2 };
+        check_in(&service, election, desk, *code_now, &format!("q-{i}")).await;
+    }
+    let dir = std::env::temp_dir().join(support::unique("sandoq-quarantine"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cosign = |report: &mut Value, station: &str| {
+        let prefix = if station == "S-1" { "q1" } else { "q2" };
+        for suffix in ["a", "b", "c"] {
+            let name = format!("{prefix}-{suffix}");
+            sandoq_station::report::add_cosignature(report, &name, &keys[name.as_str()]);
+        }
+    };
+    let report_of = |ballots: &[sandoq_station::Ballot], station: &str, desk: &Desk| {
+        let mut ballot_box = sandoq_station::BallotBox::create(
+            &dir.join(format!("{station}.box")),
+            64,
+            election_hash,
+            desk.key.clone(),
+        )
+        .unwrap();
+        for ballot in ballots {
+            ballot_box.cast(&ballot.checked(&contest).unwrap()).unwrap();
+        }
+        let n = ballots.len() as u64;
+        let facts = sandoq_station::report::StationFacts {
+            station: station.into(),
+            election: election_hash,
+            tokens: (n, n, 0),
+            event_log: (0, [0; 32]),
+        };
+        let records = ballot_box.records().unwrap();
+        let mut report =
+            sandoq_station::report::build(&records, &contest, &facts, &desk.key).unwrap();
+        cosign(&mut report, station);
+        (report, records)
+    };
+
+    // Ballots A at S-1: two for list 101, one for the independent. The forged report moves the
+    // two list ballots to list 102 (and the candidates' totals with them), so that it verifies.
+    let ballots_a = [
+        sandoq_station::Ballot::List("101".into()),
+        sandoq_station::Ballot::List("101".into()),
+        sandoq_station::Ballot::Candidates(vec!["9001".into()]),
+    ];
+    let (honest, records_a) = report_of(&ballots_a, "S-1", &desk1);
+    let mut forged = honest.clone();
+    forged["list_ballots"]["101"] = json!(0);
+    forged["list_ballots"]["102"] = json!(2);
+    forged["candidate_votes"]["10101"] = json!(0);
+    forged["candidate_votes"]["10201"] = json!(2);
+    let body = forged.as_object_mut().unwrap();
+    body.remove("signature");
+    body.remove("cosignatures");
+    let signature = ed25519_dalek::Signer::sign(
+        &desk1.key,
+        sandoq_station::report::body_text(&forged).as_bytes(),
+    );
+    forged["signature"] = json!(sandoq_station::merkle::hex(&signature.to_bytes()));
+    cosign(&mut forged, "S-1");
+    assert_ne!(forged["list_ballots"], honest["list_ballots"]);
+    sandoq_station::report::verify(
+        &forged,
+        &contest,
+        &election_hash,
+        "S-1",
+        &desk1.key.verifying_key(),
+    )
+    .expect("the forged report is self-consistent and signed");
+    let (status, answer) = send(&service, election, &desk1, forged.to_string()).await;
+    assert_eq!(
+        (status, answer["accepted"].as_bool()),
+        (200, Some(true)),
+        "{answer}"
+    );
+    let counted = results_of(&service, election).await;
+    assert_eq!(counted["stations"]["reported"], 1, "{counted}");
+    assert_eq!(counted["ballots"], 3);
+
+    // S-2 reports honestly, and its records are accepted.
+    let ballots_b = [
+        sandoq_station::Ballot::List("101".into()),
+        sandoq_station::Ballot::Candidates(vec!["10201".into()]),
+        sandoq_station::Ballot::Blank,
+    ];
+    let (report_b, records_b) = report_of(&ballots_b, "S-2", &desk2);
+    let (status, answer) = send(&service, election, &desk2, report_b.to_string()).await;
+    assert_eq!(
+        (status, answer["accepted"].as_bool()),
+        (200, Some(true)),
+        "{answer}"
+    );
+    let (status, answer) = send_to(
+        &service,
+        election,
+        &desk2,
+        "ballot-records",
+        records_json(&records_b),
+    )
+    .await;
+    assert_eq!(
+        (status, answer["ballots"].as_u64()),
+        (200, Some(3)),
+        "{answer}"
+    );
+    let both = results_of(&service, election).await;
+    assert_eq!(both["stations"]["reported"], 2, "{both}");
+    assert_eq!(both["ballots"], 6);
+    Forged {
+        service,
+        election,
+        desk1,
+        forged,
+        records_a,
+        dir,
+    }
+}
+
+/// Then the station's real ballot records arrive, signed by the device and exactly what the report
+/// committed to: they are refused (`records_disagree_with_report`), the report is quarantined
+/// (stored once, audited, an alert on the dashboard), and it is no longer counted in the results,
+/// the exports, the closing of the count or the election record, which names the station missing
+/// and verifies. Honest records are still accepted, and nothing sent again lifts or repeats the
+/// quarantine.
+async fn a_report_its_own_records_contradict_is_quarantined(store: AnyStore) {
+    let Forged {
+        service,
+        election,
+        desk1,
+        forged,
+        records_a,
+        dir,
+    } = forged_report_counted(store).await;
+    let id = ElectionId(election);
+
+    // S-1's real records: signed by its device, exactly what the forged report committed to,
+    // and counting to something else. Refused, nothing of them kept, the report quarantined.
+    let (status, answer) = send_to(
+        &service,
+        election,
+        &desk1,
+        "ballot-records",
+        records_json(&records_a),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&answer).as_deref()),
+        (422, Some("records_disagree_with_report")),
+        "{answer}"
+    );
+    assert!(answer["error"]["fa"].as_str().unwrap().contains("قرنطینه"));
+    let stored = service.store.station_ballots(id).await.unwrap();
+    assert_eq!(
+        stored.iter().map(|(s, _)| s.as_str()).collect::<Vec<_>>(),
+        ["S-2"],
+        "nothing of S-1's records is kept"
+    );
+    let quarantines = service.store.quarantined_reports(id).await.unwrap();
+    assert_eq!(
+        quarantines,
+        [sandoq_store::Quarantine {
+            station: "S-1".into(),
+            code: "counts_differ".into(),
+            at: service.now,
+        }]
+    );
+    assert_eq!(
+        service.store.station_reports(id).await.unwrap().len(),
+        2,
+        "the report itself stays stored"
+    );
+    let after = results_of(&service, election).await;
+    assert_eq!(after["stations"]["reported"], 1, "{after}");
+    assert_eq!(after["stations"]["missing"], json!(["S-1"]));
+    assert_eq!(after["ballots"], 3, "only S-2's ballots count");
+    let by_station = request(
+        service.addr,
+        "GET",
+        &format!("/api/elections/{election}/results-by-station.csv"),
+        &[],
+        b"",
+    )
+    .await;
+    assert_eq!(by_station.status, 200);
+    assert!(by_station.text.lines().any(|l| l.starts_with("S-2,")));
+    assert!(
+        !by_station.text.lines().any(|l| l.starts_with("S-1,")),
+        "{}",
+        by_station.text
+    );
+
+    // Sent again, the records are refused again and the report again acknowledged: the
+    // quarantine is neither lifted nor repeated.
+    let (status, answer) = send_to(
+        &service,
+        election,
+        &desk1,
+        "ballot-records",
+        records_json(&records_a),
+    )
+    .await;
+    assert_eq!(
+        (status, error_code(&answer).as_deref()),
+        (422, Some("records_disagree_with_report"))
+    );
+    let (status, answer) = send(&service, election, &desk1, forged.to_string()).await;
+    assert_eq!(
+        (status, answer["again"].as_bool()),
+        (200, Some(true)),
+        "{answer}"
+    );
+    assert_eq!(
+        service.store.quarantined_reports(id).await.unwrap(),
+        quarantines
+    );
+    assert_eq!(results_of(&service, election).await, after);
+    let audited = service
+        .store
+        .audit_log(50)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|a| a.action == "quarantine_report")
+        .count();
+    assert_eq!(audited, 1);
+    // Append-only, even to someone with SQL access.
+    for sql in [
+        "DELETE FROM quarantined_reports",
+        "UPDATE quarantined_reports SET code = 'x'",
+    ] {
+        let refused = match &service.store {
+            AnyStore::Sqlite(s) => sqlx::raw_sql(sql).execute(s.pool()).await.is_err(),
+            AnyStore::Postgres(s) => sqlx::raw_sql(sql).execute(s.pool()).await.is_err(),
+        };
+        assert!(refused, "{sql} must be refused");
+    }
+
+    // The dashboard: an alert naming the fact, and the station's state.
+    let page = request(
+        service.addr,
+        "GET",
+        &format!("/dashboard/{election}?lang=en"),
+        &[("cookie", service.hq.clone())],
+        b"",
+    )
+    .await;
+    assert_eq!(page.status, 200);
+    let alert = format!("data-alert=\"quarantined:S-1:{}\"", service.now.0);
+    assert!(page.text.contains(&alert), "{}", page.text);
+    assert!(page
+        .text
+        .contains(r#"data-station="S-1" data-state="quarantined""#));
+    assert!(page.text.contains("quarantined: not counted"));
+    // The list of reports received still shows it, marked.
+    let (_, listed) = service
+        .call(
+            "GET",
+            &format!("/api/elections/{election}/station-reports"),
+            &service.hq,
+            "",
+            b"",
+        )
+        .await;
+    let listed: Vec<(String, Value)> = listed["reports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["station"].as_str().unwrap().to_string(),
+                r["quarantined"]["code"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("S-1".to_string(), json!("counts_differ")),
+            ("S-2".to_string(), Value::Null)
+        ]
+    );
+
+    // The election record: S-1 missing, S-2 reported with its ballots, and it verifies.
+    let held = service.store.election(id).await.unwrap().unwrap();
+    let input = sandoq_central::record::input(&service.store, &held, true)
+        .await
+        .unwrap();
+    let record = dir.join("record");
+    let manifest = sandoq_record::write(&record, &input).unwrap();
+    assert_eq!(manifest["stations"]["reported"], json!(["S-2"]));
+    assert_eq!(manifest["stations"]["missing"], json!(["S-1"]));
+    let verified = sandoq_record::verify(&record, &mut |_, _, _| {});
+    assert!(verified.is_ok(), "{:?}", verified.err());
+
+    // Closing the count: the statement names S-1 missing, and the record with it verifies.
+    let body = json!({"username": "q-supervisor", "role": "supervisor", "scope": "", "password": PASSWORD});
+    let (status, answer) = service
+        .call(
+            "POST",
+            "/api/users",
+            &service.hq,
+            "application/json",
+            body.to_string().as_bytes(),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    let (status, answer) = service
+        .call(
+            "POST",
+            &format!("/api/elections/{election}/count/close"),
+            &service.hq,
+            "application/json",
+            br#"{"required_signatures": 1}"#,
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["statement"]["stations_reported"], json!(["S-2"]));
+    assert_eq!(answer["statement"]["stations_missing"], json!(["S-1"]));
+    let input = sandoq_central::record::input(&service.store, &held, true)
+        .await
+        .unwrap();
+    let record = dir.join("record-closed");
+    sandoq_record::write(&record, &input).unwrap();
+    let verified = sandoq_record::verify(&record, &mut |_, _, _| {});
+    assert!(verified.is_ok(), "{:?}", verified.err());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Records that disagree with their report after the count was closed: refused all the same, and
+/// kept for the supervisors as a refused report (`records_disagree_after_closing`), but the closed
+/// count, which the supervisors sign, is not changed after the fact.
+async fn records_that_disagree_after_closing_leave_the_count_closed(store: AnyStore) {
+    let Forged {
+        service,
+        election,
+        desk1,
+        records_a,
+        dir,
+        ..
+    } = forged_report_counted(store).await;
+    let id = ElectionId(election);
+    let body = json!({"username": "q-supervisor", "role": "supervisor", "scope": "", "password": PASSWORD});
+    let (status, answer) = service
+        .call(
+            "POST",
+            "/api/users",
+            &service.hq,
+            "application/json",
+            body.to_string().as_bytes(),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    let (status, answer) = service
+        .call(
+            "POST",
+            &format!("/api/elections/{election}/count/close"),
+            &service.hq,
+            "application/json",
+            br#"{"required_signatures": 1}"#,
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    let closed = results_of(&service, election).await;
+    assert_eq!(closed["stations"]["reported"], 2, "{closed}");
+    for _ in 0..2 {
+        let (status, answer) = send_to(
+            &service,
+            election,
+            &desk1,
+            "ballot-records",
+            records_json(&records_a),
+        )
+        .await;
+        assert_eq!(
+            (status, error_code(&answer).as_deref()),
+            (422, Some("records_disagree_with_report")),
+            "{answer}"
+        );
+        assert!(answer["error"]["en"].as_str().unwrap().contains("closed"));
+    }
+    assert!(service
+        .store
+        .quarantined_reports(id)
+        .await
+        .unwrap()
+        .is_empty());
+    let refused: Vec<String> = service
+        .store
+        .refused_reports(id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(s, c, _)| format!("{s}:{c}"))
+        .collect();
+    assert_eq!(refused, ["S-1:records_disagree_after_closing"], "kept once");
+    assert_eq!(results_of(&service, election).await, closed);
+    assert!(service
+        .store
+        .station_ballots(id)
+        .await
+        .unwrap()
+        .iter()
+        .all(|(s, _)| s != "S-1"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_station_reports_are_verified() {
     station_reports_are_verified(support::sqlite_store().await).await;
@@ -1659,4 +2169,25 @@ async fn sqlite_scoped_views_and_provisional_incidents() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_scoped_views_and_provisional_incidents() {
     scoped_views_and_provisional_incidents(support::postgres_store().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_a_report_its_own_records_contradict_is_quarantined() {
+    a_report_its_own_records_contradict_is_quarantined(support::sqlite_store().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_report_its_own_records_contradict_is_quarantined() {
+    a_report_its_own_records_contradict_is_quarantined(support::postgres_store().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_records_that_disagree_after_closing_leave_the_count_closed() {
+    records_that_disagree_after_closing_leave_the_count_closed(support::sqlite_store().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_records_that_disagree_after_closing_leave_the_count_closed() {
+    records_that_disagree_after_closing_leave_the_count_closed(support::postgres_store().await)
+        .await;
 }

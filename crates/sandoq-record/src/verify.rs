@@ -947,21 +947,7 @@ fn station_ballots(
     }
     match sandoq_station::report::count(&records, contest) {
         Ok(counts) => {
-            let object = |v: &Value| -> BTreeMap<String, u64> {
-                v.as_object()
-                    .map(|m| {
-                        m.iter()
-                            .map(|(k, v)| (k.clone(), v.as_u64().unwrap_or(u64::MAX)))
-                            .collect()
-                    })
-                    .unwrap_or_default()
-            };
-            if counts.blank != report["blank"].as_u64().unwrap_or(u64::MAX)
-                || counts.candidate_ballots
-                    != report["candidate_ballots"].as_u64().unwrap_or(u64::MAX)
-                || counts.lists != object(&report["list_ballots"])
-                || counts.direct != object(&report["candidate_votes_direct"])
-            {
+            if !counts.agree_with(report) {
                 add("counts_differ", format!("station {station}: its ballot records do not add up to its report's figures"), format!("شعبهٔ {station}: برگ‌ها با ارقام گزارشش جور نیست"));
             }
         }

@@ -77,6 +77,28 @@ pub struct Counts {
     pub direct: BTreeMap<String, u64>,
 }
 
+impl Counts {
+    /// Whether a report's figures are what these ballots count to: its blank ballots, candidate
+    /// ballots, list ballots per list and candidates' direct votes (the rest of a verified report
+    /// follows from these). What `sandoq verify` checks a station's ballot file against, and the
+    /// centre the ballot records it receives (issue 18 §3).
+    pub fn agree_with(&self, report: &Value) -> bool {
+        let figures = |v: &Value| -> BTreeMap<String, u64> {
+            v.as_object()
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| (k.clone(), v.as_u64().unwrap_or(u64::MAX)))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        self.blank == report["blank"].as_u64().unwrap_or(u64::MAX)
+            && self.candidate_ballots == report["candidate_ballots"].as_u64().unwrap_or(u64::MAX)
+            && self.lists == figures(&report["list_ballots"])
+            && self.direct == figures(&report["candidate_votes_direct"])
+    }
+}
+
 /// Counts ballot records. Every record must be a ballot of `contest`.
 pub fn count(records: &[BallotRecord], contest: &Contest) -> Result<Counts, ReportError> {
     let mut blank = 0u64;

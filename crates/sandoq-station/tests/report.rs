@@ -174,3 +174,45 @@ fn a_report_verifies_and_a_forged_or_altered_one_is_refused() {
     assert_eq!(code(&resign(&many, &key), "1203"), "inconsistent_report");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// What the centre and `sandoq verify` ask of a station's ballot records (issue 18 §3): that they
+/// count to the report's figures. A report made from them agrees; one whose figures were moved,
+/// even re-signed and still consistent, does not, and neither does one with a figure missing.
+#[test]
+fn counts_agree_only_with_the_figures_they_count_to() {
+    let dir = std::env::temp_dir().join(format!("sandoq-report-agree-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let key = SigningKey::from_bytes(&[5; 32]);
+    let contest = contest();
+    let (report, records) = a_day(&dir, &key);
+    let counts = sandoq_station::report::count(&records, &contest).unwrap();
+    assert!(counts.agree_with(&report));
+    // The blank ballot moved to the list, re-signed: consistent, and not what the ballots say.
+    let mut moved = report.clone();
+    moved["blank"] = json!(0);
+    moved["list_ballots"]["101"] = json!(4);
+    moved["candidate_votes"]["10101"] = json!(4);
+    moved["candidate_votes"]["10102"] = json!(5);
+    let moved = resign(&moved, &key);
+    verify(&moved, &contest, &ELECTION, "1203", &key.verifying_key()).unwrap();
+    assert!(!counts.agree_with(&moved));
+    for (field, value) in [
+        ("blank", json!(2)),
+        ("candidate_ballots", json!(1)),
+        ("list_ballots", json!({"101": 2})),
+        (
+            "candidate_votes_direct",
+            json!({"10101": 0, "10102": 1, "9001": 3}),
+        ),
+        ("candidate_votes_direct", json!({"10101": 0, "10102": 1})),
+    ] {
+        let mut changed = report.clone();
+        changed[field] = value;
+        assert!(!counts.agree_with(&changed), "{field}");
+    }
+    let mut missing = report.clone();
+    missing.as_object_mut().unwrap().remove("blank");
+    assert!(!counts.agree_with(&missing));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -10,8 +10,8 @@ use sandoq_store::{
     AlertAck, Area, AreaKind, Attempt, AuditEntry, CheckInRecord, CheckInRule, Device, DeviceId,
     DeviceKind, DeviceNonce, DeviceStatus, Drill, DrillStep, Election, ElectionId, ElectionKind,
     ElectionSpec, ElectionStatus, Incident, IncidentKind, Insert, NewDevice, NewOfficial,
-    OfflinePolicy, Photo, PollingHours, Role, Station, StationStatus, Store, StoreError, Timestamp,
-    TurnoutBucket, User, UserId, Voter, VoterSample,
+    OfflinePolicy, Photo, PollingHours, Quarantine, Role, Station, StationStatus, Store,
+    StoreError, Timestamp, TurnoutBucket, User, UserId, Voter, VoterSample,
 };
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::Row;
@@ -70,6 +70,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/0013_station_check_ins.sql"),
     ),
     (14, "roster", include_str!("../migrations/0014_roster.sql")),
+    (
+        15,
+        "quarantined_reports",
+        include_str!("../migrations/0015_quarantined_reports.sql"),
+    ),
 ];
 
 /// FNV-1a over the migration text: detects an edited migration (not a security measure).
@@ -1737,6 +1742,60 @@ impl Store for PgStore {
                     row.try_get("code").map_err(db)?,
                     Timestamp(row.try_get("at").map_err(db)?),
                 ))
+            })
+            .collect()
+    }
+
+    async fn quarantine_report(
+        &self,
+        election: ElectionId,
+        quarantine: &Quarantine,
+        actor: &str,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let inserted = sqlx::query("INSERT INTO quarantined_reports (election_id, station_code, code, at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
+            .bind(election.0)
+            .bind(&quarantine.station)
+            .bind(&quarantine.code)
+            .bind(quarantine.at.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?
+            .rows_affected()
+            == 1;
+        if inserted {
+            audit(
+                &mut *tx,
+                quarantine.at,
+                actor,
+                "quarantine_report",
+                &format!(
+                    "election {}: station {}: {}",
+                    election.0, quarantine.station, quarantine.code
+                ),
+            )
+            .await?;
+        }
+        tx.commit().await.map_err(db)?;
+        Ok(inserted)
+    }
+
+    async fn quarantined_reports(
+        &self,
+        election: ElectionId,
+    ) -> Result<Vec<Quarantine>, StoreError> {
+        let rows = sqlx::query("SELECT station_code, code, at FROM quarantined_reports WHERE election_id = $1 ORDER BY at, station_code")
+            .bind(election.0)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db)?;
+        rows.iter()
+            .map(|row| {
+                Ok(Quarantine {
+                    station: row.try_get("station_code").map_err(db)?,
+                    code: row.try_get("code").map_err(db)?,
+                    at: Timestamp(row.try_get("at").map_err(db)?),
+                })
             })
             .collect()
     }

@@ -8,6 +8,7 @@
 
 pub mod checkin;
 pub mod model;
+pub mod quarantine;
 pub mod time;
 
 pub use checkin::{
@@ -15,6 +16,7 @@ pub use checkin::{
     CheckInRequest, CheckInRule, Insert, Refusal, SyncOutcome,
 };
 pub use model::*;
+pub use quarantine::counted_reports;
 pub use time::Timestamp;
 
 use sandoq_registry::{NationalCode, RegistryEntry};
@@ -539,6 +541,21 @@ pub trait Store: Send + Sync {
         &self,
         election: ElectionId,
     ) -> impl Future<Output = Result<Vec<(String, String, Timestamp)>, StoreError>> + Send;
+
+    /// Quarantines a station's report (audited as `actor`): from now on it is not counted. `false`
+    /// if the station's report was quarantined before (nothing changed: the first stays).
+    fn quarantine_report(
+        &self,
+        election: ElectionId,
+        quarantine: &Quarantine,
+        actor: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Every quarantined report, oldest first (a small table: read whole).
+    fn quarantined_reports(
+        &self,
+        election: ElectionId,
+    ) -> impl Future<Output = Result<Vec<Quarantine>, StoreError>> + Send;
 
     /// Acknowledges an alert; `false` if it was already acknowledged (nothing changed).
     fn ack_alert(

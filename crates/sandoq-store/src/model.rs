@@ -331,6 +331,15 @@ pub struct StationStatus {
     pub received_at: crate::Timestamp,
 }
 
+/// A station report the centre no longer counts: the station's own ballot records (signed by its
+/// device, exactly what the report committed to) count to something else (`code`), found `at`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quarantine {
+    pub station: String,
+    pub code: String,
+    pub at: crate::Timestamp,
+}
+
 /// An alert someone acknowledged.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AlertAck {

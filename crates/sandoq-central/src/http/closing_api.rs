@@ -125,9 +125,7 @@ pub async fn close(
                 "این انتخابات هنوز تعریفی ندارد",
             )
         })?;
-    let mut reported: Vec<String> = state
-        .store
-        .station_reports(id)
+    let mut reported: Vec<String> = sandoq_store::counted_reports(&state.store, id)
         .await?
         .into_iter()
         .map(|(s, _, _)| s)

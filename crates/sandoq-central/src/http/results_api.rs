@@ -31,9 +31,7 @@ async fn parts(
                 "این انتخابات هنوز تعریفی ندارد",
             )
         })?;
-    let reports = state
-        .store
-        .station_reports(id)
+    let reports = sandoq_store::counted_reports(&state.store, id)
         .await?
         .into_iter()
         .filter_map(|(_, report, _)| serde_json::from_str(&report).ok())
@@ -174,7 +172,19 @@ pub(super) async fn get_station_report(
         ));
     };
     let election = state.election(sandoq_store::ElectionId(id)).await?;
-    if let Some((text, _)) = state.store.station_report(election.id, &station).await? {
+    // A quarantined report is not the published one: the record names its station missing.
+    let quarantined = state
+        .store
+        .quarantined_reports(election.id)
+        .await?
+        .iter()
+        .any(|q| q.station == station);
+    let stored = if quarantined {
+        None
+    } else {
+        state.store.station_report(election.id, &station).await?
+    };
+    if let Some((text, _)) = stored {
         return Ok((
             [
                 ("content-type", "application/json"),

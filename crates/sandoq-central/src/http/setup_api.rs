@@ -845,7 +845,8 @@ pub(super) async fn post_station_report(
     }
 }
 
-/// Every station report received (public: the results site shows them with their signatures).
+/// Every station report received (public: the results site shows them with their signatures),
+/// each with `quarantined` (`{code, at}`, or null) when it is no longer counted.
 pub(super) async fn get_station_reports(
     State(state): State<AppState>,
     election: Result<Path<i64>, PathRejection>,
@@ -860,14 +861,21 @@ pub(super) async fn get_station_reports(
         id,
     )
     .await?;
+    // Every report received, counted or not: a quarantined one (issue 18 §3) says so.
+    let quarantines = state.store.quarantined_reports(id).await?;
     let reports: Vec<Value> = state
         .store
         .station_reports(id)
         .await?
         .into_iter()
         .map(|(station, report, at)| {
+            let quarantined = quarantines
+                .iter()
+                .find(|q| q.station == station)
+                .map_or(Value::Null, |q| json!({"code": q.code, "at": q.at.0}));
             json!({"station": station, "received_at": at.0, "received_at_tehran": at.to_string(),
-                   "report": serde_json::from_str::<Value>(&report).unwrap_or(Value::Null)})
+                   "report": serde_json::from_str::<Value>(&report).unwrap_or(Value::Null),
+                   "quarantined": quarantined})
         })
         .collect();
     Ok(Json(json!({"election": id.0, "reports": reports})))

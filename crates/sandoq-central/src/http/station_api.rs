@@ -243,7 +243,10 @@ fn parse_records(body: &[u8]) -> Result<Vec<BallotRecord>, AppError> {
 /// `POST /api/elections/{id}/ballot-records`, signed by the station's device after its report
 /// was accepted: every record signed by that device for the report's election, no id twice, and
 /// together exactly the ballots the report committed to. Stored once, sorted by id; sending the
-/// same records again is acknowledged again, different ones are refused.
+/// same records again is acknowledged again, different ones are refused. Records that count to
+/// something else than the report's figures (what `sandoq verify` calls `counts_differ`) are
+/// refused with `records_disagree_with_report` and the report is quarantined (issue 18 §3): kept,
+/// shown to the supervisors, and no longer counted.
 pub(super) async fn post_ballot_records(
     State(state): State<AppState>,
     election: Result<Path<i64>, PathRejection>,
@@ -288,10 +291,24 @@ pub(super) async fn post_ballot_records(
                 "کلید دستگاه به کار نمی‌آید",
             )
         })?;
-    // One batch verification for the station's records, off the async threads.
-    let (records, unsigned) = tokio::task::spawn_blocking(move || {
+    let election = state.election(id).await?;
+    let checks = state
+        .checks
+        .election(&state.store, &election)
+        .await?
+        .ok_or_else(|| {
+            AppError::new(
+                StatusCode::CONFLICT,
+                "no_definition",
+                "this election has no definition yet",
+                "این انتخابات هنوز تعریفی ندارد",
+            )
+        })?;
+    // One batch verification for the station's records, and their count, off the async threads.
+    let (records, unsigned, counted) = tokio::task::spawn_blocking(move || {
         let unsigned = BallotRecord::first_unsigned(&records, &key, &election_hash);
-        (records, unsigned)
+        let counted = sandoq_station::report::count(&records, &checks.contest);
+        (records, unsigned, counted)
     })
     .await
     .map_err(|_| {
@@ -319,8 +336,20 @@ pub(super) async fn post_ballot_records(
             "این برگ‌ها همان‌هایی نیستند که صورتجلسه به آن‌ها متعهد شده است (شمار یا ریشهٔ مرکل فرق دارد)",
         ));
     }
-    let text = BallotRecord::list_json(&records);
     let actor = format!("device:{}", device.id.0);
+    // Issue 18 §3: the records are the station's own ballots, signed by its device and committed
+    // to by its report; if they count to something else than the report says, the report lied
+    // (or was made with the device's key and the officials' passwords from other ballots).
+    let disagreement = match &counted {
+        Ok(counts) if counts.agree_with(&report) => None,
+        Ok(_) => Some("counts_differ"),
+        Err(e) => Some(e.code),
+    };
+    if let Some(reason) = disagreement {
+        let quarantined = quarantine(&state, id, &device.station, reason, &actor).await?;
+        return Err(records_disagree(reason, quarantined));
+    }
+    let text = BallotRecord::list_json(&records);
     match state
         .store
         .record_ballots(id, &device.station, &text, &actor, (state.clock)())
@@ -339,4 +368,85 @@ pub(super) async fn post_ballot_records(
             "این شعبه پیش‌تر برگ‌های دیگری فرستاده است",
         )),
     }
+}
+
+/// The refusal of ballot records that do not count to their report's figures (`reason`:
+/// `counts_differ`, or `bad_ballot_record` for a record that is no ballot of this election), with
+/// what became of the report.
+fn records_disagree(reason: &str, quarantined: bool) -> AppError {
+    let (en, fa) = if reason == "counts_differ" {
+        (
+            "these ballot records do not count to the figures of the station's report",
+            "این برگ‌ها به ارقام صورتجلسهٔ شعبه نمی‌رسند",
+        )
+    } else {
+        (
+            "a ballot record is not a ballot of this election, so the records cannot be what the station's report counted",
+            "برگی ثبت‌شده برگ رأی این انتخابات نیست، پس برگ‌ها نمی‌توانند همان شمردهٔ صورتجلسه باشند",
+        )
+    };
+    let (then_en, then_fa) = if quarantined {
+        (
+            "the report is quarantined and no longer counted",
+            "صورتجلسه قرنطینه شد و دیگر شمرده نمی‌شود",
+        )
+    } else {
+        (
+            "the count was closed before, so it stands; the supervisors are alerted",
+            "شمارش پیش‌تر بسته شده بود و همان می‌ماند؛ به ناظران هشدار داده شد",
+        )
+    };
+    unprocessable(
+        "records_disagree_with_report",
+        format!("{en}: {then_en}"),
+        format!("{fa}: {then_fa}"),
+    )
+}
+
+/// Stops counting a station's report whose own ballot records count to something else, keeps
+/// the fact for the supervisors' dashboard and audit log, and makes the live results forget the
+/// report at once. Once the count is closed, the closed count (signed by the supervisors) is not
+/// changed after the fact: the disagreement is kept as a refused report instead
+/// (`records_disagree_after_closing`), which the dashboard shows just as well. Returns whether
+/// the report is quarantined (now or before).
+async fn quarantine(
+    state: &AppState,
+    id: ElectionId,
+    station: &str,
+    reason: &str,
+    actor: &str,
+) -> Result<bool, AppError> {
+    let now = (state.clock)();
+    let quarantines = state.store.quarantined_reports(id).await?;
+    if quarantines.iter().any(|q| q.station == station) {
+        return Ok(true);
+    }
+    if state.store.count_closing(id).await?.is_some() {
+        let already = state
+            .store
+            .refused_reports(id)
+            .await?
+            .iter()
+            .any(|(s, code, _)| s == station && code == "records_disagree_after_closing");
+        if !already {
+            state
+                .store
+                .record_refused_report(id, station, "records_disagree_after_closing", now)
+                .await?;
+        }
+        return Ok(false);
+    }
+    let quarantine = sandoq_store::Quarantine {
+        station: station.to_string(),
+        code: reason.to_string(),
+        at: now,
+    };
+    if state
+        .store
+        .quarantine_report(id, &quarantine, actor)
+        .await?
+    {
+        state.results.forget(id);
+    }
+    Ok(true)
 }

@@ -1,8 +1,10 @@
 //! The election-day dashboard (issue 5 §2): for headquarters and supervisors every station, for an
 //! executive board the stations of its county or district only. Every station's state (not opened,
 //! open, closed, reported, silent for N minutes), turnout per hour and per district as charts, and
-//! alerts (silent stations, more ballots than check-ins, double-vote incidents, refused reports)
-//! that can be acknowledged with a note.
+//! alerts (silent stations, more ballots than check-ins, double-vote incidents, refused reports,
+//! quarantined reports) that can be acknowledged with a note. A station whose report is
+//! quarantined (its own ballot records count to something else, issue 18 §3) shows as
+//! "quarantined: not counted", never as reported.
 
 use super::setup::{context, election_nav, page_error, DASHBOARD};
 use super::{escape, layout, t, LangQuery};
@@ -151,6 +153,12 @@ async fn gather(
             (s, ballots)
         })
         .collect();
+    // Reports no longer counted: their own ballot records count to something else.
+    let quarantines = state.store.quarantined_reports(id).await?;
+    let quarantined: HashMap<&str, &sandoq_store::Quarantine> = quarantines
+        .iter()
+        .map(|q| (q.station.as_str(), q))
+        .collect();
     let incidents = state.store.incidents(id).await?;
     // Synced provisional check-ins that became incidents: the desk let those people in too.
     let mut let_in_anyway: HashMap<&str, u64> = HashMap::new();
@@ -181,7 +189,13 @@ async fn gather(
     let mut rows = String::new();
     for station in &stations {
         let status = statuses.get(&station.code);
-        let (key, fa, en) = if reported.contains_key(&station.code) {
+        let (key, fa, en) = if quarantined.contains_key(station.code.as_str()) {
+            (
+                "quarantined",
+                "قرنطینه: شمرده نمی‌شود",
+                "quarantined: not counted",
+            )
+        } else if reported.contains_key(&station.code) {
             ("reported", "گزارش‌داده", "reported")
         } else {
             match status.map(|s| s.state.as_str()) {
@@ -293,6 +307,25 @@ async fn gather(
             ),
         });
     }
+    for q in quarantines.iter().filter(|q| seen.includes(&q.station)) {
+        // The instant names the fact: the quarantine is once per station and never lifted.
+        alerts.push(Alert {
+            id: format!("quarantined:{}:{}", q.station, q.at.0),
+            station: q.station.clone(),
+            fa: format!(
+                "برگ‌های شعبهٔ \u{2068}{}\u{2069} با صورتجلسه‌اش جور نیست ({}): صورتجلسه قرنطینه شد و شمرده نمی‌شود، {}",
+                q.station,
+                q.code,
+                super::when(q.at, Lang::Fa)
+            ),
+            en: format!(
+                "station {}'s ballot records do not agree with its report ({}): the report is quarantined and not counted, {}",
+                q.station,
+                q.code,
+                super::when(q.at, Lang::En)
+            ),
+        });
+    }
     for (station, code, at) in state.store.refused_reports(id).await? {
         if !seen.includes(&station) {
             continue;
@@ -383,7 +416,7 @@ async fn html(
         r#"{nav}<section><h2>{title}</h2><p class="muted">{updated}: {now}</p>
 <div class="cards"><div><span>{total_l}</span><strong id="total">{total}</strong></div>
 <div><span>{not_opened_l}</span><strong id="n-not-opened">{not_opened}</strong></div><div><span>{open_l}</span><strong id="n-open">{open}</strong></div>
-<div><span>{closed_l}</span><strong id="n-closed">{closed}</strong></div><div><span>{reported_l}</span><strong id="n-reported">{reported_n}</strong></div></div></section>
+<div><span>{closed_l}</span><strong id="n-closed">{closed}</strong></div><div><span>{reported_l}</span><strong id="n-reported">{reported_n}</strong></div>{quarantined_card}</div></section>
 {closing}<section><h2>{alerts_h}</h2><ul id="alerts">{alert_rows}</ul>{no_alerts}</section>
 <section><h2>{hours_h}</h2><div id="by-hour">{hour_chart}</div><h2>{districts_h}</h2><div id="by-district">{district_chart}</div></section>
 <section><h2>{stations_h}</h2><table id="stations"><thead><tr><th>{code_l}</th><th>{name_l}</th><th>{district_l}</th><th>{state_l}</th><th>{checkins_l}</th><th>{ballots_l}</th><th>{last_l}</th></tr></thead><tbody>{rows}</tbody></table></section>
@@ -403,6 +436,15 @@ async fn html(
         closed = count("closed"),
         reported_l = t(lang, "گزارش‌داده", "Reported"),
         reported_n = count("reported"),
+        quarantined_card = if counts.contains_key("quarantined") {
+            format!(
+                r#"<div><span>{}</span><strong id="n-quarantined">{}</strong></div>"#,
+                t(lang, "قرنطینه (شمرده نمی‌شود)", "Quarantined (not counted)"),
+                count("quarantined")
+            )
+        } else {
+            String::new()
+        },
         alerts_h = t(lang, "هشدارها", "Alerts"),
         no_alerts = if alerts.is_empty() {
             format!(
