@@ -1713,8 +1713,9 @@ async fn forged_report_counted(store: AnyStore) -> Forged {
         &service.store.definition(id).await.unwrap().unwrap().0,
     )
     .unwrap();
-    // Three voters checked in at each station, then voting.
+    // Three voters checked in at each station, then voting (after the key ceremony).
     let codes = registry(&service, election, 6).await;
+    seal_roster(&service, election).await;
     let (status, answer) = service
         .call(
             "POST",
