@@ -184,6 +184,11 @@ async fn headquarters_pages_in_chromium() {
     setup_pages(&browser, &base).await;
 
     browser.click("header button").await;
+    // The users page has a #username field too: wait for the sign-in page itself, or "/" may be
+    // opened while the sign-out is still on its way.
+    browser
+        .wait_until("location.pathname.endsWith('/sign-in')")
+        .await;
     browser.wait_for("#username").await;
     browser.open(&format!("{base}/")).await;
     let url = browser.command("GET", "/url", Value::Null).await;
