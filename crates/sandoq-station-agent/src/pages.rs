@@ -106,6 +106,9 @@ fn shell(en: bool, title: &str, body: &str, script: &str, extra_style: &str) -> 
 <header><h1>{title}</h1><a id="lang-switch" href="{other}">{other_label}</a></header>
 {body}<script>const EN = {en};
 const fa = (x) => EN ? String(x) : String(x).replace(/[0-9]/g, d => "۰۱۲۳۴۵۶۷۸۹"[d]);
+// Data never becomes markup: every value from the centre or the election goes through esc()
+// before it is put into an HTML template.
+const esc = (x) => String(x).replace(/[&<>"']/g, c => "&#" + c.charCodeAt(0) + ";");
 const t = (f, e) => EN ? e : f;
 async function call(method, url, body) {{
   const r = await fetch(url, {{method, headers: {{"content-type": "application/json"}}, body: body === undefined ? undefined : JSON.stringify(body), credentials: "same-origin"}});
@@ -222,7 +225,7 @@ function show(kind, text, code) {
   m.appendChild(d);
 }
 function fail(r) { const e = errorText(r.data); show("error", fa(e.text), e.code); }
-function figure(label, value, id) { return `<div><span>${label}</span><b id="${id}">${fa(value)}</b></div>`; }
+function figure(label, value, id) { return `<div><span>${label}</span><b id="${id}">${esc(fa(value))}</b></div>`; }
 async function refresh() {
   const r = await call("GET", "/api/status");
   const s = r.data || {};
@@ -294,7 +297,7 @@ $("check-in-form").addEventListener("submit", async (ev) => {
   if (r.status === 200 && r.data.token) {
     const tok = r.data.token.replace(/(\d{4})(?=\d)/g, "$1 ");
     d.className = "ok"; d.dataset.outcome = r.data.outcome;
-    d.innerHTML = `<p>${fa(EN ? r.data.message.en : r.data.message.fa)}</p><p>${t("برگهٔ رأی (یک‌بارمصرف، فقط در این شعبه):", "Voting token (once, at this station only):")}</p><div class="token" id="token" data-token="${r.data.token}">${fa(tok)}</div>`;
+    d.innerHTML = `<p>${esc(fa(EN ? r.data.message.en : r.data.message.fa))}</p><p>${t("برگهٔ رأی (یک‌بارمصرف، فقط در این شعبه):", "Voting token (once, at this station only):")}</p><div class="token" id="token" data-token="${esc(r.data.token)}">${esc(fa(tok))}</div>`;
     $("national-code").value = "";
   } else if (r.status === 200) {
     d.className = "error"; d.dataset.outcome = r.data.outcome;
@@ -454,10 +457,10 @@ function say(code, fa_text, en_text) {
 }
 function sayError(data) { const e = errorText(data); say(e.code, e.text, e.text); }
 function card(e, removable) {
-  const photo = e.kind === "candidate" ? (e.photo ? `<img alt="" src="${e.photo}">` : `<img alt="">`) : "";
-  const list = e.kind === "list" ? t("فهرست", "List") : (e.list ? t("از فهرست «", "on the list “") + listName(e) + t("»", "”") : t("نامزد منفرد", "independent candidate"));
-  const remove = removable ? `<button type="button" class="remove" data-code="${e.code}">${t("حذف", "Remove")}</button>` : "";
-  return `<div class="card" data-code="${e.code}">${photo}<div><b>${fa(e.code)}</b> — <span class="name">${name(e)}</span><br><small>${list}</small></div>${remove}</div>`;
+  const photo = e.kind === "candidate" ? (e.photo ? `<img alt="" src="${esc(e.photo)}">` : `<img alt="">`) : "";
+  const list = e.kind === "list" ? t("فهرست", "List") : (e.list ? t("از فهرست «", "on the list “") + esc(listName(e)) + t("»", "”") : t("نامزد منفرد", "independent candidate"));
+  const remove = removable ? `<button type="button" class="remove" data-code="${esc(e.code)}">${t("حذف", "Remove")}</button>` : "";
+  return `<div class="card" data-code="${esc(e.code)}">${photo}<div><b>${esc(fa(e.code))}</b> — <span class="name">${esc(name(e))}</span><br><small>${list}</small></div>${remove}</div>`;
 }
 function showScreen(name) {
   screen = name;

@@ -161,6 +161,20 @@ async fn the_desk_and_every_kind_of_ballot_in_chromium() {
     browser
         .wait_until("document.body.dataset.ready === 'true'")
         .await;
+    // A name that is markup stays text on the card the voter sees (data never becomes code).
+    let hostile = browser
+        .eval(
+            "(() => { const d = document.createElement('div'); \
+             d.innerHTML = card({kind: 'candidate', code: '1\"><b>', name_fa: '<img src=x onerror=\"window.pwned=1\">', \
+             name_en: 'x', list: '101', list_fa: '<i>list</i>', list_en: 'l', photo: 'x\" onerror=\"window.pwned=1'}, true); \
+             return [d.querySelectorAll('img[onerror], img[src=x], b b, i').length, d.querySelector('.name').textContent]; })()",
+        )
+        .await;
+    assert_eq!(
+        hostile,
+        serde_json::json!([0, "<img src=x onerror=\"window.pwned=1\">"]),
+        "{hostile}"
+    );
     browser.keys(&token).await;
     browser.keys("\u{E007}").await;
     browser
